@@ -1,0 +1,1 @@
+"""Code shared by every Switchboard function: data model, table layout, AWS clients, observability."""

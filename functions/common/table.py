@@ -1,0 +1,127 @@
+"""The single DynamoDB table's layout: key names, item kinds and key builders.
+
+The infra construct, the moto fixtures and every adapter build keys from here, so the table that is
+deployed, the one tests create and the one code reads can never drift apart.
+
+    pk                      sk                                   what
+    TENANT#{tenant_id}      CONFIG#TENANT                        tenant settings
+    TENANT#{tenant_id}      CONFIG#PROFILE#{profile_id}          agent profile
+    TENANT#{tenant_id}      CONFIG#RULE#{rule_id}                routing rule
+    TENANT#{tenant_id}      CUSTOMER#{customer_id}               per-customer record (phone: E.164)
+    TENANT#{tenant_id}      HISTORY#{kind}#{id}#{version:010d}   previous versions (admin tooling)
+    TENANT#{tenant_id}      KEY#{key_id}                         publishable key record
+    NUMBER#{e164}           NUMBER                               which tenant owns a phone number
+
+Every tenant item lives in the tenant's own partition, so `dynamodb:LeadingKeys` on
+`TENANT#${aws:PrincipalTag/tenant_id}` confines a tenant admin to their tenant. Config items share
+the `CONFIG#` prefix so the router loads a tenant's whole configuration with one Query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expires_at"
+VERSION_ATTRIBUTE = "version"
+
+# Sparse index listing every tenant (only tenant items carry these attributes).
+TENANT_INDEX = "tenants"
+TENANT_INDEX_PARTITION_KEY = "tenant_index_pk"
+TENANT_INDEX_SORT_KEY = "tenant_index_sk"
+TENANT_INDEX_PARTITION_VALUE = "TENANT"
+
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A global secondary index (string keys, all attributes projected); the infra builds every one."""
+
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+CONFIG_TABLE_INDEXES: tuple[IndexSpec, ...] = (
+    IndexSpec(TENANT_INDEX, TENANT_INDEX_PARTITION_KEY, TENANT_INDEX_SORT_KEY),
+)
+
+# The calls table (decision log and call outcomes) uses the same pk/sk/TTL names:
+#     TENANT#{tenant_id}      CALL#{call_id}      one call: decision, then outcomes
+# It is separate from the configuration table so the webhook can write call records while having
+# read-only access to configuration, and so its volume and retention never touch configuration.
+CALL_PREFIX = "CALL#"
+CALLS_TABLE_INDEXES: tuple[IndexSpec, ...] = ()
+
+TENANT_PREFIX = "TENANT#"
+NUMBER_PREFIX = "NUMBER#"
+CONFIG_PREFIX = "CONFIG#"
+CUSTOMER_PREFIX = "CUSTOMER#"
+HISTORY_PREFIX = "HISTORY#"
+KEY_PREFIX = "KEY#"
+
+TENANT_SK = f"{CONFIG_PREFIX}TENANT"
+PROFILE_SK_PREFIX = f"{CONFIG_PREFIX}PROFILE#"
+RULE_SK_PREFIX = f"{CONFIG_PREFIX}RULE#"
+NUMBER_SK = "NUMBER"
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"{TENANT_PREFIX}{tenant_id}"
+
+
+def profile_sk(profile_id: str) -> str:
+    return f"{PROFILE_SK_PREFIX}{profile_id}"
+
+
+def rule_sk(rule_id: str) -> str:
+    return f"{RULE_SK_PREFIX}{rule_id}"
+
+
+def customer_sk(customer_id: str) -> str:
+    return f"{CUSTOMER_PREFIX}{customer_id}"
+
+
+def number_pk(e164: str) -> str:
+    return f"{NUMBER_PREFIX}{e164}"
+
+
+def history_sk(kind: str, item_id: str, version: int) -> str:
+    return f"{HISTORY_PREFIX}{kind}#{item_id}#{version:010d}"
+
+
+def key_sk(key_id: str) -> str:
+    return f"{KEY_PREFIX}{key_id}"
+
+
+def call_sk(call_id: int) -> str:
+    return f"{CALL_PREFIX}{call_id}"
+
+
+def create_table_request(table_name: str, indexes: tuple[IndexSpec, ...]) -> dict[str, object]:
+    """`CreateTable` arguments for a table of this layout: used by the local run and the tests
+    (the deployed table is built by infra/constructs/data_store.py from the same constants)."""
+    attributes = {PARTITION_KEY, SORT_KEY} | {key for index in indexes for key in (index.partition_key, index.sort_key)}
+    request: dict[str, object] = {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)],
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+    }
+    if indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in indexes
+        ]
+    return request

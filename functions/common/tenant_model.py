@@ -1,0 +1,226 @@
+"""What a tenant stores: tenant settings, agent profiles, routing rules and customers.
+
+The one source of truth: the router reads items with these models, the admin tooling and the
+provisioning API write with them, so nothing written through our tools can make the router fall
+back. Stored models forbid unknown attributes, so a misspelt attribute edited by hand is caught.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from functools import lru_cache
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from functions.common.templating import template_errors
+from functions.common.thunderphone import FunctionSpec, HttpMethod, HttpsUrl, VoiceSettings
+
+TenantId = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
+ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")]
+CallerPrefix = Annotated[str, Field(pattern=r"^\+[0-9]{1,14}$")]
+VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+Variables = dict[VariableName, Annotated[str, Field(max_length=2000)]]
+Segment = Annotated[str, Field(min_length=1, max_length=64)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Channel = Literal["web", "phone"]
+
+MAX_TEMPLATE_CHARS = 20_000
+
+
+def _valid_template(value: str) -> str:
+    errors = template_errors(value)
+    if errors:
+        raise ValueError("; ".join(errors))
+    return value
+
+
+Template = Annotated[str, Field(min_length=1, max_length=MAX_TEMPLATE_CHARS), AfterValidator(_valid_template)]
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+class StoredItem(BaseModel):
+    """Bookkeeping every stored item carries; `version` drives optimistic concurrency."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Annotated[int, Field(ge=0)] = 0
+    updated_at: datetime | None = None
+    updated_by: Annotated[str | None, Field(max_length=256)] = None
+
+
+class HourRange(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: time
+    end: time  # exclusive; "24:00" is written as "23:59:59" by the parser below
+
+    @classmethod
+    def parse(cls, text: str) -> HourRange:
+        try:
+            start_text, end_text = text.split("-")
+            start = time.fromisoformat(start_text.strip())
+            end_text = end_text.strip()
+            end = time(23, 59, 59, 999999) if end_text == "24:00" else time.fromisoformat(end_text)
+        except ValueError as exc:
+            raise ValueError(f"'{text}' is not a range like '09:00-17:30'") from exc
+        if end <= start:
+            raise ValueError(f"'{text}' ends before it starts; split ranges that cross midnight")
+        return cls(start=start, end=end)
+
+
+class BusinessHours(BaseModel):
+    """Opening hours in the tenant's time zone, e.g. {"mon": ["09:00-17:00"], ...}."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weekly: dict[Weekday, list[str]] = Field(default_factory=dict)
+    closed_dates: list[date] = Field(default_factory=list)
+
+    @field_validator("weekly")
+    @classmethod
+    def _ranges(cls, weekly: dict[Weekday, list[str]]) -> dict[Weekday, list[str]]:
+        for ranges in weekly.values():
+            for text in ranges:
+                HourRange.parse(text)
+        return weekly
+
+    def is_open(self, local: datetime) -> bool:
+        if local.date() in self.closed_dates:
+            return False
+        now = local.time().replace(tzinfo=None)
+        for text in self.weekly.get(WEEKDAYS[local.weekday()], []):
+            hours = HourRange.parse(text)
+            if hours.start <= now < hours.end:
+                return True
+        return False
+
+
+class Tenant(StoredItem):
+    tenant_id: TenantId
+    display_name: Annotated[str, Field(min_length=1, max_length=200)]
+    status: Literal["active", "suspended"] = "active"
+    timezone: str = "UTC"
+    variables: Variables = Field(default_factory=dict)
+    phone_numbers: list[E164] = Field(default_factory=list)
+    default_profile_id: ItemId
+    business_hours: BusinessHours | None = None
+    keep_transcripts: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zone(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name such as 'Europe/Paris')") from exc
+        return value
+
+
+class SecretRef(BaseModel):
+    """A header value kept in the tenant's tool-credentials secret, resolved when a call is answered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    secret: VariableName
+
+
+class ProfileToolEndpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: HttpsUrl
+    method: HttpMethod = "POST"
+    headers: dict[Annotated[str, Field(min_length=1, max_length=128)], str | SecretRef] = Field(default_factory=dict)
+
+
+class ProfileTool(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["function"] = "function"
+    function: FunctionSpec
+    endpoint: ProfileToolEndpoint
+
+    def secret_names(self) -> set[str]:
+        return {value.secret for value in self.endpoint.headers.values() if isinstance(value, SecretRef)}
+
+
+class AgentProfile(StoredItem, VoiceSettings):
+    profile_id: ItemId
+    description: Annotated[str | None, Field(max_length=500)] = None
+    prompt: Template
+    acknowledgement_prompt: Template | None = None
+    variables: Variables = Field(default_factory=dict)
+    tools: list[ProfileTool] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_tools(self) -> AgentProfile:
+        names = [tool.function.name for tool in self.tools]
+        if len(names) != len(set(names)):
+            raise ValueError("tool function names must be unique within a profile")
+        return self
+
+
+class RuleMatch(BaseModel):
+    """Every condition given must hold; a list condition holds when any entry matches."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: Channel | None = None
+    widget_ids: list[ItemId] = Field(default_factory=list)
+    to_numbers: list[E164] = Field(default_factory=list)
+    caller_numbers: list[E164] = Field(default_factory=list)
+    caller_prefixes: list[CallerPrefix] = Field(default_factory=list)
+    customer: Literal["known", "unknown"] | None = None
+    segments: list[Segment] = Field(default_factory=list)
+    schedule: Literal["business_hours", "after_hours"] | None = None
+
+
+class Variant(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: ItemId
+    profile_id: ItemId
+    weight: Annotated[int, Field(ge=0, le=10_000)]
+
+
+class RoutingRule(StoredItem):
+    rule_id: ItemId
+    priority: Annotated[int, Field(ge=0, le=1_000_000)]
+    enabled: bool = True
+    description: Annotated[str | None, Field(max_length=500)] = None
+    when: RuleMatch = Field(default_factory=RuleMatch)
+    profile_id: ItemId | None = None
+    variants: list[Variant] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RoutingRule:
+        if (self.profile_id is None) == (not self.variants):
+            raise ValueError("a rule names exactly one of profile_id or variants")
+        if self.variants:
+            names = [variant.name for variant in self.variants]
+            if len(names) != len(set(names)):
+                raise ValueError("variant names must be unique within a rule")
+            if sum(variant.weight for variant in self.variants) <= 0:
+                raise ValueError("variant weights must add up to more than 0")
+        return self
+
+    def profile_ids(self) -> set[str]:
+        return {self.profile_id} if self.profile_id else {variant.profile_id for variant in self.variants}
+
+
+class Customer(StoredItem):
+    """A known caller. Phone customers are keyed by E.164; other ids use a `kind:value` form."""
+
+    customer_id: Annotated[str, Field(pattern=r"^(\+[1-9][0-9]{6,14}|[a-z]+:[^\s#]{1,200})$")]
+    name: Annotated[str | None, Field(max_length=200)] = None
+    segment: Segment | None = None
+    variables: Variables = Field(default_factory=dict)
+    prompt_override: Template | None = None
+    prompt_addendum: Template | None = None

@@ -1,0 +1,238 @@
+"""DynamoDB and Secrets Manager behind the webhook's ports, with the caches that keep the warm path
+free of AWS calls. The only module of the webhook that talks to AWS.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from cachetools import TTLCache
+
+from functions.common import table
+from functions.common.errors import SecretsUnavailable, StoreUnavailable
+from functions.common.items import InvalidItem, from_item, kind_of
+from functions.common.tenant_model import AgentProfile, Customer, RoutingRule, Tenant
+from functions.webhook.models import TenantConfig
+from functions.webhook.signature import parse_signing_secrets
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+class TTLMemo:
+    """A bounded, thread-safe TTL cache of loader results (None and InvalidItem included; errors never)."""
+
+    def __init__(self, maxsize: int, ttl_seconds: float) -> None:
+        self._cache: TTLCache[Any, Any] = TTLCache(maxsize=maxsize, ttl=ttl_seconds)
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, loader: Callable[[], T]) -> T:
+        with self._lock:
+            value = self._cache.get(key, _MISSING)
+        if value is _MISSING:
+            value = loader()  # outside the lock: a slow read must not stall other keys
+            with self._lock:
+                self._cache[key] = value
+        return value  # type: ignore[no-any-return]
+
+    def peek(self, key: Any) -> bool:
+        with self._lock:
+            return key in self._cache
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Throttling, timeouts, connection and permission errors all mean: answer without the store."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise StoreUnavailable(type(exc).__name__) from exc
+
+
+class DynamoTenantStore:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        ttl_seconds: float,
+        max_tenants: int,
+        max_customers: int,
+        pool: ThreadPoolExecutor,
+    ) -> None:
+        from boto3.dynamodb.types import TypeDeserializer
+
+        self._client = client
+        self._table = table_name
+        self._deserialize = TypeDeserializer().deserialize
+        self._pool = pool
+        self._configs = TTLMemo(max_tenants, ttl_seconds)
+        self._numbers = TTLMemo(max_tenants * 4, ttl_seconds)
+        self._customers = TTLMemo(max_customers, ttl_seconds)
+
+    def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
+        if customer_id is None:
+            return self._config(tenant_id), None
+        if self._configs.peek(tenant_id) or self._customers.peek((tenant_id, customer_id)):
+            return self._config(tenant_id), self._customer(tenant_id, customer_id)
+        # Both cold: read them side by side so a miss costs one round trip of latency.
+        pending = self._pool.submit(self._customer, tenant_id, customer_id)
+        config = self._config(tenant_id)
+        return config, pending.result()
+
+    def tenant_for_number(self, number: str) -> str | None:
+        def fetch() -> str | None:
+            key = {table.PARTITION_KEY: {"S": table.number_pk(number)}, table.SORT_KEY: {"S": table.NUMBER_SK}}
+            with store_errors():
+                item = self._client.get_item(TableName=self._table, Key=key).get("Item")
+            tenant = item.get("tenant_id", {}).get("S") if item else None
+            return tenant if isinstance(tenant, str) else None
+
+        return self._numbers.get(number, fetch)
+
+    def _config(self, tenant_id: str) -> TenantConfig:
+        return self._configs.get(tenant_id, lambda: self._read_config(tenant_id))
+
+    def _customer(self, tenant_id: str, customer_id: str) -> Customer | None:
+        value = self._customers.get((tenant_id, customer_id), lambda: self._read_customer(tenant_id, customer_id))
+        if isinstance(value, InvalidItem):
+            raise value
+        return value
+
+    def _read_customer(self, tenant_id: str, customer_id: str) -> Customer | InvalidItem | None:
+        key = {
+            table.PARTITION_KEY: {"S": table.tenant_pk(tenant_id)},
+            table.SORT_KEY: {"S": table.customer_sk(customer_id)},
+        }
+        with store_errors():
+            item = self._client.get_item(TableName=self._table, Key=key).get("Item")
+        if not item:
+            return None
+        try:
+            return from_item(tenant_id, self._plain(item), Customer)
+        except InvalidItem as exc:
+            return exc
+
+    def _read_config(self, tenant_id: str) -> TenantConfig:
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :config)",
+            "ExpressionAttributeNames": {"#pk": table.PARTITION_KEY, "#sk": table.SORT_KEY},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": table.tenant_pk(tenant_id)},
+                ":config": {"S": table.CONFIG_PREFIX},
+            },
+        }
+        with store_errors():
+            while True:
+                page = self._client.query(**request)
+                items.extend(self._plain(item) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return build_config(tenant_id, items)
+
+    def _plain(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        return {key: self._deserialize(value) for key, value in item.items()}
+
+
+def build_config(tenant_id: str, items: list[dict[str, Any]]) -> TenantConfig:
+    """Validate a tenant's config items; the invalid ones are kept aside by sort key, never dropped silently."""
+    tenant: Tenant | None = None
+    profiles: dict[str, AgentProfile] = {}
+    rules: list[RoutingRule] = []
+    invalid: dict[str, InvalidItem] = {}
+    for item in items:
+        sort_key = str(item.get(table.SORT_KEY))
+        try:
+            model = from_item(tenant_id, item)
+        except InvalidItem as exc:
+            invalid[sort_key] = exc
+            continue
+        if isinstance(model, Tenant):
+            tenant = model
+        elif isinstance(model, AgentProfile):
+            profiles[model.profile_id] = model
+        elif isinstance(model, RoutingRule):
+            rules.append(model)
+        elif kind_of(sort_key) is None:  # pragma: no cover - the Query only returns CONFIG# items
+            invalid[sort_key] = InvalidItem(tenant_id, sort_key, ["unexpected item"])
+    ordered = tuple(sorted((rule for rule in rules if rule.enabled), key=lambda rule: (rule.priority, rule.rule_id)))
+    return TenantConfig(tenant_id=tenant_id, tenant=tenant, profiles=profiles, rules=ordered, invalid=invalid)
+
+
+def error_code(error: BaseException | None) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", "ClientError"))
+    return type(error).__name__
+
+
+class SecretsManagerSource:
+    """Signing secrets and tool credentials through Powertools' cached secrets provider."""
+
+    REFRESH_INTERVAL_S = 10.0  # a bad signature may force a re-read at most this often
+
+    def __init__(self, client: Any, *, signing_secret_name: str, tool_secret_prefix: str, ttl_seconds: int) -> None:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        self._provider = SecretsProvider(boto3_client=client)
+        self._signing_name = signing_secret_name
+        self._tool_prefix = tool_secret_prefix
+        self._ttl = ttl_seconds
+        self._last_refresh = 0.0
+        self._lock = threading.Lock()
+
+    def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
+        if refresh:
+            with self._lock:
+                now = time.monotonic()
+                refresh = now - self._last_refresh >= self.REFRESH_INTERVAL_S
+                if refresh:
+                    self._last_refresh = now
+        value = self._read(self._signing_name, refresh=refresh)
+        try:
+            secrets = parse_signing_secrets(value)
+        except ValueError as exc:
+            raise SecretsUnavailable(str(exc)) from None
+        if not secrets:
+            raise SecretsUnavailable("no signing secret is configured")
+        return secrets
+
+    def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
+        import json
+
+        value = self._read(self._tool_prefix + tenant_id)
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            raise SecretsUnavailable("tool credentials secret is not a JSON object") from None
+        if not isinstance(parsed, dict):
+            raise SecretsUnavailable("tool credentials secret is not a JSON object")
+        return {key: item for key, item in parsed.items() if isinstance(item, str)}
+
+    def _read(self, name: str, *, refresh: bool = False) -> str:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        try:
+            value = self._provider.get(name, max_age=self._ttl, force_fetch=refresh)
+        except GetParameterError as exc:
+            # The message names the secret and the AWS error code only, never a value.
+            raise SecretsUnavailable(f"cannot read secret {name}: {error_code(exc.__context__)}") from None
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", errors="replace")
+        if not isinstance(value, str):
+            raise SecretsUnavailable(f"secret {name} has no string value")
+        return value

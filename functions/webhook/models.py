@@ -1,0 +1,109 @@
+"""The webhook's settings, the facts of a call, a tenant's loaded configuration and the decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from functions.common.items import InvalidItem
+from functions.common.settings import FunctionSettings
+from functions.common.tenant_model import AgentProfile, Channel, RoutingRule, Tenant
+
+FallbackReason = Literal[
+    "unknown_tenant",
+    "tenant_suspended",
+    "unknown_number",
+    "invalid_item",
+    "no_profile",
+    "tool_secret_unavailable",
+    "invalid_answer",
+    "malformed_payload",
+    "store_unavailable",
+    "secrets_unavailable",
+    "budget_exceeded",
+    "internal_error",
+]
+
+
+class WebhookSettings(FunctionSettings):
+    TABLE_NAME: Annotated[str, Field(min_length=1)]
+    # Secrets Manager secret holding the valid signing secrets: a plain string, a JSON list,
+    # or {"secrets": [...]}; more than one may be valid while a secret is rotated.
+    SIGNING_SECRET_NAME: Annotated[str, Field(min_length=1)]
+    # Tenant tool credentials live in the secret named TOOL_SECRET_PREFIX + tenant_id (a JSON object).
+    TOOL_SECRET_PREFIX: Annotated[str, Field(min_length=1)]
+    # Optional decision log and call outcomes (a second table the webhook may write to).
+    CALLS_TABLE_NAME: str | None = None
+    DECISION_TTL_DAYS: Annotated[int, Field(ge=1, le=3650)] = 90
+    BUDGET_MS: Annotated[int, Field(ge=100, le=1900)] = 1500
+    CACHE_TTL_SECONDS: Annotated[int, Field(ge=0, le=3600)] = 60
+    CACHE_MAX_TENANTS: Annotated[int, Field(ge=1)] = 1000
+    CACHE_MAX_CUSTOMERS: Annotated[int, Field(ge=1)] = 20_000
+    MAX_BODY_BYTES: Annotated[int, Field(ge=1024, le=1_048_576)] = 65_536
+    MAX_PROMPT_CHARS: Annotated[int, Field(ge=1000, le=100_000)] = 20_000
+    AWS_CONNECT_TIMEOUT_MS: Annotated[int, Field(ge=50, le=5000)] = 250
+    AWS_READ_TIMEOUT_MS: Annotated[int, Field(ge=50, le=5000)] = 500
+    AWS_MAX_ATTEMPTS: Annotated[int, Field(ge=1, le=5)] = 2
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What ThunderPhone told us about the call, plus where and when it arrived."""
+
+    call_id: int
+    event_type: str
+    channel: Channel
+    from_number: str
+    to_number: str | None
+    widget_id: str | None
+    received_at: datetime  # timezone-aware
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    """A tenant's configuration as loaded in one Query; invalid items are kept aside, by sort key."""
+
+    tenant_id: str
+    tenant: Tenant | None
+    profiles: Mapping[str, AgentProfile] = field(default_factory=dict)
+    rules: tuple[RoutingRule, ...] = ()  # enabled rules, in evaluation order
+    invalid: Mapping[str, InvalidItem] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the router answers for a call and why; the simulator prints it, the logs summarise it."""
+
+    tenant_id: str
+    outcome: Literal["config", "fallback"]
+    reason: str  # "rule" / "default_profile" when a config is served, else a FallbackReason
+    rule_id: str | None = None
+    variant: str | None = None
+    profile_id: str | None = None
+    profile_version: int | None = None
+    customer_known: bool = False
+    local_time: str | None = None
+    variables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    missing_variables: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    config: Mapping[str, Any] | None = None
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        return self.config if self.outcome == "config" and self.config is not None else {}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The HTTP answer plus what the handler logs and counts about it."""
+
+    status: int
+    body: Mapping[str, Any]
+    outcome: str  # config / fallback / rejected / acknowledged
+    reason: str | None = None
+    decision: Decision | None = None
+    call_id: int | None = None

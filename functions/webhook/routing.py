@@ -1,0 +1,215 @@
+"""The decision: which rule, variant and profile serve a call, and the agent configuration it gets.
+
+Pure and total: no I/O, no clock, never raises for bad data (an invalid item becomes a fallback
+decision). The router and `sbctl simulate` both call `decide`, so a simulation is the real answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from functions.common import table
+from functions.common.items import problems_of
+from functions.common.templating import Rendered, render
+from functions.common.tenant_model import (
+    WEEKDAYS,
+    AgentProfile,
+    Customer,
+    ProfileTool,
+    RoutingRule,
+    RuleMatch,
+    SecretRef,
+    Tenant,
+    Variant,
+    zone,
+)
+from functions.common.thunderphone import AgentConfig
+from functions.webhook.models import CallFacts, Decision, TenantConfig
+
+# Reads the tenant's tool credentials; called only when a chosen profile references one.
+ToolSecrets = Callable[[], Mapping[str, str]]
+
+_DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+
+
+class ToolSecretUnavailable(Exception):
+    """A tool header names a credential the tenant's secret does not hold (or cannot be read)."""
+
+
+def bucket(tenant_id: str, rule_id: str, call_id: int, variants: list[Variant]) -> Variant:
+    """Weighted choice that depends only on its inputs: a redelivered call gets the same variant."""
+    total = sum(variant.weight for variant in variants)
+    digest = hashlib.sha256(f"{tenant_id}:{rule_id}:{call_id}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") % total
+    for variant in variants:
+        if point < variant.weight:
+            return variant
+        point -= variant.weight
+    raise AssertionError("unreachable: weights add up to total")
+
+
+def is_open(tenant: Tenant, local: datetime) -> bool:
+    """No business hours configured means always open, so after-hours rules never fire."""
+    return tenant.business_hours is None or tenant.business_hours.is_open(local)
+
+
+def rule_matches(when: RuleMatch, call: CallFacts, customer: Customer | None, open_now: bool) -> bool:
+    caller = call.from_number if call.channel == "phone" else None
+    checks = (
+        when.channel is None or when.channel == call.channel,
+        not when.widget_ids or call.widget_id in when.widget_ids,
+        not when.to_numbers or call.to_number in when.to_numbers,
+        not when.caller_numbers or caller in when.caller_numbers,
+        not when.caller_prefixes or (caller is not None and caller.startswith(tuple(when.caller_prefixes))),
+        when.customer is None or (when.customer == "known") == (customer is not None),
+        not when.segments or (customer is not None and customer.segment in when.segments),
+        when.schedule is None or (when.schedule == "business_hours") == open_now,
+    )
+    return all(checks)
+
+
+def template_context(
+    tenant: Tenant, profile: AgentProfile, customer: Customer | None, call: CallFacts, local: datetime, open_now: bool
+) -> dict[str, dict[str, str]]:
+    customer_vars: dict[str, str] = {}
+    if customer is not None:
+        customer_vars = {**customer.variables}
+        if customer.name:
+            customer_vars["name"] = customer.name
+        if customer.segment:
+            customer_vars["segment"] = customer.segment
+    call_vars = {
+        "id": str(call.call_id),
+        "channel": call.channel,
+        "local_time": local.strftime("%H:%M"),
+        "local_date": local.date().isoformat(),
+        "weekday": _DAY_NAMES[WEEKDAYS[local.weekday()]],
+        "timezone": tenant.timezone,
+        "is_business_hours": "yes" if open_now else "no",
+    }
+    if call.channel == "phone":
+        call_vars["from_number"] = call.from_number
+    if call.to_number:
+        call_vars["to_number"] = call.to_number
+    if call.widget_id:
+        call_vars["widget_id"] = call.widget_id
+    return {
+        "tenant": {**tenant.variables, "id": tenant.tenant_id, "name": tenant.display_name},
+        "profile": {**profile.variables, "id": profile.profile_id},
+        "customer": customer_vars,
+        "call": call_vars,
+        # Bare {{ name }}: the most specific variables win.
+        "vars": {**tenant.variables, **profile.variables, **(customer.variables if customer else {})},
+    }
+
+
+def resolve_tools(tools: list[ProfileTool], secrets: ToolSecrets) -> list[dict[str, object]]:
+    if not tools:
+        return []
+    values: Mapping[str, str] = secrets() if any(tool.secret_names() for tool in tools) else {}
+    resolved = []
+    for tool in tools:
+        headers: dict[str, str] = {}
+        for header, value in tool.endpoint.headers.items():
+            if isinstance(value, SecretRef):
+                if not isinstance(values.get(value.secret), str):
+                    raise ToolSecretUnavailable(f"tool '{tool.function.name}' needs credential '{value.secret}'")
+                headers[header] = values[value.secret]
+            else:
+                headers[header] = value
+        endpoint = {"url": tool.endpoint.url, "method": tool.endpoint.method, "headers": headers}
+        resolved.append({"type": "function", "function": tool.function.model_dump(), "endpoint": endpoint})
+    return resolved
+
+
+def decide(
+    config: TenantConfig,
+    customer: Customer | None,
+    call: CallFacts,
+    *,
+    tool_secrets: ToolSecrets,
+    max_prompt_chars: int,
+) -> Decision:
+    tenant = config.tenant
+    if tenant is None:
+        invalid = config.invalid.get(table.TENANT_SK)
+        if invalid is not None:
+            return Decision(config.tenant_id, "fallback", "invalid_item", problems=(str(invalid),))
+        return Decision(config.tenant_id, "fallback", "unknown_tenant")
+    tenant_id = tenant.tenant_id
+    if tenant.status != "active":
+        return Decision(tenant_id, "fallback", "tenant_suspended")
+    if any(key.startswith(table.RULE_SK_PREFIX) for key in config.invalid):
+        # An unreadable rule might have matched this call: answering with another rule could serve
+        # the wrong agent, while {} serves the key's static agent as ThunderPhone designed.
+        problems = tuple(str(error) for key, error in config.invalid.items() if key.startswith(table.RULE_SK_PREFIX))
+        return Decision(tenant_id, "fallback", "invalid_item", problems=problems)
+
+    local = call.received_at.astimezone(zone(tenant.timezone))
+    open_now = is_open(tenant, local)
+    rule: RoutingRule | None = next(
+        (candidate for candidate in config.rules if rule_matches(candidate.when, call, customer, open_now)), None
+    )
+    variant = bucket(tenant_id, rule.rule_id, call.call_id, rule.variants) if rule and rule.variants else None
+    profile_id = variant.profile_id if variant else (rule.profile_id if rule else tenant.default_profile_id)
+    assert profile_id is not None  # a rule validates to exactly one target
+    chosen = {
+        "tenant_id": tenant_id,
+        "rule_id": rule.rule_id if rule else None,
+        "variant": variant.name if variant else None,
+        "profile_id": profile_id,
+        "customer_known": customer is not None,
+        "local_time": local.isoformat(timespec="minutes"),
+    }
+    sort_key = table.profile_sk(profile_id)
+    if sort_key in config.invalid:
+        return Decision(**chosen, outcome="fallback", reason="invalid_item", problems=(str(config.invalid[sort_key]),))
+    profile = config.profiles.get(profile_id)
+    if profile is None:
+        return Decision(
+            **chosen, outcome="fallback", reason="no_profile", problems=(f"profile '{profile_id}' does not exist",)
+        )
+
+    context = template_context(tenant, profile, customer, call, local, open_now)
+    prompt = _prompt(profile, customer, context, max_prompt_chars)
+    acknowledgement = (
+        render(profile.acknowledgement_prompt, context, max_chars=4000) if profile.acknowledgement_prompt else None
+    )
+    missing = tuple(dict.fromkeys(prompt.missing + (acknowledgement.missing if acknowledgement else ())))
+    explained = {**chosen, "profile_version": profile.version, "variables": context, "missing_variables": missing}
+    try:
+        tools = resolve_tools(profile.tools, tool_secrets)
+    except ToolSecretUnavailable as exc:
+        return Decision(**explained, outcome="fallback", reason="tool_secret_unavailable", problems=(str(exc),))
+    try:
+        answer = AgentConfig.model_validate(
+            {
+                **profile.model_dump(include=set(AgentConfig.model_fields) - {"prompt", "tools"}),
+                "prompt": prompt.text,
+                "acknowledgement_prompt": acknowledgement.text if acknowledgement else None,
+                "tools": tools,
+            }
+        )
+    except ValidationError as exc:
+        return Decision(**explained, outcome="fallback", reason="invalid_answer", problems=tuple(problems_of(exc)))
+    problems = ("prompt truncated to MAX_PROMPT_CHARS",) if prompt.truncated else ()
+    return Decision(
+        **explained,
+        outcome="config",
+        reason="rule" if rule else "default_profile",
+        problems=problems,
+        config=answer.to_response(),
+    )
+
+
+def _prompt(
+    profile: AgentProfile, customer: Customer | None, context: Mapping[str, Mapping[str, str]], max_chars: int
+) -> Rendered:
+    template = (customer.prompt_override if customer else None) or profile.prompt
+    if customer and customer.prompt_addendum:
+        template = f"{template}\n\n{customer.prompt_addendum}"
+    return render(template, context, max_chars=max_chars)
