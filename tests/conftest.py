@@ -103,3 +103,59 @@ def aws(webhook_env: dict[str, str]) -> Iterator[dict[str, Any]]:
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(Name=SIGNING_SECRET_NAME, SecretString=json.dumps({"secrets": [SIGNING_SECRET]}))
         yield {"dynamodb": dynamodb, "secretsmanager": secrets}
+
+
+def webhook_body(event_type: str, call_id: int, from_number: str, to_number: str | None = "") -> bytes:
+    """A body serialised as ThunderPhone does: compact, keys sorted."""
+    data = {"call_id": call_id, "from_number": from_number, "to_number": to_number}
+    return json.dumps({"data": data, "type": event_type}, separators=(",", ":"), sort_keys=True).encode()
+
+
+def signed_event(path: str, body: bytes, *, secret: str = SIGNING_SECRET, base64_body: bool = False) -> dict[str, Any]:
+    """An API Gateway HTTP API (v2) event for `path`, signed with `secret`."""
+    from functions.webhook.signature import sign
+    from local.server import to_event
+
+    headers = {"content-type": "application/json", "x-thunderphone-signature": sign(body, secret)}
+    event = to_event("POST", path, headers, body, "34.96.0.10")
+    if base64_body:
+        import base64
+
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    return event
+
+
+@pytest.fixture
+def demo_tenant(aws: dict[str, Any]) -> str:
+    """The demo tenant of `make run`, seeded into the moto table, with its tool credentials secret."""
+    import boto3
+
+    from local import demo
+    from local.emulator import seed
+
+    seed(boto3.resource("dynamodb").Table(TABLE_NAME), demo.TENANT_ID, demo.demo_items())
+    aws["secretsmanager"].create_secret(
+        Name=TOOL_SECRET_PREFIX + demo.TENANT_ID, SecretString=json.dumps(demo.TOOL_CREDENTIALS)
+    )
+    return demo.TENANT_ID
+
+
+@pytest.fixture
+def json_logs() -> Iterator[Any]:
+    """What our Powertools logger writes, as parsed JSON lines (`json_logs()` -> list of dicts)."""
+    import io
+    import logging
+
+    from functions.common.observability import logger
+
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(logger.registered_formatter)
+    logger.addHandler(capture)
+    previous = logger.log_level
+    logger.setLevel(logging.INFO)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    finally:
+        logger.setLevel(previous)
+        logger.removeHandler(capture)

@@ -79,9 +79,7 @@ def plain(value: Any) -> Any:
 
 def problems_of(error: ValidationError) -> list[str]:
     """Readable one-liners: 'when.caller_numbers.0: String should match pattern ...'."""
-    return [
-        f"{'.'.join(str(part) for part in entry['loc']) or '(item)'}: {entry['msg']}" for entry in error.errors()
-    ]
+    return [f"{'.'.join(str(part) for part in entry['loc']) or '(item)'}: {entry['msg']}" for entry in error.errors()]
 
 
 def from_item(tenant_id: str, item: Mapping[str, Any], model: type[ModelT] | None = None) -> ModelT:

@@ -20,6 +20,7 @@ the `CONFIG#` prefix so the router loads a tenant's whole configuration with one
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
@@ -31,7 +32,6 @@ TENANT_INDEX = "tenants"
 TENANT_INDEX_PARTITION_KEY = "tenant_index_pk"
 TENANT_INDEX_SORT_KEY = "tenant_index_sk"
 TENANT_INDEX_PARTITION_VALUE = "TENANT"
-
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,25 @@ CONFIG_TABLE_INDEXES: tuple[IndexSpec, ...] = (
 # It is separate from the configuration table so the webhook can write call records while having
 # read-only access to configuration, and so its volume and retention never touch configuration.
 CALL_PREFIX = "CALL#"
-CALLS_TABLE_INDEXES: tuple[IndexSpec, ...] = ()
+# Index by call_id alone: outcome events from the org-level endpoint and the backfill know the call,
+# not the tenant. Index pk = CALL#{call_id}, sk = tenant_id (every call item carries both).
+CALL_ID_INDEX = "calls_by_id"
+CALL_ID_INDEX_PARTITION_KEY = "call_index_pk"
+CALL_ID_INDEX_SORT_KEY = "call_index_sk"
+# A tenant's calls in time order, for reports over a period without reading the whole partition.
+# Index pk = TENANT#{tenant_id}, sk = "{UTC ISO time, ms}Z#{call_id}".
+CALL_TIME_INDEX = "calls_by_time"
+CALL_TIME_INDEX_PARTITION_KEY = "time_index_pk"
+CALL_TIME_INDEX_SORT_KEY = "time_index_sk"
+CALLS_TABLE_INDEXES: tuple[IndexSpec, ...] = (
+    IndexSpec(CALL_ID_INDEX, CALL_ID_INDEX_PARTITION_KEY, CALL_ID_INDEX_SORT_KEY),
+    IndexSpec(CALL_TIME_INDEX, CALL_TIME_INDEX_PARTITION_KEY, CALL_TIME_INDEX_SORT_KEY),
+)
+# Outcomes of calls no tenant can be found for (the tenant-id pattern cannot produce this name).
+UNASSIGNED_TENANT = "_unassigned"
+# The backfill's resumable cursors: pk SYNC#CALLS, sk CURSOR#{name}.
+SYNC_PK = "SYNC#CALLS"
+SYNC_CURSOR_PREFIX = "CURSOR#"
 
 TENANT_PREFIX = "TENANT#"
 NUMBER_PREFIX = "NUMBER#"
@@ -99,11 +117,19 @@ def call_sk(call_id: int) -> str:
     return f"{CALL_PREFIX}{call_id}"
 
 
-def create_table_request(table_name: str, indexes: tuple[IndexSpec, ...]) -> dict[str, object]:
+def call_index_pk(call_id: int) -> str:
+    return f"{CALL_PREFIX}{call_id}"
+
+
+def sync_cursor_sk(name: str) -> str:
+    return f"{SYNC_CURSOR_PREFIX}{name}"
+
+
+def create_table_request(table_name: str, indexes: tuple[IndexSpec, ...]) -> dict[str, Any]:
     """`CreateTable` arguments for a table of this layout: used by the local run and the tests
     (the deployed table is built by infra/constructs/data_store.py from the same constants)."""
     attributes = {PARTITION_KEY, SORT_KEY} | {key for index in indexes for key in (index.partition_key, index.sort_key)}
-    request: dict[str, object] = {
+    request: dict[str, Any] = {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)],

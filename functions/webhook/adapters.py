@@ -16,7 +16,7 @@ from cachetools import TTLCache
 from functions.common import table
 from functions.common.errors import SecretsUnavailable, StoreUnavailable
 from functions.common.items import InvalidItem, from_item, kind_of
-from functions.common.tenant_model import AgentProfile, Customer, RoutingRule, Tenant
+from functions.common.tenant_model import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
 from functions.webhook.models import TenantConfig
 from functions.webhook.signature import parse_signing_secrets
 
@@ -157,7 +157,7 @@ def build_config(tenant_id: str, items: list[dict[str, Any]]) -> TenantConfig:
     for item in items:
         sort_key = str(item.get(table.SORT_KEY))
         try:
-            model = from_item(tenant_id, item)
+            model: StoredItem = from_item(tenant_id, item)
         except InvalidItem as exc:
             invalid[sort_key] = exc
             continue

@@ -180,7 +180,12 @@ def record(reply: Reply, *, tenant_id: str | None, widget_id: str | None, latenc
         metrics.add_metric(name="SignatureRejected", unit=MetricUnit.Count, value=1)
 
 
-@app.exception_handler(Exception)
+@app.not_found
+def not_found(error: Exception) -> Response[str]:
+    return Response(status_code=404, content_type="application/json", body='{"error":"not_found"}')
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def unexpected(error: Exception) -> Response[str]:
     logger.exception("unexpected webhook error")
     return Response(status_code=200, content_type="application/json", body="{}")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,7 +35,9 @@ from functions.webhook.models import CallFacts, Decision, TenantConfig
 # Reads the tenant's tool credentials; called only when a chosen profile references one.
 ToolSecrets = Callable[[], Mapping[str, str]]
 
-_DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+_DAY_NAMES = dict(
+    zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
+)
 
 
 class ToolSecretUnavailable(Exception):
@@ -107,7 +111,7 @@ def template_context(
     }
 
 
-def resolve_tools(tools: list[ProfileTool], secrets: ToolSecrets) -> list[dict[str, object]]:
+def resolve_tools(tools: list[ProfileTool], secrets: ToolSecrets) -> list[dict[str, Any]]:
     if not tools:
         return []
     values: Mapping[str, str] = secrets() if any(tool.secret_names() for tool in tools) else {}
@@ -157,22 +161,22 @@ def decide(
     variant = bucket(tenant_id, rule.rule_id, call.call_id, rule.variants) if rule and rule.variants else None
     profile_id = variant.profile_id if variant else (rule.profile_id if rule else tenant.default_profile_id)
     assert profile_id is not None  # a rule validates to exactly one target
-    chosen = {
-        "tenant_id": tenant_id,
-        "rule_id": rule.rule_id if rule else None,
-        "variant": variant.name if variant else None,
-        "profile_id": profile_id,
-        "customer_known": customer is not None,
-        "local_time": local.isoformat(timespec="minutes"),
-    }
+    chosen = Decision(
+        tenant_id=tenant_id,
+        outcome="fallback",
+        reason="",
+        rule_id=rule.rule_id if rule else None,
+        variant=variant.name if variant else None,
+        profile_id=profile_id,
+        customer_known=customer is not None,
+        local_time=local.isoformat(timespec="minutes"),
+    )
     sort_key = table.profile_sk(profile_id)
     if sort_key in config.invalid:
-        return Decision(**chosen, outcome="fallback", reason="invalid_item", problems=(str(config.invalid[sort_key]),))
+        return replace(chosen, reason="invalid_item", problems=(str(config.invalid[sort_key]),))
     profile = config.profiles.get(profile_id)
     if profile is None:
-        return Decision(
-            **chosen, outcome="fallback", reason="no_profile", problems=(f"profile '{profile_id}' does not exist",)
-        )
+        return replace(chosen, reason="no_profile", problems=(f"profile '{profile_id}' does not exist",))
 
     context = template_context(tenant, profile, customer, call, local, open_now)
     prompt = _prompt(profile, customer, context, max_prompt_chars)
@@ -180,11 +184,11 @@ def decide(
         render(profile.acknowledgement_prompt, context, max_chars=4000) if profile.acknowledgement_prompt else None
     )
     missing = tuple(dict.fromkeys(prompt.missing + (acknowledgement.missing if acknowledgement else ())))
-    explained = {**chosen, "profile_version": profile.version, "variables": context, "missing_variables": missing}
+    explained = replace(chosen, profile_version=profile.version, variables=context, missing_variables=missing)
     try:
         tools = resolve_tools(profile.tools, tool_secrets)
     except ToolSecretUnavailable as exc:
-        return Decision(**explained, outcome="fallback", reason="tool_secret_unavailable", problems=(str(exc),))
+        return replace(explained, reason="tool_secret_unavailable", problems=(str(exc),))
     try:
         answer = AgentConfig.model_validate(
             {
@@ -195,13 +199,12 @@ def decide(
             }
         )
     except ValidationError as exc:
-        return Decision(**explained, outcome="fallback", reason="invalid_answer", problems=tuple(problems_of(exc)))
-    problems = ("prompt truncated to MAX_PROMPT_CHARS",) if prompt.truncated else ()
-    return Decision(
-        **explained,
+        return replace(explained, reason="invalid_answer", problems=tuple(problems_of(exc)))
+    return replace(
+        explained,
         outcome="config",
         reason="rule" if rule else "default_profile",
-        problems=problems,
+        problems=("prompt truncated to MAX_PROMPT_CHARS",) if prompt.truncated else (),
         config=answer.to_response(),
     )
 

@@ -77,7 +77,9 @@ def answer(
         call = IncomingCall.model_validate(envelope.data)
     except ValidationError:
         return fallback("malformed_payload")
-    return answer_incoming(request, envelope.type, call, store=store, secrets=secrets, max_prompt_chars=max_prompt_chars)
+    return answer_incoming(
+        request, envelope.type, call, store=store, secrets=secrets, max_prompt_chars=max_prompt_chars
+    )
 
 
 def answer_incoming(
@@ -101,11 +103,10 @@ def answer_incoming(
     )
     customer_id = call.from_number if not web and _E164.match(call.from_number) else None
     try:
-        tenant_id = request.tenant_id
-        if tenant_id is None:
-            tenant_id = store.tenant_for_number(call.to_number) if call.to_number else None
-            if tenant_id is None:
-                return fallback("unknown_number", call.call_id)
+        found = request.tenant_id or (store.tenant_for_number(call.to_number) if call.to_number else None)
+        if found is None:
+            return fallback("unknown_number", call.call_id)
+        tenant_id: str = found
         if not _TENANT_ID.match(tenant_id):
             return fallback("unknown_tenant", call.call_id)
         config, customer = store.load(tenant_id, customer_id)

@@ -1,0 +1,187 @@
+"""`make run`: the real Lambda handlers behind a loopback HTTP server that speaks API Gateway HTTP API
+(payload v2), with AWS emulated in-process by moto and the demo tenant seeded."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shlex
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from local import demo, emulator
+
+DEFAULT_SIGNING_SECRET = "whsec_local_demo_secret"
+DEFAULT_API_KEY = "sk_live_local_fake_key"
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class LocalContext:
+    """Enough of Lambda's context object for Powertools."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:local"
+    aws_request_id: str = ""
+    budget_ms: int = 3000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.budget_ms
+
+
+def to_event(method: str, target: str, headers: dict[str, str], body: bytes, client_ip: str) -> dict[str, Any]:
+    """An API Gateway HTTP API (v2) event, encoded the way API Gateway encodes it."""
+    parts = urlsplit(target)
+    try:
+        text, encoded = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode("ascii"), True
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": parts.path,
+        "rawQueryString": parts.query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": headers.get("host", "127.0.0.1"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": parts.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": client_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+    if parts.query:
+        pairs = [pair.split("=", 1) for pair in parts.query.split("&") if pair]
+        event["queryStringParameters"] = {key: value[0] if value else "" for key, *value in pairs}
+    return event
+
+
+def make_request_handler(routes: list[tuple[str, str, Handler]]) -> type[BaseHTTPRequestHandler]:
+    class LambdaProxy(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _dispatch(self) -> None:
+            path = urlsplit(self.path).path
+            route = next(((name, handler) for name, prefix, handler in routes if path.startswith(prefix)), None)
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if route is None:
+                self._send(404, {"content-type": "application/json"}, b'{"error":"not_found"}')
+                return
+            headers: dict[str, str] = {}
+            for key, value in self.headers.items():
+                headers[key.lower()] = f"{headers[key.lower()]},{value}" if key.lower() in headers else value
+            name, handler = route
+            event = to_event(self.command, self.path, headers, body, self.client_address[0])
+            result = handler(
+                event, LocalContext(function_name=name, aws_request_id=event["requestContext"]["requestId"])
+            )
+            payload = result.get("body") or ""
+            raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+            self._send(int(result.get("statusCode", 200)), result.get("headers") or {}, raw)
+
+        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                if key.lower() != "content-length":
+                    self.send_header(key, value)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _dispatch
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the handlers log every request as JSON already."""
+
+    return LambdaProxy
+
+
+def sample_body(*, event_type: str, call_id: int, from_number: str, to_number: str) -> bytes:
+    """Compact, sorted keys: how ThunderPhone serialises its bodies."""
+    data = {"call_id": call_id, "from_number": from_number, "to_number": to_number}
+    return json.dumps({"data": data, "type": event_type}, separators=(",", ":"), sort_keys=True).encode()
+
+
+def curl_command(base_url: str, path: str, body: bytes, secret: str) -> str:
+    from functions.webhook.signature import sign
+
+    return (
+        f"curl -sS {base_url}{path} -H 'Content-Type: application/json' "
+        f"-H 'X-ThunderPhone-Signature: {sign(body, secret)}' --data-raw {shlex.quote(body.decode())}"
+    )
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "8787"))
+    signing_secret = os.environ.get("THUNDERPHONE_WEBHOOK_SECRET", DEFAULT_SIGNING_SECRET)
+    moto_server, aws_endpoint = emulator.start_moto()
+    os.environ.update(emulator.function_environment())
+    emulator.provision(signing_secret=signing_secret, thunderphone_api_key=DEFAULT_API_KEY)
+
+    from functions.webhook.handler import lambda_handler as webhook_handler
+
+    routes: list[tuple[str, str, Handler]] = [("webhook", "/webhooks", webhook_handler)]
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_request_handler(routes))
+    base_url = f"http://127.0.0.1:{port}"
+    web = sample_body(event_type="web.incoming", call_id=1001, from_number="web", to_number="")
+    vip = sample_body(
+        event_type="telephony.incoming", call_id=1002, from_number=demo.VIP_CALLER, to_number=demo.DEMO_NUMBER
+    )
+    print(
+        f"""
+Switchboard is running locally (AWS emulated by moto at {aws_endpoint}).
+
+  Webhook:   POST {base_url}/webhooks/{{tenant_id}}[/{{widget_id}}]   and   POST {base_url}/webhooks
+  Tenant:    '{demo.TENANT_ID}' (Acme Dental, America/New_York), number {demo.DEMO_NUMBER}
+  Signing secret: $THUNDERPHONE_WEBHOOK_SECRET (default '{DEFAULT_SIGNING_SECRET}')
+
+A widget session on the demo tenant's pricing page:
+
+  {curl_command(base_url, f"/webhooks/{demo.TENANT_ID}/pricing", web, signing_secret)}
+
+A phone call from the VIP customer Jane Doe to the demo number (org-level endpoint):
+
+  {curl_command(base_url, "/webhooks", vip, signing_secret)}
+
+Admin tooling against this run:  export AWS_ENDPOINT_URL={aws_endpoint} AWS_ACCESS_KEY_ID=local \\
+  AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={emulator.REGION} SWITCHBOARD_TABLE={emulator.TABLE_NAME}
+
+Ctrl-C stops everything.
+""",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        moto_server.stop()

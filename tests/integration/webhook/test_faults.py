@@ -1,0 +1,93 @@
+"""DynamoDB and Secrets Manager slow, throttled or down: always 200 {} inside the budget, never a 5xx."""
+
+import json
+import time
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from botocore.stub import Stubber
+
+from functions.webhook import handler
+from local.emulator import free_port
+from tests.conftest import load_event
+
+BUDGET_MS = 400
+
+
+@pytest.fixture(autouse=True)
+def small_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUDGET_MS", str(BUDGET_MS))
+
+
+def timed_call(lambda_context: Any, fixture: str = "webhook_phone_incoming_signed.json") -> tuple[int, Any, float]:
+    started = time.perf_counter()
+    response = handler.lambda_handler(load_event(fixture), lambda_context)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return response["statusCode"], json.loads(response["body"]), elapsed_ms
+
+
+def last_reason(json_logs: Any) -> str:
+    return str([line for line in json_logs() if line["message"].startswith("webhook answered")][-1]["reason"])
+
+
+def test_slow_dynamodb_answers_fallback_within_budget(demo_tenant: str, lambda_context: Any, json_logs: Any) -> None:
+    handler.get_store()._client.meta.events.register("before-call.dynamodb", lambda **_: time.sleep(2))
+    status, body, elapsed_ms = timed_call(lambda_context)
+    assert (status, body) == (200, {})
+    assert elapsed_ms < BUDGET_MS + 100
+    assert last_reason(json_logs) == "budget_exceeded"
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "AccessDeniedException"]
+)
+def test_dynamodb_errors_answer_fallback(demo_tenant: str, lambda_context: Any, json_logs: Any, code: str) -> None:
+    stubber = Stubber(handler.get_store()._client)
+    for _ in range(2):  # the Query and the GetItem run side by side on a cold call
+        stubber.add_client_error("query", service_error_code=code)
+        stubber.add_client_error("get_item", service_error_code=code)
+    with stubber:
+        status, body, _ = timed_call(lambda_context)
+    assert (status, body) == (200, {})
+    assert last_reason(json_logs) == "store_unavailable"
+
+
+def test_dynamodb_unreachable_answers_fallback(demo_tenant: str, lambda_context: Any, json_logs: Any) -> None:
+    def refuse(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com")
+
+    handler.get_store()._client.meta.events.register("before-call.dynamodb", refuse)
+    status, body, _ = timed_call(lambda_context, "webhook_web_incoming_signed.json")
+    assert (status, body) == (200, {})
+    assert last_reason(json_logs) == "store_unavailable"
+
+
+def test_secrets_manager_down_answers_fallback_not_401(demo_tenant: str, lambda_context: Any, json_logs: Any) -> None:
+    stubber = Stubber(handler.get_secrets()._provider.client)
+    stubber.add_client_error("get_secret_value", service_error_code="InternalServiceError", http_status_code=500)
+    with stubber:
+        status, body, _ = timed_call(lambda_context)
+    assert (status, body) == (200, {})
+    assert last_reason(json_logs) == "secrets_unavailable"
+
+
+def test_everything_unreachable_answers_fallback_within_budget(
+    monkeypatch: pytest.MonkeyPatch, webhook_env: dict[str, str], lambda_context: Any
+) -> None:
+    # No moto at all: every AWS endpoint is a closed local port.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    status, body, elapsed_ms = timed_call(lambda_context)
+    assert (status, body) == (200, {})
+    assert elapsed_ms < BUDGET_MS + 100
+
+
+def test_missing_settings_answer_fallback(monkeypatch: pytest.MonkeyPatch, lambda_context: Any, json_logs: Any) -> None:
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    status, body, _ = timed_call(lambda_context)
+    assert (status, body) == (200, {})
+    assert last_reason(json_logs) == "internal_error"
+
+
+def test_non_http_event_is_a_4xx(lambda_context: Any) -> None:
+    assert handler.lambda_handler({"Records": []}, lambda_context)["statusCode"] == 400

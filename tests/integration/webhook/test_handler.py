@@ -1,0 +1,131 @@
+"""The webhook Lambda in-process: real Powertools, real adapters, moto DynamoDB and Secrets Manager."""
+
+import json
+from collections import Counter
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.webhook import handler
+from local import demo
+from tests.conftest import TABLE_NAME, load_event, signed_event, webhook_body
+
+
+def invoke(event: dict[str, Any], lambda_context: Any) -> tuple[int, dict[str, Any]]:
+    response = handler.lambda_handler(event, lambda_context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def count_aws_calls() -> Counter[str]:
+    """Counts every API call the webhook's own clients make from now on."""
+    calls: Counter[str] = Counter()
+
+    def hook(model: Any, **_: Any) -> None:
+        calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    handler.get_store()._client.meta.events.register("before-call", hook)
+    handler.get_secrets()._provider.client.meta.events.register("before-call", hook)
+    return calls
+
+
+def test_web_session_on_widget_path_gets_widget_profile(demo_tenant: str, lambda_context: Any) -> None:
+    status, body = invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)
+    assert status == 200
+    assert body["voice"] == "en-US-Ava1"
+    assert body["prompt"].startswith("You answer questions about Acme Dental's prices")
+
+
+def test_phone_call_from_vip_gets_concierge(demo_tenant: str, lambda_context: Any) -> None:
+    status, body = invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)
+    assert status == 200
+    assert body["product"] == "storm-base-with-ack"
+    assert "Jane Doe" in body["prompt"]
+    assert body["tools"][0]["endpoint"]["headers"]["X-Api-Key"] == demo.TOOL_CREDENTIALS["crm_api_key"]
+
+
+def test_org_endpoint_base64_legacy_event_routes_by_number(demo_tenant: str, lambda_context: Any) -> None:
+    status, body = invoke(load_event("webhook_org_call_incoming_base64.json"), lambda_context)
+    assert status == 200 and body["voice"]  # an unknown UK caller to the demo number: a demo profile
+
+
+@pytest.mark.parametrize("fixture", ["webhook_bad_signature.json", "webhook_unsigned.json"])
+def test_bad_or_missing_signature_is_401_without_detail(demo_tenant: str, lambda_context: Any, fixture: str) -> None:
+    assert invoke(load_event(fixture), lambda_context) == (401, {"error": "unauthorized"})
+
+
+def test_other_events_are_acknowledged(demo_tenant: str, lambda_context: Any) -> None:
+    status, _ = invoke(load_event("webhook_telephony_complete_signed.json"), lambda_context)
+    assert status == 200
+
+
+def test_oversized_body_is_413(demo_tenant: str, lambda_context: Any) -> None:
+    body = json.dumps({"type": "web.incoming", "data": {"pad": "x" * 70_000}}).encode()
+    assert invoke(signed_event("/webhooks/demo", body), lambda_context)[0] == 413
+
+
+def test_unknown_and_suspended_tenants_get_fallback(demo_tenant: str, lambda_context: Any) -> None:
+    body = webhook_body("web.incoming", 1, "web")
+    assert invoke(signed_event("/webhooks/nobody", body), lambda_context) == (200, {})
+    boto3.client("dynamodb").update_item(
+        TableName=TABLE_NAME,
+        Key={"pk": {"S": "TENANT#demo"}, "sk": {"S": "CONFIG#TENANT"}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "suspended"}},
+    )
+    handler.get_store()._configs.clear()
+    assert invoke(signed_event("/webhooks/demo", body), lambda_context) == (200, {})
+
+
+def test_corrupt_item_gives_fallback_log_and_metric(
+    demo_tenant: str, lambda_context: Any, json_logs: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a rule edited by hand in the console with a typo
+    boto3.client("dynamodb").put_item(
+        TableName=TABLE_NAME,
+        Item={
+            "pk": {"S": "TENANT#demo"},
+            "sk": {"S": "CONFIG#RULE#typo"},
+            "rule_id": {"S": "typo"},
+            "priority": {"S": "first"},
+            "profile_id": {"S": "receptionist"},
+        },
+    )
+    # When a call arrives
+    status, body = invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)
+    # Then ThunderPhone gets {} and the operator gets a log line naming tenant and item, and a metric
+    assert (status, body) == (200, {})
+    log = next(line for line in json_logs() if line["message"] == "webhook answered with problems")
+    assert log["tenant_id"] == "demo" and log["reason"] == "invalid_item"
+    assert "CONFIG#RULE#typo" in log["problems"][0]
+    assert '"InvalidItem"' in capsys.readouterr().out  # the EMF metric document
+
+
+def test_warm_path_makes_no_aws_call_and_cold_miss_reads_once(demo_tenant: str, lambda_context: Any) -> None:
+    calls = count_aws_calls()
+    invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)
+    # Cold: one signing-secret read, one Query for the tenant, one GetItem for the caller, one tool secret.
+    assert calls == Counter(
+        {
+            "secretsmanager.GetSecretValue": 2,
+            "dynamodb.Query": 1,
+            "dynamodb.GetItem": 1,
+        }
+    )
+    calls.clear()
+    for _ in range(3):
+        assert invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)[0] == 200
+        invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)
+    assert calls == Counter()
+
+
+def test_logs_mask_caller_and_never_contain_prompts_or_secrets(
+    demo_tenant: str, lambda_context: Any, json_logs: Any
+) -> None:
+    invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)
+    output = json.dumps(json_logs())
+    log = next(line for line in json_logs() if line["message"] == "webhook answered")
+    assert log["caller"] == "+1415*****00" and log["rule_id"] == "vip" and log["correlation_id"] == "515151"
+    for leaked in (demo.VIP_CALLER, "Jane Doe", demo.TOOL_CREDENTIALS["crm_api_key"], "whsec_"):
+        assert leaked not in output

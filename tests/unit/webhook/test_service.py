@@ -1,0 +1,135 @@
+"""The webhook pipeline with in-memory fakes of its ports."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+
+from functions.common.errors import SecretsUnavailable, StoreUnavailable
+from functions.common.items import to_item
+from functions.common.tenant_model import Customer
+from functions.webhook.adapters import build_config
+from functions.webhook.models import TenantConfig
+from functions.webhook.service import WebhookRequest, answer
+from functions.webhook.signature import sign
+from local import demo
+from tests.conftest import webhook_body
+
+SECRET = "whsec_fake"
+
+
+@dataclass
+class FakeStore:
+    config: TenantConfig = field(
+        default_factory=lambda: build_config("demo", [to_item("demo", m) for m in demo.demo_items()])
+    )
+    numbers: dict[str, str] = field(default_factory=lambda: {demo.DEMO_NUMBER: "demo"})
+    customers: dict[str, Customer] = field(default_factory=dict)
+    error: Exception | None = None
+    loads: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
+        self.loads.append((tenant_id, customer_id))
+        if self.error:
+            raise self.error
+        config = self.config if tenant_id == "demo" else TenantConfig(tenant_id=tenant_id, tenant=None)
+        return config, self.customers.get(customer_id or "")
+
+    def tenant_for_number(self, number: str) -> str | None:
+        if self.error:
+            raise self.error
+        return self.numbers.get(number)
+
+
+@dataclass
+class FakeSecrets:
+    current: tuple[str, ...] = (SECRET,)
+    after_refresh: tuple[str, ...] | None = None
+    down: bool = False
+
+    def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
+        if self.down:
+            raise SecretsUnavailable("down")
+        return self.after_refresh if refresh and self.after_refresh else self.current
+
+    def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
+        return demo.TOOL_CREDENTIALS
+
+
+def request(
+    body: bytes, *, tenant: str | None = "demo", secret: str = SECRET, widget: str | None = None
+) -> WebhookRequest:
+    return WebhookRequest(body, sign(body, secret), tenant, widget, datetime(2026, 11, 24, 15, tzinfo=UTC))
+
+
+def call(req: WebhookRequest, store: FakeStore | None = None, secrets: FakeSecrets | None = None):  # type: ignore[no-untyped-def]
+    return answer(
+        req, store=store or FakeStore(), secrets=secrets or FakeSecrets(), max_body_bytes=4096, max_prompt_chars=20_000
+    )
+
+
+def test_answer_rejects_oversized_body_before_anything_else() -> None:
+    store = FakeStore()
+    reply = call(request(b"x" * 5000), store)
+    assert (reply.status, reply.body) == (413, {"error": "payload_too_large"})
+    assert store.loads == []
+
+
+def test_answer_rejects_bad_signature_with_401_and_reads_nothing() -> None:
+    store = FakeStore()
+    reply = call(request(webhook_body("web.incoming", 1, "web"), secret="whsec_wrong"), store)
+    assert (reply.status, reply.body) == (401, {"error": "unauthorized"})
+    assert store.loads == []
+
+
+def test_answer_refreshes_secrets_once_for_a_just_rotated_secret() -> None:
+    body = webhook_body("web.incoming", 1, "web")
+    secrets = FakeSecrets(current=("whsec_old",), after_refresh=("whsec_new", "whsec_old"))
+    assert call(request(body, secret="whsec_new"), secrets=secrets).outcome == "config"
+
+
+def test_answer_falls_back_when_secrets_unreadable() -> None:
+    reply = call(request(webhook_body("web.incoming", 1, "web")), secrets=FakeSecrets(down=True))
+    assert (reply.status, reply.body, reply.reason) == (200, {}, "secrets_unavailable")
+
+
+@pytest.mark.parametrize(
+    "body", [b"not json", b"[]", b'{"type":"web.incoming"}', b'{"type":"web.incoming","data":{"call_id":"x"}}']
+)
+def test_answer_signed_but_malformed_payload_gets_fallback(body: bytes) -> None:
+    reply = call(request(body))
+    assert (reply.status, reply.body, reply.reason) == (200, {}, "malformed_payload")
+
+
+def test_answer_acknowledges_other_events_without_reading_tenant() -> None:
+    store = FakeStore()
+    reply = call(request(b'{"data":{"call_id":5},"type":"call.graded"}'), store)
+    assert (reply.status, reply.body, reply.outcome) == (200, {"received": True}, "acknowledged")
+    assert store.loads == []
+
+
+def test_answer_org_level_endpoint_finds_tenant_by_number_and_customer_by_caller() -> None:
+    store = FakeStore(customers={demo.VIP_CALLER: next(m for m in demo.demo_items() if isinstance(m, Customer))})
+    body = webhook_body("telephony.incoming", 9, demo.VIP_CALLER, demo.DEMO_NUMBER)
+    reply = call(request(body, tenant=None), store)
+    assert reply.decision is not None and reply.decision.rule_id == "vip"
+    assert store.loads == [("demo", demo.VIP_CALLER)]
+
+
+def test_answer_web_sessions_never_look_up_a_customer() -> None:
+    store = FakeStore()
+    call(request(webhook_body("call.incoming", 9, "web", None)), store)
+    assert store.loads == [("demo", None)]
+
+
+def test_answer_unknown_number_and_bad_tenant_ids_fall_back() -> None:
+    body = webhook_body("telephony.incoming", 9, "+12125550000", "+19995550000")
+    assert call(request(body, tenant=None)).reason == "unknown_number"
+    assert call(request(body, tenant="Bad_Tenant!")).reason == "unknown_tenant"
+    assert call(request(body, tenant="ghost")).reason == "unknown_tenant"
+
+
+def test_answer_store_errors_become_fallback() -> None:
+    reply = call(request(webhook_body("web.incoming", 1, "web")), FakeStore(error=StoreUnavailable("throttled")))
+    assert (reply.status, reply.body, reply.reason) == (200, {}, "store_unavailable")
