@@ -61,7 +61,6 @@ def function_environment() -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": "switchboard-local",
         "POWERTOOLS_METRICS_NAMESPACE": "SwitchboardLocal",
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
     }
 
 

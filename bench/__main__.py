@@ -1,0 +1,5 @@
+"""`make bench`: run every benchmark; each prints its figures and writes bench/results/<name>.json."""
+
+from bench import webhook
+
+webhook.main()

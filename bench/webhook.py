@@ -1,0 +1,151 @@
+"""Webhook benchmark: warm and cache-miss latency, cold import cost, AWS calls per request.
+
+Runs the real handler in-process against the moto server of the local run (AWS over loopback HTTP).
+Prints the figures and writes bench/results/webhook.json. Not a test: nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results" / "webhook.json"
+SIGNING_SECRET = "whsec_bench"
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {
+        "n": len(samples),
+        "p50_ms": round(percentile(samples, 0.50), 3),
+        "p99_ms": round(percentile(samples, 0.99), 3),
+        "max_ms": round(max(samples), 3),
+        "mean_ms": round(statistics.fmean(samples), 3),
+    }
+
+
+def import_seconds(statement: str, runs: int = 7) -> float:
+    """Median wall time of `statement` in a fresh interpreter (what a Lambda cold start pays)."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true"}
+    times = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout)
+        for _ in range(runs)
+    ]
+    return statistics.median(times)
+
+
+def main() -> dict[str, Any]:
+    """Start moto, seed the demo tenant, measure, write the results file."""
+    from local import demo, emulator
+    from local.server import LocalContext, sample_body, to_event
+
+    server, _ = emulator.start_moto()
+    os.environ.update(emulator.function_environment())
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
+    emulator.provision(signing_secret=SIGNING_SECRET, thunderphone_api_key="sk_live_bench")
+    try:
+        from functions.webhook import handler
+        from functions.webhook.signature import sign
+
+        def event(body: bytes, path: str) -> dict[str, Any]:
+            headers = {"content-type": "application/json", "x-thunderphone-signature": sign(body, SIGNING_SECRET)}
+            return to_event("POST", path, headers, body, "127.0.0.1")
+
+        vip = sample_body(
+            event_type="telephony.incoming", call_id=1, from_number=demo.VIP_CALLER, to_number=demo.DEMO_NUMBER
+        )
+        web = sample_body(event_type="web.incoming", call_id=2, from_number="web", to_number="")
+        vip_event, web_event = event(vip, "/webhooks/demo"), event(web, "/webhooks/demo/pricing")
+        context = LocalContext(function_name="webhook")
+
+        calls: Counter[str] = Counter()
+
+        def count(model: Any, **_: Any) -> None:
+            calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+        handler.get_store()._client.meta.events.register("before-call", count)
+        handler.get_secrets()._provider.client.meta.events.register("before-call", count)
+
+        def timed(evt: dict[str, Any]) -> float:
+            started = time.perf_counter()
+            response = handler.lambda_handler(evt, context)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response["statusCode"] != 200 or response["body"] == "{}":
+                raise SystemExit(f"benchmark request did not get a config: {response}")
+            return elapsed
+
+        # The EMF metric line each request prints (as in Lambda) is counted in the timings, not shown.
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            figures = measure(timed, vip_event, web_event, calls, handler.get_store())
+    finally:
+        server.stop()
+    return report(figures)
+
+
+def measure(
+    timed: Any, vip_event: dict[str, Any], web_event: dict[str, Any], calls: Counter[str], store: Any
+) -> dict[str, Any]:
+    first_call_ms = timed(vip_event)
+    cold_calls = dict(calls)
+    calls.clear()
+    for _ in range(50):  # warm-up
+        timed(vip_event)
+    warm_phone = [timed(vip_event) for _ in range(2000)]
+    warm_web = [timed(web_event) for _ in range(2000)]
+    warm_calls = sum(calls.values()) / 4050
+    misses: list[float] = []
+    calls.clear()
+    for _ in range(300):
+        store._configs.clear()
+        store._customers.clear()
+        misses.append(timed(vip_event))
+    return {
+        "first_call_ms": first_call_ms,
+        "cold_calls": cold_calls,
+        "warm_phone": warm_phone,
+        "warm_web": warm_web,
+        "warm_calls": warm_calls,
+        "misses": misses,
+        "miss_calls": {key: value / 300 for key, value in calls.items()},
+    }
+
+
+def report(figures: dict[str, Any]) -> dict[str, Any]:
+    results = {
+        "what": "webhook handler in-process; AWS = moto server on loopback (HTTP round trips, no network)",
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "first_request_ms (cold caches, warm interpreter)": round(figures["first_call_ms"], 1),
+        "warm_cache_hit_phone_vip": summary(figures["warm_phone"]),
+        "warm_cache_hit_web_widget": summary(figures["warm_web"]),
+        "cache_miss_phone_vip (Query + GetItem in parallel)": summary(figures["misses"]),
+        "aws_calls_first_request": figures["cold_calls"],
+        "aws_calls_per_warm_request": figures["warm_calls"],
+        "aws_calls_per_cache_miss": figures["miss_calls"],
+        "cold_import_s": {
+            "import boto3": round(import_seconds("import boto3"), 3),
+            "import functions.webhook.handler": round(import_seconds("import functions.webhook.handler"), 3),
+        },
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
