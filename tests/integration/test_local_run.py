@@ -1,0 +1,82 @@
+"""`make run` as a user runs it: start `python -m local`, then send the printed sample calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local.emulator import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def local_run() -> Iterator[tuple[str, str]]:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "POWERTOOLS_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"],
+        cwd=ROOT,
+        env={**env, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    banner: list[str] = []
+    deadline = time.monotonic() + 60
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        banner.append(line)
+        if "Ctrl-C stops everything" in line:
+            break
+    try:
+        text = "".join(banner)
+        assert "Ctrl-C stops everything" in text, text
+        yield f"http://127.0.0.1:{port}", text
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def run_curl(command: str) -> tuple[int, dict[str, object]]:
+    """Send what a printed `curl ... -H ... --data-raw ...` line sends, with urllib."""
+    words = shlex.split(command)
+    url = next(word for word in words if word.startswith("http"))
+    headers = dict(words[i + 1].split(": ", 1) for i, word in enumerate(words) if word == "-H")
+    data = words[words.index("--data-raw") + 1].encode()
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_local_run_prints_working_signed_examples(local_run: tuple[str, str]) -> None:
+    _, banner = local_run
+    commands = [line.strip() for line in banner.splitlines() if line.strip().startswith("curl ")]
+    assert len(commands) >= 2
+    status, widget = run_curl(commands[0])
+    assert status == 200 and "prices" in str(widget["prompt"])
+    status, vip = run_curl(commands[1])
+    assert status == 200 and "Jane Doe" in str(vip["prompt"]) and vip["product"] == "storm-base-with-ack"
+
+
+def test_local_run_rejects_a_tampered_body(local_run: tuple[str, str]) -> None:
+    _, banner = local_run
+    command = next(line.strip() for line in banner.splitlines() if line.strip().startswith("curl "))
+    tampered = re.sub(r'"call_id":\d+', '"call_id":999', command)
+    assert run_curl(tampered) == (401, {"error": "unauthorized"})
