@@ -46,7 +46,10 @@ fmt: install ## Format and fix what ruff can
 typecheck: install ## mypy (strict on functions/ and infra/)
 	$(VENV)/bin/mypy
 
+fake-thunderphone: install ## Only the fake ThunderPhone API, on 127.0.0.1:8788
+	$(PY) -m local.fake_thunderphone --port 8788
+
 bench: install ## Benchmarks: print figures and write bench/results/*.json
 	$(PY) -m bench
 
-.PHONY: help install run test test-unit test-integration lint fmt typecheck bench
+.PHONY: help install run fake-thunderphone test test-unit test-integration lint fmt typecheck bench

@@ -135,27 +135,50 @@ def curl_command(base_url: str, path: str, body: bytes, secret: str) -> str:
     )
 
 
+def thunderphone_api(base_url: str) -> tuple[str, Any]:
+    """The ThunderPhone API the local run talks to: $THUNDERPHONE_API_BASE with $THUNDERPHONE_API_KEY, or a
+    fake that follows the documented contract. Returns the API key and the fake (None for a real API)."""
+    from local.fake_thunderphone import start_fake_thunderphone
+
+    os.environ["WEBHOOK_BASE_URL"] = base_url  # keys' webhook_url point at this local run
+    if os.environ.get("THUNDERPHONE_API_BASE"):
+        api_key = os.environ.get("THUNDERPHONE_API_KEY", "")
+        if not api_key:
+            raise SystemExit("THUNDERPHONE_API_BASE is set: set THUNDERPHONE_API_KEY (sk_live_...) too")
+        return api_key, None
+    fake = start_fake_thunderphone(DEFAULT_API_KEY)
+    os.environ["THUNDERPHONE_API_BASE"] = fake.base_url
+    return DEFAULT_API_KEY, fake
+
+
 def main() -> None:
     port = int(os.environ.get("PORT", "8787"))
+    base_url = f"http://127.0.0.1:{port}"
     signing_secret = os.environ.get("THUNDERPHONE_WEBHOOK_SECRET", DEFAULT_SIGNING_SECRET)
     moto_server, aws_endpoint = emulator.start_moto()
     os.environ.update(emulator.function_environment())
-    emulator.provision(signing_secret=signing_secret, thunderphone_api_key=DEFAULT_API_KEY)
+    api_key, fake = thunderphone_api(base_url)
+    emulator.provision(signing_secret=signing_secret, thunderphone_api_key=api_key)
 
+    from functions.provisioning.handler import lambda_handler as admin_handler
     from functions.webhook.handler import lambda_handler as webhook_handler
 
-    routes: list[tuple[str, str, Handler]] = [("webhook", "/webhooks", webhook_handler)]
+    routes: list[tuple[str, str, Handler]] = [
+        ("webhook", "/webhooks", webhook_handler),
+        ("provisioning", "/admin", admin_handler),
+    ]
     server = ThreadingHTTPServer(("127.0.0.1", port), make_request_handler(routes))
-    base_url = f"http://127.0.0.1:{port}"
     web = sample_body(event_type="web.incoming", call_id=1001, from_number="web", to_number="")
     vip = sample_body(
         event_type="telephony.incoming", call_id=1002, from_number=demo.VIP_CALLER, to_number=demo.DEMO_NUMBER
     )
+    thunderphone = "a fake ThunderPhone API at " + fake.base_url if fake else os.environ["THUNDERPHONE_API_BASE"]
     print(
         f"""
-Switchboard is running locally (AWS emulated by moto at {aws_endpoint}).
+Switchboard is running locally (AWS emulated by moto at {aws_endpoint}; {thunderphone}).
 
   Webhook:   POST {base_url}/webhooks/{{tenant_id}}[/{{widget_id}}]   and   POST {base_url}/webhooks
+  Admin API: {base_url}/admin/tenants ...  (LOCAL ONLY: no SigV4 here; IAM-authorised in AWS)
   Tenant:    '{demo.TENANT_ID}' (Acme Dental, America/New_York), number {demo.DEMO_NUMBER}
   Signing secret: $THUNDERPHONE_WEBHOOK_SECRET (default '{DEFAULT_SIGNING_SECRET}')
 
@@ -167,8 +190,16 @@ A phone call from the VIP customer Jane Doe to the demo number (org-level endpoi
 
   {curl_command(base_url, "/webhooks", vip, signing_secret)}
 
+Onboard a tenant and give it a widget key (docs/provisioning.md):
+
+  curl -sS {base_url}/admin/tenants -H 'Content-Type: application/json' \\
+    --data-raw '{{"tenant_id":"globex","display_name":"Globex","timezone":"Europe/Paris"}}'
+  curl -sS {base_url}/admin/tenants/globex/keys -H 'Content-Type: application/json' \\
+    --data-raw '{{"name":"Main site","allowed_domains":["globex.example","*.globex.example"]}}'
+
 Admin tooling against this run:  export AWS_ENDPOINT_URL={aws_endpoint} AWS_ACCESS_KEY_ID=local \\
   AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={emulator.REGION} SWITCHBOARD_TABLE={emulator.TABLE_NAME}
+  .venv/bin/python -m sbctl simulate --tenant {demo.TENANT_ID} --channel phone --caller {demo.VIP_CALLER}
 
 Ctrl-C stops everything.
 """,
@@ -184,4 +215,6 @@ Ctrl-C stops everything.
         pass
     finally:
         server.shutdown()
+        if fake is not None:
+            fake.stop()
         moto_server.stop()

@@ -10,6 +10,7 @@ deployed, the one tests create and the one code reads can never drift apart.
     TENANT#{tenant_id}      CUSTOMER#{customer_id}               per-customer record (phone: E.164)
     TENANT#{tenant_id}      HISTORY#{kind}#{id}#{version:010d}   previous versions (admin tooling)
     TENANT#{tenant_id}      KEY#{key_id}                         publishable key record
+    TENANT#{tenant_id}      KEYREQ#{hash}                        key-create reservation (TTL expires_at)
     NUMBER#{e164}           NUMBER                               which tenant owns a phone number
 
 Every tenant item lives in the tenant's own partition, so `dynamodb:LeadingKeys` on

@@ -1,12 +1,49 @@
-"""Provisioning API models and settings."""
+"""Provisioning API models and settings.
+
+Requests forbid unknown fields (a typo is a 400, not a silently ignored setting); responses carry
+only what an operator may see: never the sk_live_ key, never a whsec_ secret.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.common.settings import FunctionSettings
+from functions.common.tenant_model import (
+    E164,
+    AgentProfile,
+    BusinessHours,
+    ItemId,
+    Template,
+    Tenant,
+    TenantId,
+    Variables,
+)
+from functions.common.thunderphone import VoiceSettings
+from functions.provisioning.keys import EmbedSnippets, KeyMode, KeyRecord, RemoteEndpoint
+
+DEFAULT_PROFILE_ID = "default"
+DEFAULT_VOICE = "en-US-James1"
+DEFAULT_PROMPT = (
+    "You are the friendly voice assistant of {{ tenant.name }}. Greet the caller, find out how you can help, "
+    "answer briefly and clearly, and offer to take a message when you cannot help."
+)
+DEFAULT_KEY_NAME = "Web Widget"
+# Org-level endpoint: the blocking incoming events, plus outcomes and grades so call records fill in.
+DEFAULT_ENDPOINT_EVENTS = ("telephony.incoming", "web.incoming", "telephony.complete", "web.complete", "call.graded")
+WEBHOOK_EVENTS = Literal[
+    "telephony.incoming",
+    "telephony.complete",
+    "telephony.tool",
+    "web.incoming",
+    "web.complete",
+    "web.tool",
+    "call.graded",
+    "issue.reported",
+    "test-call.completed",
+]
 
 
 class ProvisioningSettings(FunctionSettings):
@@ -18,3 +55,132 @@ class ProvisioningSettings(FunctionSettings):
     THUNDERPHONE_API_BASE: str = "https://api.thunderphone.com/v1"
     # Public base of this deployment's webhook routes; derived from the request when unset.
     WEBHOOK_BASE_URL: str | None = None
+    THUNDERPHONE_TIMEOUT_MS: Annotated[int, Field(ge=100, le=20_000)] = 5000
+    THUNDERPHONE_MAX_RETRIES: Annotated[int, Field(ge=0, le=5)] = 2
+    API_KEY_CACHE_SECONDS: Annotated[int, Field(ge=0, le=3600)] = 300
+    # A create that has not finished after this long is presumed dead and may be taken over by a retry;
+    # keep it above the function's timeout.
+    KEY_CREATE_LEASE_SECONDS: Annotated[int, Field(ge=5, le=900)] = 60
+    # How long a finished create is remembered, so a late retry gets the same key back.
+    IDEMPOTENCY_TTL_HOURS: Annotated[int, Field(ge=1, le=720)] = 24
+    WIDGET_CDN_VERSION: Annotated[str, Field(pattern=r"^(latest|\d+\.\d+\.\d+)$")] = "latest"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- tenants
+
+
+class DefaultProfileInput(VoiceSettings):
+    """The tenant's first agent profile; every field has a documented default."""
+
+    profile_id: ItemId = DEFAULT_PROFILE_ID
+    description: Annotated[str | None, Field(max_length=500)] = None
+    prompt: Template = DEFAULT_PROMPT
+    voice: Annotated[str, Field(min_length=1, max_length=128)] = DEFAULT_VOICE
+    acknowledgement_prompt: Template | None = None
+    variables: Variables = Field(default_factory=dict)
+
+
+class CreateTenantRequest(_Request):
+    tenant_id: TenantId
+    display_name: Annotated[str, Field(min_length=1, max_length=200)]
+    timezone: str = "UTC"
+    variables: Variables = Field(default_factory=dict)
+    phone_numbers: list[E164] = Field(default_factory=list)
+    business_hours: BusinessHours | None = None
+    keep_transcripts: bool = False
+    default_profile: DefaultProfileInput = Field(default_factory=DefaultProfileInput)
+
+
+class UpdateTenantRequest(_Request):
+    """Only the fields given change; `version` is the one the change is based on (optimistic)."""
+
+    version: Annotated[int, Field(ge=0)]
+    status: Literal["active", "suspended"] | None = None
+    display_name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    timezone: str | None = None
+    variables: Variables | None = None
+    phone_numbers: list[E164] | None = None
+    business_hours: BusinessHours | None = None  # explicit null clears them
+    keep_transcripts: bool | None = None
+
+    def changes(self) -> dict[str, object]:
+        given = self.model_fields_set - {"version"}
+        nullable = {"business_hours"}
+        return {name: getattr(self, name) for name in given if getattr(self, name) is not None or name in nullable}
+
+
+class TenantView(BaseModel):
+    tenant: Tenant
+    default_profile: AgentProfile | None = None
+
+
+class TenantList(BaseModel):
+    tenants: list[Tenant]
+
+
+# ---------------------------------------------------------------- keys
+
+
+class CreateKeyRequest(_Request):
+    name: Annotated[str, Field(min_length=1, max_length=80)] = DEFAULT_KEY_NAME
+    mode: KeyMode = "webhook"
+    agent_id: Annotated[int | None, Field(ge=1)] = None
+    # Webhook mode: the key's webhook_url ends in /webhooks/{tenant_id}/{widget_id}, so rules can match it.
+    widget_id: ItemId | None = None
+    allowed_domains: Annotated[list[str], Field(min_length=1, max_length=50)]
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> CreateKeyRequest:
+        if self.mode == "agent" and self.agent_id is None:
+            raise ValueError("agent_id is required when mode is 'agent'")
+        if self.mode == "agent" and self.widget_id is not None:
+            raise ValueError("widget_id only applies to mode 'webhook' (it becomes part of the webhook URL)")
+        if self.mode == "webhook" and self.agent_id is not None:
+            raise ValueError("agent_id only applies to mode 'agent'")
+        return self
+
+
+class UpdateKeyRequest(_Request):
+    name: Annotated[str | None, Field(min_length=1, max_length=80)] = None
+    allowed_domains: Annotated[list[str] | None, Field(min_length=1, max_length=50)] = None
+    is_enabled: bool | None = None
+
+
+class RotateKeyRequest(_Request):
+    name: Annotated[str | None, Field(min_length=1, max_length=80)] = None
+
+
+class KeyView(KeyRecord):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    embed: EmbedSnippets
+    warnings: list[str] = Field(default_factory=list)
+
+
+class KeyList(BaseModel):
+    keys: list[KeyView]
+
+
+# ---------------------------------------------------------------- org-level webhook endpoint
+
+
+class WebhookEndpointRequest(_Request):
+    url: Annotated[str | None, Field(pattern=r"^https?://\S+$", max_length=2048)] = None
+    label: Annotated[str, Field(min_length=1, max_length=120)] = "Switchboard"
+    events: Annotated[list[WEBHOOK_EVENTS], Field(min_length=1)] = Field(
+        default_factory=lambda: list(DEFAULT_ENDPOINT_EVENTS)  # type: ignore[arg-type]
+    )
+    # Make a new endpoint (and secret) even when one with a stored secret exists; the old secret stays valid.
+    rotate_secret: bool = False
+
+
+class WebhookEndpointView(BaseModel):
+    endpoint: RemoteEndpoint
+    created: bool
+    removed_endpoint_ids: list[str] = Field(default_factory=list)
+    signing_secret_name: str
+    valid_signing_secrets: int

@@ -80,3 +80,29 @@ def test_local_run_rejects_a_tampered_body(local_run: tuple[str, str]) -> None:
     command = next(line.strip() for line in banner.splitlines() if line.strip().startswith("curl "))
     tampered = re.sub(r'"call_id":\d+', '"call_id":999', command)
     assert run_curl(tampered) == (401, {"error": "unauthorized"})
+
+
+def test_local_run_onboards_a_tenant_whose_key_then_gets_answers(local_run: tuple[str, str]) -> None:
+    base_url, _ = local_run
+
+    def admin(path: str, body: dict[str, object]) -> dict[str, object]:
+        request = urllib.request.Request(
+            base_url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    # Given a tenant onboarded and a widget key created through the admin API (fake ThunderPhone behind it)
+    admin("/admin/tenants", {"tenant_id": "globex", "display_name": "Globex", "timezone": "Europe/Paris"})
+    key = admin("/admin/tenants/globex/keys", {"name": "Main site", "allowed_domains": ["globex.example"]})
+    assert str(key["key"]).startswith("pk_live_") and key["webhook_url"] == f"{base_url}/webhooks/globex"
+
+    # When ThunderPhone calls the key's webhook_url for a widget session
+    from local.server import DEFAULT_SIGNING_SECRET, curl_command, sample_body
+
+    body = sample_body(event_type="web.incoming", call_id=77, from_number="web", to_number="")
+    path = str(key["webhook_url"]).removeprefix(base_url)
+    status, answer = run_curl(curl_command(base_url, path, body, DEFAULT_SIGNING_SECRET))
+
+    # Then the tenant's default profile answers, its name rendered into the prompt
+    assert status == 200 and "Globex" in str(answer["prompt"])

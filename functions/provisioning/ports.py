@@ -1,0 +1,75 @@
+"""What the provisioning service needs from the outside world; adapters.py implements each with AWS or
+ThunderPhone, the unit tests with in-memory fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from functions.common.items import ItemKind
+from functions.common.tenant_model import StoredItem, Tenant
+from functions.provisioning.keys import CreatedEndpoint, KeyRecord, RemoteEndpoint, RemoteKey, Reservation
+
+
+class ConfigWriter(Protocol):
+    """The versioned configuration store (functions.common.config_store.ConfigStore)."""
+
+    def get(self, tenant_id: str, kind: ItemKind, item_id: str) -> StoredItem | None: ...
+
+    def put(self, tenant_id: str, model: StoredItem, *, expected_version: int | None) -> StoredItem: ...
+
+    def list_tenants(self) -> list[Tenant]: ...
+
+
+class KeyStore(Protocol):
+    """Key records and create reservations, in the tenant's partition."""
+
+    def get_key(self, tenant_id: str, key_id: int) -> KeyRecord | None: ...
+
+    def list_keys(self, tenant_id: str) -> list[KeyRecord]: ...
+
+    def put_key(self, tenant_id: str, record: KeyRecord) -> None: ...
+
+    def reserve(self, tenant_id: str, reservation: Reservation, *, expires_at: int) -> Reservation | None:
+        """Store `reservation` if none exists under its id; else return the existing one, unchanged."""
+        ...
+
+    def take_over(self, tenant_id: str, reservation_id: str, *, stale_lease: int, new_lease: int) -> bool:
+        """Renew a pending claim whose lease is still `stale_lease`; False when someone else got there first."""
+        ...
+
+    def release(self, tenant_id: str, reservation_id: str) -> None:
+        """Drop a pending claim (the create definitely failed, nothing was made)."""
+        ...
+
+    def complete(self, tenant_id: str, record: KeyRecord, reservation_id: str) -> None:
+        """Store the key record and mark the reservation done, together (one transaction)."""
+        ...
+
+
+class KeyApi(Protocol):
+    """ThunderPhone's publishable-key and webhook-endpoint API (raises ThunderPhoneError subclasses)."""
+
+    def create_key(self, body: Mapping[str, Any]) -> RemoteKey: ...
+
+    def list_keys(self) -> list[RemoteKey]: ...
+
+    def update_key(self, key_id: int, body: Mapping[str, Any]) -> RemoteKey: ...
+
+    def deactivate_key(self, key_id: int) -> None: ...
+
+    def list_endpoints(self) -> list[RemoteEndpoint]: ...
+
+    def create_endpoint(self, body: Mapping[str, Any]) -> CreatedEndpoint: ...
+
+    def update_endpoint(self, endpoint_id: str, body: Mapping[str, Any]) -> RemoteEndpoint: ...
+
+    def delete_endpoint(self, endpoint_id: str) -> None: ...
+
+
+class SigningSecrets(Protocol):
+    """The signing-secrets secret the webhook verifies with (read fresh, never from a cache)."""
+
+    def read(self) -> Sequence[str]: ...
+
+    def write(self, secrets: Sequence[str]) -> None: ...
