@@ -46,10 +46,13 @@ fmt: install ## Format and fix what ruff can
 typecheck: install ## mypy (strict on functions/ and infra/)
 	$(VENV)/bin/mypy
 
+sbctl: install ## Tenant admin CLI: make sbctl ARGS="simulate --tenant demo --channel web"
+	$(PY) -m sbctl $(ARGS)
+
 fake-thunderphone: install ## Only the fake ThunderPhone API, on 127.0.0.1:8788
 	$(PY) -m local.fake_thunderphone --port 8788
 
 bench: install ## Benchmarks: print figures and write bench/results/*.json
 	$(PY) -m bench
 
-.PHONY: help install run fake-thunderphone test test-unit test-integration lint fmt typecheck bench
+.PHONY: help install run sbctl fake-thunderphone test test-unit test-integration lint fmt typecheck bench

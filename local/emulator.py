@@ -8,8 +8,7 @@ import socket
 from typing import Any
 
 from functions.common import table
-from functions.common.items import to_item
-from functions.common.tenant_model import StoredItem, Tenant
+from functions.common.tenant_model import StoredItem
 from local import demo
 
 REGION = "us-east-1"
@@ -75,18 +74,13 @@ def provision(*, signing_secret: str, thunderphone_api_key: str) -> None:
     secrets.create_secret(Name=SIGNING_SECRET_NAME, SecretString=json.dumps({"secrets": [signing_secret]}))
     secrets.create_secret(Name=API_KEY_SECRET_NAME, SecretString=thunderphone_api_key)
     secrets.create_secret(Name=TOOL_SECRET_PREFIX + demo.TENANT_ID, SecretString=json.dumps(demo.TOOL_CREDENTIALS))
-    seed(boto3.resource("dynamodb").Table(TABLE_NAME), demo.TENANT_ID, demo.demo_items())
+    seed(dynamodb, TABLE_NAME, demo.TENANT_ID, demo.demo_items())
 
 
-def seed(config_table: Any, tenant_id: str, models: list[StoredItem]) -> None:
+def seed(dynamodb: Any, table_name: str, tenant_id: str, models: list[StoredItem]) -> None:
+    """Write a tenant through the same versioned store the admin tools use (number claims included)."""
+    from functions.common.config_store import ConfigStore
+
+    store = ConfigStore(dynamodb, table_name, actor="make-run-seed")
     for model in models:
-        config_table.put_item(Item=to_item(tenant_id, model.model_copy(update={"version": 1})))
-        if isinstance(model, Tenant):
-            for number in model.phone_numbers:
-                config_table.put_item(
-                    Item={
-                        table.PARTITION_KEY: table.number_pk(number),
-                        table.SORT_KEY: table.NUMBER_SK,
-                        "tenant_id": tenant_id,
-                    }
-                )
+        store.put(tenant_id, model, expected_version=None)

