@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 STAGE ?= dev
 PORT ?= 8787
 PYTEST_ARGS ?=
+CDK := npx --no-install cdk
+CDK_ARGS ?=
+GITHUB_REPO ?=
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
@@ -35,6 +38,9 @@ test-unit: install ## Unit tests only
 test-integration: install ## Handler tests against moto
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
+test-infra: install ## CDK assertion tests, cdk-nag gate and cfn-lint on the synthesized templates (no AWS)
+	$(PY) -m pytest tests/infra $(PYTEST_ARGS)
+
 lint: install ## ruff (lint and format check)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -55,4 +61,30 @@ fake-thunderphone: install ## Only the fake ThunderPhone API, on 127.0.0.1:8788
 bench: install ## Benchmarks: print figures and write bench/results/*.json
 	$(PY) -m bench
 
-.PHONY: help install run sbctl fake-thunderphone test test-unit test-integration lint fmt typecheck bench
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+synth: install node_modules/.package-lock.json ## Synthesize dev and prod into cdk.out/<stage> (bundles wheels, runs cdk-nag)
+	rm -rf cdk.out
+	$(CDK) synth -q -c stage=dev -o cdk.out/dev
+	$(CDK) synth -q -c stage=prod -o cdk.out/prod
+
+cfn-lint: synth ## cfn-lint the synthesized templates (W3005: CDK's redundant DependsOn on function roles)
+	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*/*.template.json
+
+diff: install node_modules/.package-lock.json ## cdk diff of STAGE against the deployed stack (needs AWS credentials)
+	$(CDK) diff Switchboard-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+
+deploy: install node_modules/.package-lock.json ## Deploy STAGE (dev|prod) with the current AWS credentials
+	$(CDK) deploy Switchboard-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+
+destroy: install node_modules/.package-lock.json ## Destroy STAGE (prod keeps tables, secrets, logs; see docs/deploy.md)
+	$(CDK) destroy Switchboard-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+
+oidc: install node_modules/.package-lock.json ## Deploy the GitHub OIDC provider + deploy roles (GITHUB_REPO=owner/name)
+	@test -n "$(GITHUB_REPO)" || { echo "set GITHUB_REPO=owner/name"; exit 2; }
+	$(CDK) deploy Switchboard-GitHubOidc -c githubRepo=$(GITHUB_REPO) $(CDK_ARGS)
+
+ci: lint typecheck test cfn-lint ## What CI runs: lint, types, every test, real synth + cfn-lint
+
+.PHONY: help install run sbctl fake-thunderphone test test-unit test-integration test-infra lint fmt typecheck bench synth cfn-lint diff deploy destroy oidc ci

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any, TypeVar
 
 from cachetools import TTLCache
@@ -63,7 +64,7 @@ def store_errors() -> Iterator[None]:
 class DynamoTenantStore:
     def __init__(
         self,
-        client: Any,
+        client_factory: Callable[[], Any],
         table_name: str,
         *,
         ttl_seconds: float,
@@ -73,13 +74,18 @@ class DynamoTenantStore:
     ) -> None:
         from boto3.dynamodb.types import TypeDeserializer
 
-        self._client = client
+        self._client_factory = client_factory
         self._table = table_name
         self._deserialize = TypeDeserializer().deserialize
         self._pool = pool
         self._configs = TTLMemo(max_tenants, ttl_seconds)
         self._numbers = TTLMemo(max_tenants * 4, ttl_seconds)
         self._customers = TTLMemo(max_customers, ttl_seconds)
+
+    @cached_property
+    def _client(self) -> Any:
+        """Built on first use: a rejected request (413, 401) never pays for a client."""
+        return self._client_factory()
 
     def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
         if customer_id is None:
@@ -185,15 +191,21 @@ class SecretsManagerSource:
 
     REFRESH_INTERVAL_S = 10.0  # a bad signature may force a re-read at most this often
 
-    def __init__(self, client: Any, *, signing_secret_name: str, tool_secret_prefix: str, ttl_seconds: int) -> None:
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-        self._provider = SecretsProvider(boto3_client=client)
+    def __init__(
+        self, client_factory: Callable[[], Any], *, signing_secret_name: str, tool_secret_prefix: str, ttl_seconds: int
+    ) -> None:
+        self._client_factory = client_factory
         self._signing_name = signing_secret_name
         self._tool_prefix = tool_secret_prefix
         self._ttl = ttl_seconds
         self._last_refresh = 0.0
         self._lock = threading.Lock()
+
+    @cached_property
+    def _provider(self) -> Any:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        return SecretsProvider(boto3_client=self._client_factory())
 
     def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
         if refresh:

@@ -57,7 +57,7 @@ def _aws_config(settings: WebhookSettings) -> Any:
 def get_store() -> DynamoTenantStore:
     settings = get_settings()
     return DynamoTenantStore(
-        make_client("dynamodb", _aws_config(settings)),
+        lambda: make_client("dynamodb", _aws_config(settings)),
         settings.TABLE_NAME,
         ttl_seconds=settings.CACHE_TTL_SECONDS,
         max_tenants=settings.CACHE_MAX_TENANTS,
@@ -70,7 +70,7 @@ def get_store() -> DynamoTenantStore:
 def get_secrets() -> SecretsManagerSource:
     settings = get_settings()
     return SecretsManagerSource(
-        make_client("secretsmanager", _aws_config(settings)),
+        lambda: make_client("secretsmanager", _aws_config(settings)),
         signing_secret_name=settings.SIGNING_SECRET_NAME,
         tool_secret_prefix=settings.TOOL_SECRET_PREFIX,
         ttl_seconds=settings.CACHE_TTL_SECONDS,

@@ -80,7 +80,7 @@ def cmd_simulate(ctx: Context) -> int:
     if args.call_id is not None and args.call_id < 0:
         raise UsageError("--call-id is 0 or more")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="sbctl") as pool:
-        store = DynamoTenantStore(ctx.client(), ctx.table, ttl_seconds=300, max_tenants=2, max_customers=2, pool=pool)
+        store = DynamoTenantStore(ctx.client, ctx.table, ttl_seconds=300, max_tenants=2, max_customers=2, pool=pool)
         config, _ = store.load(args.tenant, None)  # store errors surface here, not as a silent fallback
         timezone = config.tenant.timezone if config.tenant is not None else "UTC"
         received_at = arrival(args.at, timezone)

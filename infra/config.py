@@ -1,0 +1,217 @@
+"""StageConfig: everything that differs between stages, read from CDK context as plain data.
+
+Precedence for every key: `-c key=value` on the command line (or the `context` given to
+`create_app`) > the stage's block in cdk.json (`switchboard:stages` -> `dev` / `prod`) > the
+defaults below. Nothing here calls AWS or reads the clock, git or the user, so synth is
+deterministic; account and region come from context or `CDK_DEFAULT_*`, and stay unset
+(an environment-agnostic stack) when neither is given.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal, get_args
+
+Stage = Literal["dev", "prod"]
+ColdStart = Literal["off", "provisioned", "snapstart"]
+
+STAGES_CONTEXT_KEY = "switchboard:stages"
+STAGE_CONTEXT_KEY = "stage"
+
+# CloudWatch Logs only accepts these retention periods (days).
+# fmt: off
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+# fmt: on
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+class ConfigError(ValueError):
+    """A context value is missing or invalid; the message names the key and what is allowed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageConfig:
+    """One stage's settings. Field names map to camelCase context keys (`log_retention_days` -> `logRetentionDays`)."""
+
+    stage: Stage = "dev"
+    account: str | None = None
+    region: str | None = None
+    alarm_email: str | None = None
+    log_retention_days: int = 30
+    # Per-function reserved concurrency; `reserved_concurrency=False` drops all of them (new accounts
+    # with the default quota of 10 cannot reserve anything).
+    reserved_concurrency: bool = True
+    webhook_reserved_concurrency: int = 50
+    provisioning_reserved_concurrency: int = 5
+    item_validator_reserved_concurrency: int = 5
+    webhook_memory_mb: int = 1024
+    webhook_budget_ms: int = 1500
+    webhook_cold_start: ColdStart = "off"
+    webhook_provisioned_concurrency: int = 2
+    api_throttle_rate_limit: int = 100
+    api_throttle_burst_limit: int = 200
+    call_sync_schedule: str = "rate(1 hour)"
+    thunderphone_api_base: str = "https://api.thunderphone.com/v1"
+    webhook_base_url: str | None = None
+    metrics_namespace: str = "Switchboard"
+    fallback_rate_alarm_percent: float = 20.0
+    signature_rejections_alarm_count: int = 20
+    duration_alarm_fraction: float = 0.9
+    github_repo: str | None = None
+    github_oidc_provider_arn: str | None = None
+    cdk_qualifier: str = "hnb659fds"
+
+    def __post_init__(self) -> None:
+        _check(self.stage in get_args(Stage), "stage", f"must be one of {get_args(Stage)}, got {self.stage!r}")
+        _check(self.account is None or bool(_ACCOUNT.match(self.account)), "account", "must be a 12-digit id")
+        _check(self.region is None or bool(_REGION.match(self.region)), "region", "must look like eu-west-1")
+        _check(self.alarm_email is None or bool(_EMAIL.match(self.alarm_email)), "alarmEmail", "must be an address")
+        _check(
+            self.log_retention_days in LOG_RETENTION_DAYS, "logRetentionDays", f"must be one of {LOG_RETENTION_DAYS}"
+        )
+        for name in (
+            "webhook_reserved_concurrency",
+            "provisioning_reserved_concurrency",
+            "item_validator_reserved_concurrency",
+        ):
+            _check(getattr(self, name) >= 1, _camel(name), "must be at least 1")
+        _check(128 <= self.webhook_memory_mb <= 10240, "webhookMemoryMb", "must be 128..10240")
+        # The same bounds as WebhookSettings.BUDGET_MS; ThunderPhone stops waiting at 2 s.
+        _check(100 <= self.webhook_budget_ms <= 1900, "webhookBudgetMs", "must be 100..1900")
+        _check(self.webhook_cold_start in get_args(ColdStart), "webhookColdStart", f"one of {get_args(ColdStart)}")
+        _check(self.webhook_provisioned_concurrency >= 1, "webhookProvisionedConcurrency", "must be >= 1")
+        if self.webhook_cold_start == "provisioned" and self.reserved_concurrency:
+            _check(
+                self.webhook_provisioned_concurrency < self.webhook_reserved_concurrency,
+                "webhookProvisionedConcurrency",
+                "must be below webhookReservedConcurrency",
+            )
+        _check(self.api_throttle_rate_limit >= 1, "apiThrottleRateLimit", "must be >= 1")
+        _check(self.api_throttle_burst_limit >= 1, "apiThrottleBurstLimit", "must be >= 1")
+        _check(
+            self.call_sync_schedule.startswith(("rate(", "cron(")),
+            "callSyncSchedule",
+            "must be an EventBridge rate(...) or cron(...) expression",
+        )
+        _check(self.thunderphone_api_base.startswith("https://"), "thunderphoneApiBase", "must be an https URL")
+        _check(
+            self.webhook_base_url is None or self.webhook_base_url.startswith("https://"),
+            "webhookBaseUrl",
+            "must be an https URL",
+        )
+        _check(bool(self.metrics_namespace), "metricsNamespace", "must not be empty")
+        _check(0 < self.fallback_rate_alarm_percent <= 100, "fallbackRateAlarmPercent", "must be in (0, 100]")
+        _check(self.signature_rejections_alarm_count >= 1, "signatureRejectionsAlarmCount", "must be >= 1")
+        _check(0 < self.duration_alarm_fraction <= 1, "durationAlarmFraction", "must be in (0, 1]")
+        _check(self.github_repo is None or bool(_REPO.match(self.github_repo)), "githubRepo", "must be owner/name")
+
+    # Derived names: one place, so the stack, the docs and the tests agree.
+    @property
+    def stack_name(self) -> str:
+        return f"Switchboard-{self.stage}"
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"
+
+    @property
+    def secret_prefix(self) -> str:
+        return f"switchboard/{self.stage}/"
+
+    @property
+    def thunderphone_api_key_secret_name(self) -> str:
+        return f"{self.secret_prefix}thunderphone-api-key"
+
+    @property
+    def signing_secret_name(self) -> str:
+        return f"{self.secret_prefix}signing-secrets"
+
+    @property
+    def tool_secret_prefix(self) -> str:
+        return f"{self.secret_prefix}tenant-tools/"
+
+    def service_name(self, function: str) -> str:
+        """POWERTOOLS_SERVICE_NAME: the `service` of every log line and metric dimension, per stage."""
+        return f"{function}-{self.stage}"
+
+    @property
+    def webhook_timeout_seconds(self) -> int:
+        # The budget plus room to log and flush metrics, rounded up, never beyond 3 s.
+        return min(3, -(-(self.webhook_budget_ms + 500) // 1000))
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any], environ: Mapping[str, str]) -> StageConfig:
+        """Build from a context lookup (`app.node.try_get_context`) and the process environment."""
+        stage = str(get(STAGE_CONTEXT_KEY) or "dev")
+        if stage not in get_args(Stage):
+            raise ConfigError(f"context 'stage' must be one of {get_args(Stage)}, got {stage!r}")
+        blocks = _as_mapping(get(STAGES_CONTEXT_KEY) or {}, STAGES_CONTEXT_KEY)
+        block = _as_mapping(blocks.get(stage, {}), f"{STAGES_CONTEXT_KEY}.{stage}")
+        unknown = set(block) - {_camel(f.name) for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown keys in {STAGES_CONTEXT_KEY}.{stage}: {sorted(unknown)}")
+        values: dict[str, Any] = {"stage": stage}
+        for field in fields(cls):
+            if field.name == "stage":
+                continue
+            key = _camel(field.name)
+            raw = get(key)
+            if raw is None:
+                raw = block.get(key)
+            if raw is None and field.name in ("account", "region"):
+                raw = environ.get(f"CDK_DEFAULT_{field.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[field.name] = _coerce(key, raw, field.default)
+        return cls(**values)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _check(ok: bool, key: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(f"context '{key}' {message}")
+
+
+def _as_mapping(value: Any, key: str) -> Mapping[str, Any]:
+    if isinstance(value, str):  # `-c` values arrive as strings
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"context '{key}' is not valid JSON") from exc
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"context '{key}' must be an object")
+    return value
+
+
+def _coerce(key: str, raw: Any, default: Any) -> Any:
+    """`-c` values are strings; cdk.json values are JSON. Convert to the type of the field's default."""
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in ("true", "1", "yes", "on"):
+                return True
+            if str(raw).lower() in ("false", "0", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError(raw)
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"context '{key}' must be a {type(default).__name__}, got {raw!r}") from exc
+    return str(raw)

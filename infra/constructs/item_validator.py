@@ -1,0 +1,84 @@
+"""The configuration item validator: reads the config table's stream and reports invalid items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from functions.item_validator.models import ItemValidatorSettings
+from infra import nag
+from infra.constructs.python_function import PythonFunction
+
+HANDLER = "functions.item_validator.handler.lambda_handler"
+
+
+class ItemValidator(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        table: dynamodb.ITable,
+        environment: Mapping[str, str],
+        reserved_concurrency: int | None,
+        service_name: str,
+        metrics_namespace: str,
+        log_retention_days: int,
+        log_removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.lambda_ = PythonFunction(
+            self,
+            "ItemValidator",
+            code=code,
+            handler=HANDLER,
+            settings_model=ItemValidatorSettings,
+            environment=environment,
+            service_name=service_name,
+            metrics_namespace=metrics_namespace,
+            log_retention_days=log_retention_days,
+            log_removal_policy=log_removal_policy,
+            description="Validates configuration items written to the config table and reports invalid ones",
+            timeout=Duration.seconds(60),
+            memory_mb=256,
+            reserved_concurrency=reserved_concurrency,
+        )
+        self.function = self.lambda_.function
+        # Batches that still fail after the retries land here (stream position metadata, not the items).
+        self.failures = sqs.Queue(
+            self,
+            "Failures",
+            enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            retention_period=Duration.days(14),
+        )
+        nag.acknowledge(
+            self.failures,
+            "AwsSolutions-SQS3",
+            "This queue is itself the on-failure destination of the stream; a DLQ of a DLQ adds nothing.",
+        )
+        self.function.add_event_source(
+            sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.LATEST,
+                batch_size=100,
+                max_batching_window=Duration.seconds(5),
+                bisect_batch_on_error=True,
+                # The handler (Powertools BatchProcessor) reports the records that failed; only those are retried.
+                report_batch_item_failures=True,
+                retry_attempts=3,
+                max_record_age=Duration.hours(24),
+                on_failure=sources.SqsDlq(self.failures),
+                # Deletions have no new image to validate.
+                filters=[
+                    lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.or_("INSERT", "MODIFY")}),
+                ],
+            )
+        )

@@ -1,0 +1,247 @@
+"""Alarms, the SNS topic they notify and the CloudWatch dashboard.
+
+The webhook's business metrics are the ones Powertools emits (namespace POWERTOOLS_METRICS_NAMESPACE,
+dimension `service` = POWERTOOLS_SERVICE_NAME): WebhookRequests, ConfigServed, Fallback,
+FallbackByReason (+ `reason`), SignatureRejected, AnswerLatency (ms), InvalidItem; the item
+validator emits InvalidConfigItem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+PERIOD = Duration.minutes(5)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmThresholds:
+    fallback_rate_percent: float
+    signature_rejections: int
+    # p99 duration alarm fires above this share of the webhook budget.
+    duration_fraction: float
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        namespace: str,
+        webhook_service: str,
+        item_validator_service: str,
+        webhook_function: lambda_.IFunction,
+        webhook_budget_ms: int,
+        functions: Mapping[str, lambda_.IFunction],
+        tables: Mapping[str, dynamodb.ITable],
+        failure_queues: Mapping[str, sqs.IQueue],
+        thresholds: AlarmThresholds,
+        alarm_email: str | None,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.namespace = namespace
+        # A customer managed key, because CloudWatch cannot publish to a topic encrypted with aws/sns.
+        self.key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            description="Encrypts the Switchboard alarm topic",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        self.key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        self.topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True)
+        if alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        self.alarms: list[cloudwatch.Alarm] = []
+
+        def webhook_metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=namespace,
+                metric_name=name,
+                dimensions_map={"service": webhook_service},
+                statistic=statistic,
+                period=PERIOD,
+            )
+
+        requests = webhook_metric("WebhookRequests")
+        fallbacks = webhook_metric("Fallback")
+        fallback_rate = cloudwatch.MathExpression(
+            expression="IF(requests > 0, 100 * fallbacks / requests, 0)",
+            using_metrics={"requests": requests, "fallbacks": fallbacks},
+            label="Fallback rate (%)",
+            period=PERIOD,
+        )
+        self._alarm(
+            "FallbackRate",
+            fallback_rate,
+            threshold=thresholds.fallback_rate_percent,
+            evaluation_periods=3,
+            datapoints=2,
+            description=f"More than {thresholds.fallback_rate_percent}% of calls got the fallback ({{}}) answer",
+        )
+        self._alarm(
+            "SignatureRejections",
+            webhook_metric("SignatureRejected"),
+            threshold=thresholds.signature_rejections,
+            description="Many webhook requests had a bad signature: a rotated secret or someone probing",
+        )
+        duration_p99 = webhook_function.metric_duration(statistic="p99", period=PERIOD)
+        duration_threshold = round(webhook_budget_ms * thresholds.duration_fraction)
+        self._alarm(
+            "WebhookDurationP99",
+            duration_p99,
+            threshold=duration_threshold,
+            evaluation_periods=3,
+            datapoints=2,
+            description=f"Webhook p99 duration above {duration_threshold} ms (budget {webhook_budget_ms} ms)",
+        )
+        answer_p99 = webhook_metric("AnswerLatency", statistic="p99")
+        self._alarm(
+            "AnswerLatencyP99",
+            answer_p99,
+            threshold=duration_threshold,
+            evaluation_periods=3,
+            datapoints=2,
+            description=f"Webhook answer latency p99 above {duration_threshold} ms (budget {webhook_budget_ms} ms)",
+        )
+        invalid_config = cloudwatch.Metric(
+            namespace=namespace,
+            metric_name="InvalidConfigItem",
+            dimensions_map={"service": item_validator_service},
+            statistic="Sum",
+            period=PERIOD,
+        )
+        self._alarm(
+            "InvalidConfigItems",
+            invalid_config,
+            threshold=1,
+            description="An invalid configuration item was written; the router serves the fallback for it",
+        )
+        for name, function in functions.items():
+            self._alarm(
+                f"{name}Errors",
+                function.metric_errors(period=PERIOD, statistic="Sum"),
+                threshold=1,
+                description=f"The {name} function failed (error, crash or timeout)",
+            )
+            self._alarm(
+                f"{name}Throttles",
+                function.metric_throttles(period=PERIOD, statistic="Sum"),
+                threshold=1,
+                description=f"The {name} function was throttled (reserved concurrency reached)",
+            )
+        table_throttles: list[cloudwatch.IMetric] = []
+        for name, table in tables.items():
+            throttles = cloudwatch.MathExpression(
+                # Math ids must be unique within a graph that shows several tables.
+                expression=f"reads{name} + writes{name}",
+                using_metrics={
+                    f"reads{name}": table.metric("ReadThrottleEvents", statistic="Sum", period=PERIOD),
+                    f"writes{name}": table.metric("WriteThrottleEvents", statistic="Sum", period=PERIOD),
+                },
+                label=f"{name} table throttle events",
+                period=PERIOD,
+            )
+            table_throttles.append(throttles)
+            self._alarm(
+                f"{name}TableThrottles",
+                throttles,
+                threshold=1,
+                description=f"DynamoDB throttled requests on the {name} table",
+            )
+        for name, queue in failure_queues.items():
+            self._alarm(
+                f"{name}Failures",
+                queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+                threshold=1,
+                description=f"{name}: a batch failed after all retries; see the queue for its stream position",
+            )
+
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        budget_line = cloudwatch.HorizontalAnnotation(value=webhook_budget_ms, label="budget")
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Webhook answers",
+                left=[requests, webhook_metric("ConfigServed"), fallbacks],
+                right=[fallback_rate],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Fallbacks by reason",
+                left=[
+                    cloudwatch.MathExpression(
+                        expression=(
+                            f'SEARCH(\'{{{namespace},reason,service}} MetricName="FallbackByReason" '
+                            f"service=\"{webhook_service}\"', 'Sum', 300)"
+                        ),
+                        label="",
+                        period=PERIOD,
+                    )
+                ],
+                stacked=True,
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Webhook latency (ms)",
+                left=[
+                    answer_p99,
+                    webhook_metric("AnswerLatency", statistic="p50"),
+                    duration_p99,
+                ],
+                left_annotations=[budget_line],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Rejected and invalid",
+                left=[webhook_metric("SignatureRejected"), webhook_metric("InvalidItem"), invalid_config],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Lambda errors and throttles",
+                left=[f.metric_errors(period=PERIOD, label=f"{n} errors") for n, f in functions.items()],
+                right=[f.metric_throttles(period=PERIOD, label=f"{n} throttles") for n, f in functions.items()],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(title="DynamoDB throttle events", left=table_throttles, width=12),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24),
+        )
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        evaluation_periods: int = 1,
+        datapoints: int = 1,
+    ) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self.topic))
+        alarm.add_ok_action(actions.SnsAction(self.topic))
+        self.alarms.append(alarm)
+        return alarm

@@ -1,0 +1,111 @@
+"""Our Lambda defaults in one place: runtime, arm64, JSON logs, log group with retention, X-Ray, Powertools env."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from pydantic import ValidationError
+
+from functions.common.settings import FunctionSettings
+
+# The newest Python runtime aws-cdk-lib offers (the code itself stays 3.11-compatible).
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+_RETENTION: Mapping[int, logs.RetentionDays] = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def retention(days: int) -> logs.RetentionDays:
+    return _RETENTION[days]
+
+
+class PythonFunction(Construct):
+    """A Lambda for one handler of the `functions` package.
+
+    `environment` is checked against the function's settings model at synth, so a missing or invalid
+    variable fails `cdk synth` instead of the first invocation.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        handler: str,
+        settings_model: type[FunctionSettings],
+        environment: Mapping[str, str],
+        service_name: str,
+        metrics_namespace: str,
+        log_retention_days: int,
+        log_removal_policy: RemovalPolicy,
+        description: str,
+        timeout: Duration,
+        memory_mb: int = 512,
+        reserved_concurrency: int | None = None,
+        snap_start: bool = False,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        env = {
+            "POWERTOOLS_SERVICE_NAME": service_name,
+            "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
+            **environment,
+        }
+        try:
+            settings_model.model_validate(env)
+        except ValidationError as exc:
+            raise ValueError(f"{construct_id}: environment does not satisfy {settings_model.__name__}: {exc}") from exc
+        self.environment: Mapping[str, str] = env
+        self.handler = handler
+        self.settings_model = settings_model
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=retention(log_retention_days), removal_policy=log_removal_policy
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            code=code,
+            handler=handler,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            description=description,
+            environment=env,
+            timeout=timeout,
+            memory_size=memory_mb,
+            reserved_concurrent_executions=reserved_concurrency,
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            log_group=self.log_group,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            # Async retries re-run side effects; the scheduled and stream triggers have their own retry policy.
+            retry_attempts=0,
+        )

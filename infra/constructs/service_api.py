@@ -1,0 +1,115 @@
+"""The HTTP API: public, signature-checked webhook routes and IAM-authorised admin routes."""
+
+from __future__ import annotations
+
+import json
+
+import jsii
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import nag
+from infra.constructs.python_function import retention
+
+WEBHOOK_PATHS = ("/webhooks", "/webhooks/{tenant_id}", "/webhooks/{tenant_id}/{widget_id}")
+# One proxy route keeps every admin operation behind IAM, including ones added to the provisioning API later.
+ADMIN_PATH = "/admin/{proxy+}"
+
+# One JSON line per request; the caller's ARN is the audit trail for admin calls. No bodies, no headers.
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "time": "$context.requestTime",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "latencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integrationLatency",
+    "integrationError": "$context.integrationErrorMessage",
+    "caller": "$context.identity.userArn",
+    "sourceIp": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+}
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    """IAccessLogSettings is an interface, not a struct, so jsii needs an object implementing it."""
+
+    def __init__(self, destination: apigwv2.IAccessLogDestination, log_format: apigw.AccessLogFormat) -> None:
+        self._destination = destination
+        self._format = log_format
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat | None:
+        return self._format
+
+
+class ServiceApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        webhook_handler: lambda_.IFunction,
+        admin_handler: lambda_.IFunction,
+        throttle_rate_limit: int,
+        throttle_burst_limit: int,
+        log_retention_days: int,
+        log_removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.api = apigwv2.HttpApi(
+            self, "HttpApi", description="Switchboard webhooks and admin API", create_default_stage=False
+        )
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=retention(log_retention_days), removal_policy=log_removal_policy
+        )
+        self.stage = apigwv2.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=throttle_rate_limit, burst_limit=throttle_burst_limit),
+            access_log_settings=_AccessLogSettings(
+                apigwv2.LogGroupLogDestination(self.access_logs),
+                apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
+            ),
+        )
+
+        webhook = integrations.HttpLambdaIntegration("Webhook", webhook_handler)
+        self.webhook_routes: list[apigwv2.HttpRoute] = []
+        for path in WEBHOOK_PATHS:
+            self.webhook_routes += self.api.add_routes(
+                path=path, methods=[apigwv2.HttpMethod.POST], integration=webhook
+            )
+        for route in self.webhook_routes:
+            nag.acknowledge(
+                route,
+                "AwsSolutions-APIG4",
+                "ThunderPhone cannot sign requests with AWS credentials; the webhook verifies the "
+                "HMAC-SHA256 X-ThunderPhone-Signature over the raw body before reading anything.",
+            )
+
+        self.admin_routes = self.api.add_routes(
+            path=ADMIN_PATH,
+            methods=[apigwv2.HttpMethod.ANY],
+            integration=integrations.HttpLambdaIntegration("Admin", admin_handler),
+            authorizer=authorizers.HttpIamAuthorizer(),
+        )
+
+    @property
+    def url(self) -> str:
+        """Base URL of the API (ends with '/')."""
+        url = self.stage.url
+        assert url is not None  # a $default stage always has one
+        return url

@@ -1,0 +1,262 @@
+"""One stage of Switchboard: composes the constructs, does the grants and outputs, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_cdk import Annotations, ArnFormat, CfnOutput, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from functions.common.table import CALLS_TABLE_INDEXES, CONFIG_TABLE_INDEXES
+from infra import nag
+from infra.bundling import function_code
+from infra.config import StageConfig
+from infra.constructs.call_sync import CallSync
+from infra.constructs.data_store import DataTable
+from infra.constructs.item_validator import ItemValidator
+from infra.constructs.monitoring import AlarmThresholds, Monitoring
+from infra.constructs.provisioner import Provisioner
+from infra.constructs.python_function import ARCHITECTURE, RUNTIME, PythonFunction
+from infra.constructs.service_api import ServiceApi
+from infra.constructs.service_secrets import ServiceSecrets
+from infra.constructs.tenant_admin import TenantAdminAccess
+from infra.constructs.webhook_function import WebhookFunction
+
+
+class ServiceStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        keep = RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY
+        Tags.of(self).add("service", "switchboard")
+        Tags.of(self).add("stage", config.stage)
+
+        config_table = DataTable(
+            self,
+            "ConfigTable",
+            indexes=CONFIG_TABLE_INDEXES,
+            protect=config.is_prod,
+            stream=dynamodb.StreamViewType.NEW_IMAGE,
+        ).table
+        calls_table = DataTable(self, "CallsTable", indexes=CALLS_TABLE_INDEXES, protect=config.is_prod).table
+        secrets = ServiceSecrets(
+            self,
+            "Secrets",
+            thunderphone_api_key_name=config.thunderphone_api_key_secret_name,
+            signing_secrets_name=config.signing_secret_name,
+            removal_policy=keep,
+        )
+        code = function_code(runtime=RUNTIME, architecture=ARCHITECTURE)
+        reserved = config.reserved_concurrency
+        common: dict[str, Any] = {
+            "code": code,
+            "metrics_namespace": config.metrics_namespace,
+            "log_retention_days": config.log_retention_days,
+            "log_removal_policy": keep,
+        }
+
+        webhook = WebhookFunction(
+            self,
+            "Webhook",
+            environment={
+                "TABLE_NAME": config_table.table_name,
+                "CALLS_TABLE_NAME": calls_table.table_name,
+                "SIGNING_SECRET_NAME": config.signing_secret_name,
+                "TOOL_SECRET_PREFIX": config.tool_secret_prefix,
+            },
+            budget_ms=config.webhook_budget_ms,
+            timeout_seconds=config.webhook_timeout_seconds,
+            cold_start=config.webhook_cold_start,
+            provisioned_concurrency=config.webhook_provisioned_concurrency,
+            reserved_concurrency=config.webhook_reserved_concurrency if reserved else None,
+            memory_mb=config.webhook_memory_mb,
+            service_name=config.service_name("webhook"),
+            **common,
+        )
+        provisioning_env = {
+            "TABLE_NAME": config_table.table_name,
+            "THUNDERPHONE_API_KEY_SECRET_NAME": config.thunderphone_api_key_secret_name,
+            "SIGNING_SECRET_NAME": config.signing_secret_name,
+            "THUNDERPHONE_API_BASE": config.thunderphone_api_base,
+        }
+        if config.webhook_base_url:
+            provisioning_env["WEBHOOK_BASE_URL"] = config.webhook_base_url
+        provisioner = Provisioner(
+            self,
+            "Provisioner",
+            environment=provisioning_env,
+            reserved_concurrency=config.provisioning_reserved_concurrency if reserved else None,
+            service_name=config.service_name("provisioning"),
+            **common,
+        )
+        call_sync = CallSync(
+            self,
+            "CallSync",
+            environment={
+                "TABLE_NAME": config_table.table_name,
+                "CALLS_TABLE_NAME": calls_table.table_name,
+                "THUNDERPHONE_API_KEY_SECRET_NAME": config.thunderphone_api_key_secret_name,
+                "THUNDERPHONE_API_BASE": config.thunderphone_api_base,
+            },
+            schedule=config.call_sync_schedule,
+            reserve_concurrency=reserved,
+            service_name=config.service_name("call-sync"),
+            **common,
+        )
+        item_validator = ItemValidator(
+            self,
+            "ItemValidator",
+            table=config_table,
+            environment={},
+            reserved_concurrency=config.item_validator_reserved_concurrency if reserved else None,
+            service_name=config.service_name("item-validator"),
+            **common,
+        )
+        self.functions: dict[str, PythonFunction] = {
+            "webhook": webhook.lambda_,
+            "provisioning": provisioner.lambda_,
+            "call_sync": call_sync.lambda_,
+            "item_validator": item_validator.lambda_,
+        }
+
+        # Least privilege, through grants only.
+        grant = self._grant_table
+        # The webhook reads configuration only; it writes the decision log and outcomes to the calls table.
+        grant(config_table, webhook.function, lambda g: config_table.grant(g, "dynamodb:GetItem", "dynamodb:Query"))
+        grant(
+            calls_table,
+            webhook.function,
+            lambda g: calls_table.grant(g, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"),
+        )
+        secrets.signing_secrets.grant_read(webhook.function)
+        self._grant_tool_secrets(webhook.function)
+
+        grant(config_table, provisioner.function, config_table.grant_read_write_data)
+        secrets.thunderphone_api_key.grant_read(provisioner.function)
+        secrets.signing_secrets.grant_read(provisioner.function)
+        secrets.signing_secrets.grant_write(provisioner.function)
+
+        grant(config_table, call_sync.function, config_table.grant_read_data)
+        grant(calls_table, call_sync.function, calls_table.grant_read_write_data)
+        secrets.thunderphone_api_key.grant_read(call_sync.function)
+
+        self.api = ServiceApi(
+            self,
+            "Api",
+            webhook_handler=webhook.alias,
+            admin_handler=provisioner.function,
+            throttle_rate_limit=config.api_throttle_rate_limit,
+            throttle_burst_limit=config.api_throttle_burst_limit,
+            log_retention_days=config.log_retention_days,
+            log_removal_policy=keep,
+        )
+        self.tenant_admin = TenantAdminAccess(self, "TenantAdmin", table=config_table)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            namespace=config.metrics_namespace,
+            webhook_service=config.service_name("webhook"),
+            item_validator_service=config.service_name("item-validator"),
+            webhook_function=webhook.function,
+            webhook_budget_ms=config.webhook_budget_ms,
+            functions={
+                "Webhook": webhook.function,
+                "Provisioning": provisioner.function,
+                "CallSync": call_sync.function,
+                "ItemValidator": item_validator.function,
+            },
+            tables={"Config": config_table, "Calls": calls_table},
+            failure_queues={"ItemValidator": item_validator.failures},
+            thresholds=AlarmThresholds(
+                fallback_rate_percent=config.fallback_rate_alarm_percent,
+                signature_rejections=config.signature_rejections_alarm_count,
+                duration_fraction=config.duration_alarm_fraction,
+            ),
+            alarm_email=config.alarm_email,
+            removal_policy=keep,
+        )
+        if config.is_prod and not config.alarm_email:
+            Annotations.of(self).add_warning_v2(
+                "switchboard:no-alarm-email", "prod has no alarmEmail: alarms notify an SNS topic nobody reads"
+            )
+        self._acknowledge_function_findings()
+
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the webhook and admin API")
+        CfnOutput(self, "WebhookUrl", value=f"{self.api.url}webhooks", description="ThunderPhone webhook URL")
+        CfnOutput(self, "ConfigTableName", value=config_table.table_name)
+        CfnOutput(self, "CallsTableName", value=calls_table.table_name)
+        CfnOutput(self, "SigningSecretName", value=config.signing_secret_name)
+        CfnOutput(self, "ThunderPhoneApiKeySecretName", value=config.thunderphone_api_key_secret_name)
+        CfnOutput(self, "ToolSecretPrefix", value=config.tool_secret_prefix)
+        CfnOutput(self, "TenantAdminRoleArn", value=self.tenant_admin.role.role_arn)
+        CfnOutput(self, "TenantAdminPolicyArn", value=self.tenant_admin.policy.managed_policy_arn)
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+        for name, fn in self.functions.items():
+            CfnOutput(
+                self,
+                f"{fn.node.id}LogGroup",
+                value=fn.log_group.log_group_name,
+                description=f"CloudWatch log group of the {name} function",
+            )
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            value=(
+                f"https://console.aws.amazon.com/cloudwatch/home?region={self.region}"
+                f"#dashboards:name={self.monitoring.dashboard.dashboard_name}"
+            ),
+        )
+
+    def _grant_tool_secrets(self, grantee: iam.IGrantable) -> None:
+        # One secret per tenant, created by operators after deploy, so there is no construct to grant on:
+        # scope the grant to the stage's name prefix instead.
+        arn = self.format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{self.config.tool_secret_prefix}*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            resource_arns=[arn],
+        )
+        role = grantee.grant_principal
+        assert isinstance(role, iam.Role)
+        nag.acknowledge_wildcard_resource(
+            role,
+            arn,
+            "Tenant tool secrets are created per tenant by operators after deploy; read access is limited "
+            "to this stage's tenant-tools/ name prefix.",
+        )
+
+    @staticmethod
+    def _grant_table(table: dynamodb.Table, fn: lambda_.Function, grant: Callable[[iam.IGrantable], iam.Grant]) -> None:
+        grant(fn)
+        assert fn.role is not None
+        nag.acknowledge_wildcard_resource(
+            fn.role,
+            f"{table.table_arn}/index/*",
+            "CDK table grants include the table's own indexes (index/*); no other table is covered.",
+        )
+
+    def _acknowledge_function_findings(self) -> None:
+        for name, fn in self.functions.items():
+            role = fn.function.role
+            assert role is not None
+            nag.acknowledge(
+                role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                "AWS's basic execution policy only allows writing this function's own CloudWatch logs.",
+            )
+            nag.acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray PutTraceSegments/PutTelemetryRecords"
+                + (" and the stream consumer's dynamodb:ListStreams" if name == "item_validator" else "")
+                + " do not support resource-level permissions.",
+            )

@@ -1,0 +1,73 @@
+"""The prod stage: data kept, provisioned concurrency on the webhook alias, alarms mailed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import function_by_handler, refers_to, resources, synth_templates
+
+WEBHOOK = "functions.webhook.handler.lambda_handler"
+
+
+@pytest.fixture(scope="module")
+def prod() -> Iterator[dict[str, Any]]:
+    yield synth_templates(stage="prod", alarmEmail="oncall@example.com")["Switchboard-prod"]
+
+
+def test_prod_tables_retained_with_deletion_protection(prod: dict[str, Any]) -> None:
+    tables = resources(prod, "AWS::DynamoDB::Table").values()
+    assert len(tables) == 2
+    for table in tables:
+        assert table["DeletionPolicy"] == "Retain"
+        assert table["UpdateReplacePolicy"] == "Retain"
+        assert table["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_prod_secrets_and_logs_retained(prod: dict[str, Any]) -> None:
+    for kind in ("AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"):
+        for resource in resources(prod, kind).values():
+            assert resource["DeletionPolicy"] == "Retain"
+
+
+def test_prod_log_retention_from_stage_context(prod: dict[str, Any]) -> None:
+    assert {g["Properties"]["RetentionInDays"] for g in resources(prod, "AWS::Logs::LogGroup").values()} == {90}
+
+
+def test_prod_webhook_alias_has_provisioned_concurrency_behind_the_api(prod: dict[str, Any]) -> None:
+    ((alias_id, alias),) = resources(prod, "AWS::Lambda::Alias").items()
+    assert alias["Properties"]["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
+    webhook_id, webhook = function_by_handler(prod, WEBHOOK)
+    assert refers_to(alias["Properties"]["FunctionName"], webhook_id)
+    assert webhook["Properties"]["ReservedConcurrentExecutions"] == 100
+    webhook_integrations = [
+        i
+        for i in resources(prod, "AWS::ApiGatewayV2::Integration").values()
+        if refers_to(i["Properties"]["IntegrationUri"], alias_id)
+    ]
+    assert len(webhook_integrations) == 1
+
+
+def test_prod_alarm_topic_mails_the_context_address(prod: dict[str, Any]) -> None:
+    (subscription,) = resources(prod, "AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == "oncall@example.com"
+
+
+def test_snapstart_switch_publishes_versions_with_snapstart() -> None:
+    template = synth_templates(stage="dev", webhookColdStart="snapstart")["Switchboard-dev"]
+    props = function_by_handler(template, WEBHOOK)[1]["Properties"]
+    assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    (alias,) = resources(template, "AWS::Lambda::Alias").values()
+    assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
+
+
+def test_reserved_concurrency_switch_off_for_small_accounts() -> None:
+    template = synth_templates(stage="dev", reservedConcurrency="false", webhookBudgetMs="1800")["Switchboard-dev"]
+    for function in resources(template, "AWS::Lambda::Function").values():
+        assert "ReservedConcurrentExecutions" not in function["Properties"]
+    webhook = function_by_handler(template, WEBHOOK)[1]["Properties"]
+    assert webhook["Environment"]["Variables"]["BUDGET_MS"] == "1800"
+    assert webhook["Timeout"] == 3

@@ -1,0 +1,390 @@
+"""The dev stage as synthesized: routes, env-var contract, IAM scoping, data, logs, triggers, alarms."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from functions.call_sync.models import CallSyncSettings
+from functions.common.settings import FunctionSettings, required_env_vars
+from functions.common.table import (
+    CALLS_TABLE_INDEXES,
+    CONFIG_TABLE_INDEXES,
+    PARTITION_KEY,
+    SORT_KEY,
+    TTL_ATTRIBUTE,
+)
+from functions.item_validator.models import ItemValidatorSettings
+from functions.provisioning.models import ProvisioningSettings
+from functions.webhook.models import WebhookSettings
+from tests.infra.conftest import as_list, function_by_handler, refers_to, resources, role_statements
+
+FUNCTIONS: dict[str, type[FunctionSettings]] = {
+    "functions.webhook.handler.lambda_handler": WebhookSettings,
+    "functions.provisioning.handler.lambda_handler": ProvisioningSettings,
+    "functions.call_sync.handler.lambda_handler": CallSyncSettings,
+    "functions.item_validator.handler.lambda_handler": ItemValidatorSettings,
+}
+WEBHOOK = "functions.webhook.handler.lambda_handler"
+PROVISIONING = "functions.provisioning.handler.lambda_handler"
+CALL_SYNC = "functions.call_sync.handler.lambda_handler"
+ITEM_VALIDATOR = "functions.item_validator.handler.lambda_handler"
+WRITE_ACTIONS = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+}
+
+
+def config_table_id(template: dict[str, Any]) -> str:
+    (key,) = [
+        k for k, v in resources(template, "AWS::DynamoDB::Table").items() if "StreamSpecification" in v["Properties"]
+    ]
+    return key
+
+
+def calls_table_id(template: dict[str, Any]) -> str:
+    (key,) = [k for k in resources(template, "AWS::DynamoDB::Table") if k != config_table_id(template)]
+    return key
+
+
+def role_of(template: dict[str, Any], handler: str) -> str:
+    _, function = function_by_handler(template, handler)
+    return str(function["Properties"]["Role"]["Fn::GetAtt"][0])
+
+
+def actions_on(template: dict[str, Any], handler: str, logical_id: str) -> set[str]:
+    """Allowed actions of a function's role on resources that reference `logical_id`."""
+    found: set[str] = set()
+    for statement in role_statements(template, role_of(template, handler)):
+        if statement["Effect"] == "Allow" and refers_to(statement["Resource"], logical_id):
+            found |= set(as_list(statement["Action"]))
+    return found
+
+
+# ------------------------------------------------------------------ routes and auth
+
+
+def test_api_routes_webhooks_public_admin_iam(dev: dict[str, Any]) -> None:
+    # Given the synthesized API, When reading its routes, Then webhooks are public POSTs and admin needs IAM
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in resources(dev, "AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == {
+        "POST /webhooks",
+        "POST /webhooks/{tenant_id}",
+        "POST /webhooks/{tenant_id}/{widget_id}",
+        "ANY /admin/{proxy+}",
+    }
+    assert routes["ANY /admin/{proxy+}"]["AuthorizationType"] == "AWS_IAM"
+    for key in ("POST /webhooks", "POST /webhooks/{tenant_id}", "POST /webhooks/{tenant_id}/{widget_id}"):
+        assert routes[key].get("AuthorizationType", "NONE") == "NONE"
+
+
+def test_api_webhook_routes_invoke_live_alias_admin_invokes_provisioning(dev: dict[str, Any]) -> None:
+    provisioning_id, _ = function_by_handler(dev, PROVISIONING)
+    (alias_id,) = resources(dev, "AWS::Lambda::Alias")
+    assert dev["Resources"][alias_id]["Properties"]["Name"] == "live"
+    integrations = {k: v["Properties"] for k, v in resources(dev, "AWS::ApiGatewayV2::Integration").items()}
+    for route in resources(dev, "AWS::ApiGatewayV2::Route").values():
+        target = json.dumps(route["Properties"]["Target"])
+        (integration,) = [props for key, props in integrations.items() if f'"{key}"' in target]
+        assert integration["PayloadFormatVersion"] == "2.0"
+        if route["Properties"]["RouteKey"].startswith("POST /webhooks"):
+            assert refers_to(integration["IntegrationUri"], alias_id)
+        else:
+            assert refers_to(integration["IntegrationUri"], provisioning_id)
+
+
+def test_api_stage_throttled_and_access_logged_with_retention(dev: dict[str, Any]) -> None:
+    (stage,) = resources(dev, "AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "$default"
+    assert props["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 40, "ThrottlingRateLimit": 20}
+    log_group_id = props["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
+    assert dev["Resources"][log_group_id]["Properties"]["RetentionInDays"] == 14
+    assert "$context.identity.userArn" in props["AccessLogSettings"]["Format"]
+
+
+# ------------------------------------------------------------------ functions
+
+
+@pytest.mark.parametrize("handler", list(FUNCTIONS))
+def test_function_env_has_every_required_setting(dev: dict[str, Any], handler: str) -> None:
+    # Given a function's settings model, Then every required field is set on the deployed function
+    _, function = function_by_handler(dev, handler)
+    env = function["Properties"]["Environment"]["Variables"]
+    missing = [name for name in required_env_vars(FUNCTIONS[handler]) if name not in env]
+    assert missing == []
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Switchboard"
+    assert env["POWERTOOLS_SERVICE_NAME"].endswith("-dev")
+
+
+def test_function_env_points_at_the_stack_resources(dev: dict[str, Any]) -> None:
+    config, calls = config_table_id(dev), calls_table_id(dev)
+    webhook = function_by_handler(dev, WEBHOOK)[1]["Properties"]["Environment"]["Variables"]
+    assert webhook["TABLE_NAME"] == {"Ref": config}
+    assert webhook["CALLS_TABLE_NAME"] == {"Ref": calls}
+    assert webhook["SIGNING_SECRET_NAME"] == "switchboard/dev/signing-secrets"
+    assert webhook["TOOL_SECRET_PREFIX"] == "switchboard/dev/tenant-tools/"
+    assert webhook["BUDGET_MS"] == "1500"
+    provisioning = function_by_handler(dev, PROVISIONING)[1]["Properties"]["Environment"]["Variables"]
+    assert provisioning["THUNDERPHONE_API_KEY_SECRET_NAME"] == "switchboard/dev/thunderphone-api-key"
+    assert provisioning["THUNDERPHONE_API_BASE"] == "https://api.thunderphone.com/v1"
+    secret_names = {s["Properties"]["Name"] for s in resources(dev, "AWS::SecretsManager::Secret").values()}
+    assert secret_names == {"switchboard/dev/signing-secrets", "switchboard/dev/thunderphone-api-key"}
+
+
+@pytest.mark.parametrize("handler", list(FUNCTIONS))
+def test_function_runtime_arm64_tracing_json_logs_retention(dev: dict[str, Any], handler: str) -> None:
+    _, function = function_by_handler(dev, handler)
+    props = function["Properties"]
+    assert props["Runtime"] == "python3.14"
+    assert props["Architectures"] == ["arm64"]
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["LoggingConfig"]["LogFormat"] == "JSON"
+    log_group = dev["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
+    assert log_group["RetentionInDays"] == 14
+    assert props["ReservedConcurrentExecutions"] >= 1
+
+
+def test_webhook_timeout_from_budget_within_thunderphone_cap(dev: dict[str, Any]) -> None:
+    props = function_by_handler(dev, WEBHOOK)[1]["Properties"]
+    budget_s = int(props["Environment"]["Variables"]["BUDGET_MS"]) / 1000
+    assert budget_s < props["Timeout"] <= 3
+
+
+def test_webhook_dev_has_no_provisioned_concurrency_or_snapstart(dev: dict[str, Any]) -> None:
+    (alias,) = resources(dev, "AWS::Lambda::Alias").values()
+    assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
+    assert "SnapStart" not in function_by_handler(dev, WEBHOOK)[1]["Properties"]
+
+
+def test_call_sync_runs_on_schedule_one_at_a_time(dev: dict[str, Any]) -> None:
+    function_id, function = function_by_handler(dev, CALL_SYNC)
+    (rule,) = resources(dev, "AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+    assert refers_to(rule["Properties"]["Targets"], function_id)
+    assert function["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+def test_item_validator_reads_config_stream_with_retry_bisect_and_failure_queue(dev: dict[str, Any]) -> None:
+    function_id, _ = function_by_handler(dev, ITEM_VALIDATOR)
+    (mapping,) = resources(dev, "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert refers_to(props["FunctionName"], function_id)
+    assert refers_to(props["EventSourceArn"], config_table_id(dev))
+    assert props["BisectBatchOnFunctionError"] is True
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 0 < props["MaximumRetryAttempts"] <= 5
+    (queue_id,) = resources(dev, "AWS::SQS::Queue")
+    assert refers_to(props["DestinationConfig"]["OnFailure"]["Destination"], queue_id)
+    patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+    assert patterns == [{"eventName": ["INSERT", "MODIFY"]}]
+
+
+# ------------------------------------------------------------------ data
+
+
+def test_tables_on_demand_pitr_ttl_with_shared_key_schema(dev: dict[str, Any]) -> None:
+    for table in resources(dev, "AWS::DynamoDB::Table").values():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+        assert props["KeySchema"] == [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ]
+        # dev can be torn down
+        assert table["DeletionPolicy"] == "Delete"
+        assert not props.get("DeletionProtectionEnabled", False)
+
+
+def test_tables_have_every_index_of_the_data_model(dev: dict[str, Any]) -> None:
+    for table_id, specs in ((config_table_id(dev), CONFIG_TABLE_INDEXES), (calls_table_id(dev), CALLS_TABLE_INDEXES)):
+        props = dev["Resources"][table_id]["Properties"]
+        deployed = {
+            gsi["IndexName"]: [k["AttributeName"] for k in gsi["KeySchema"]]
+            for gsi in props.get("GlobalSecondaryIndexes", [])
+        }
+        assert deployed == {spec.name: [spec.partition_key, spec.sort_key] for spec in specs}
+
+
+def test_config_table_streams_new_images(dev: dict[str, Any]) -> None:
+    props = dev["Resources"][config_table_id(dev)]["Properties"]
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+
+
+def test_secrets_hold_no_value_in_template(dev: dict[str, Any]) -> None:
+    for secret in resources(dev, "AWS::SecretsManager::Secret").values():
+        props = secret["Properties"]
+        assert "SecretString" not in props
+        assert "GenerateSecretString" in props
+    # and nothing in the template looks like a ThunderPhone key or signing secret
+    assert re.findall(r"(?:sk_live_|whsec_)[A-Za-z0-9]{4,}", json.dumps(dev)) == []
+
+
+# ------------------------------------------------------------------ least privilege
+
+
+def test_webhook_role_cannot_write_config_table(dev: dict[str, Any]) -> None:
+    # Given the webhook's role, When collecting what it may do to the config table, Then reads only
+    actions = actions_on(dev, WEBHOOK, config_table_id(dev))
+    assert actions == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert not actions & WRITE_ACTIONS
+    assert not any(action.endswith("*") for action in actions)
+
+
+def test_webhook_role_writes_only_calls_table_records(dev: dict[str, Any]) -> None:
+    actions = actions_on(dev, WEBHOOK, calls_table_id(dev))
+    assert actions == {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"}
+
+
+def test_webhook_role_reads_signing_secret_and_tool_secret_prefix_only(dev: dict[str, Any]) -> None:
+    secret_statements = [
+        s
+        for s in role_statements(dev, role_of(dev, WEBHOOK))
+        if any(str(a).startswith("secretsmanager:") for a in as_list(s["Action"]))
+    ]
+    actions = {a for s in secret_statements for a in as_list(s["Action"])}
+    assert actions == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    resources_ = [r for s in secret_statements for r in as_list(s["Resource"])]
+    signing_id = next(
+        k
+        for k, v in resources(dev, "AWS::SecretsManager::Secret").items()
+        if v["Properties"]["Name"].endswith("signing-secrets")
+    )
+    assert {"Ref": signing_id} in resources_
+    wildcard = [r for r in resources_ if isinstance(r, str)]
+    assert wildcard == ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchboard/dev/tenant-tools/*"]
+
+
+def test_provisioning_role_can_put_signing_secret_not_read_calls(dev: dict[str, Any]) -> None:
+    secrets = {v["Properties"]["Name"]: k for k, v in resources(dev, "AWS::SecretsManager::Secret").items()}
+    on_signing = actions_on(dev, PROVISIONING, secrets["switchboard/dev/signing-secrets"])
+    assert {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"} <= on_signing
+    on_api_key = actions_on(dev, PROVISIONING, secrets["switchboard/dev/thunderphone-api-key"])
+    assert "secretsmanager:PutSecretValue" not in on_api_key
+    assert "secretsmanager:GetSecretValue" in on_api_key
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions_on(dev, PROVISIONING, config_table_id(dev))
+    assert actions_on(dev, PROVISIONING, calls_table_id(dev)) == set()
+
+
+def test_call_sync_reads_config_writes_calls(dev: dict[str, Any]) -> None:
+    assert not actions_on(dev, CALL_SYNC, config_table_id(dev)) & WRITE_ACTIONS
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions_on(dev, CALL_SYNC, calls_table_id(dev))
+
+
+def test_item_validator_touches_no_table_data_or_secret(dev: dict[str, Any]) -> None:
+    actions = {
+        a
+        for s in role_statements(dev, role_of(dev, ITEM_VALIDATOR))
+        if s["Effect"] == "Allow"
+        for a in as_list(s["Action"])
+    }
+    assert not {a for a in actions if a.startswith("secretsmanager:")}
+    assert not actions & (WRITE_ACTIONS | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"})
+    assert {"dynamodb:GetRecords", "dynamodb:GetShardIterator"} <= actions
+
+
+# ------------------------------------------------------------------ tenant admin (ABAC)
+
+
+def test_tenant_admin_policy_bound_to_principal_tenant_tag(dev: dict[str, Any]) -> None:
+    (policy,) = resources(dev, "AWS::IAM::ManagedPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allow = [s for s in statements if s["Effect"] == "Allow"]
+    assert len(allow) == 1
+    (statement,) = allow
+    assert statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] == [
+        "TENANT#${aws:PrincipalTag/tenant_id}"
+    ]
+    assert statement["Condition"]["Null"] == {"aws:PrincipalTag/tenant_id": "false"}
+    # the base table only (the number index is not tenant-partitioned), never a wildcard action
+    assert statement["Resource"] == {"Fn::GetAtt": [config_table_id(dev), "Arn"]}
+    assert all(a.startswith("dynamodb:") and "*" not in a for a in statement["Action"])
+    assert "dynamodb:Scan" not in statement["Action"]
+    # and no secret, ever
+    deny = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny == [{"Action": "secretsmanager:*", "Effect": "Deny", "Resource": "*", "Sid": "NoSecrets"}]
+
+
+def test_tenant_admin_role_requires_matching_tenant_session_tag(dev: dict[str, Any]) -> None:
+    (policy_id,) = resources(dev, "AWS::IAM::ManagedPolicy")
+    (role,) = [
+        r
+        for r in resources(dev, "AWS::IAM::Role").values()
+        if {"Ref": policy_id} in r["Properties"].get("ManagedPolicyArns", [])
+    ]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert set(trust["Action"]) == {"sts:AssumeRole", "sts:TagSession"}
+    assert trust["Condition"]["StringEquals"] == {"aws:RequestTag/tenant_id": "${aws:PrincipalTag/tenant_id}"}
+    assert trust["Condition"]["ForAllValues:StringEquals"] == {"aws:TagKeys": ["tenant_id"]}
+
+
+# ------------------------------------------------------------------ alarms and dashboard
+
+
+def _alarm_metric_names(alarm: dict[str, Any]) -> set[str]:
+    props = alarm["Properties"]
+    if "MetricName" in props:
+        return {props["MetricName"]}
+    return {m["MetricStat"]["Metric"]["MetricName"] for m in props.get("Metrics", []) if "MetricStat" in m}
+
+
+def test_alarms_cover_fallbacks_signatures_errors_throttles_latency_dynamodb(dev: dict[str, Any]) -> None:
+    alarms = list(resources(dev, "AWS::CloudWatch::Alarm").values())
+    names = [_alarm_metric_names(a) for a in alarms]
+    assert {"WebhookRequests", "Fallback"} in names  # fallback rate (metric math)
+    assert {"SignatureRejected"} in names
+    assert {"InvalidConfigItem"} in names
+    assert {"ReadThrottleEvents", "WriteThrottleEvents"} in names
+    assert sum(n == {"Errors"} for n in names) == len(FUNCTIONS)
+    assert sum(n == {"Throttles"} for n in names) == len(FUNCTIONS)
+    duration = [a for a, n in zip(alarms, names, strict=True) if n == {"Duration"}]
+    assert len(duration) == 1
+    assert duration[0]["Properties"]["ExtendedStatistic"] == "p99"
+    assert 0 < duration[0]["Properties"]["Threshold"] <= 1500
+
+
+def test_alarm_fallback_rate_is_metric_math_on_webhook_service(dev: dict[str, Any]) -> None:
+    (alarm,) = [
+        a
+        for a in resources(dev, "AWS::CloudWatch::Alarm").values()
+        if _alarm_metric_names(a) == {"WebhookRequests", "Fallback"}
+    ]
+    metrics = alarm["Properties"]["Metrics"]
+    (expression,) = [m["Expression"] for m in metrics if "Expression" in m]
+    assert "fallbacks / requests" in expression
+    for metric in (m for m in metrics if "MetricStat" in m):
+        assert metric["MetricStat"]["Metric"]["Namespace"] == "Switchboard"
+        assert metric["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "service", "Value": "webhook-dev"}]
+    assert alarm["Properties"]["Threshold"] == 20
+
+
+def test_every_alarm_notifies_the_encrypted_topic(dev: dict[str, Any]) -> None:
+    (topic_id, topic) = next(iter(resources(dev, "AWS::SNS::Topic").items()))
+    assert "KmsMasterKeyId" in topic["Properties"]
+    for alarm in resources(dev, "AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+    assert resources(dev, "AWS::SNS::Subscription") == {}  # no alarmEmail in dev's context
+
+
+def test_dashboard_shows_webhook_metrics(dev: dict[str, Any]) -> None:
+    (dashboard,) = resources(dev, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for name in (
+        "WebhookRequests",
+        "ConfigServed",
+        "Fallback",
+        "FallbackByReason",
+        "AnswerLatency",
+        "SignatureRejected",
+    ):
+        assert name in body
