@@ -79,7 +79,14 @@ def _fresh_caches() -> Iterator[None]:
     from functions.webhook import handler
 
     def clear() -> None:
-        for factory in (handler.get_settings, handler.get_store, handler.get_secrets):
+        factories = (
+            handler.get_settings,
+            handler.get_store,
+            handler.get_secrets,
+            handler.get_call_log,
+            handler.get_metric_tenants,
+        )
+        for factory in factories:
             factory.cache_clear()
         parameters.clear_caches()
 

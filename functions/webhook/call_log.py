@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -29,8 +29,10 @@ from functions.common.call_records import (
     grade_update,
 )
 from functions.common.errors import StoreUnavailable
+from functions.common.items import InvalidItem
 from functions.common.observability import logger, metrics
-from functions.webhook.models import CallFacts, Decision
+from functions.webhook.models import CallFacts, Decision, Reply
+from functions.webhook.ports import TenantStore
 
 _TENANT_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -164,6 +166,50 @@ class CallLog:
         except BotoCoreError as exc:
             raise StoreUnavailable(_error_code(exc)) from exc
         return True
+
+
+class OutcomeLog(Protocol):
+    """The port the webhook service sees (CallLog implements it)."""
+
+    def record_event(
+        self, tenant_id: str | None, event_type: str, data: Mapping[str, Any], keep_transcripts: bool
+    ) -> bool: ...
+
+
+def answer_outcome(
+    tenant_id: str | None, event_type: str, data: Mapping[str, Any], *, store: TenantStore, log: OutcomeLog
+) -> Reply:
+    """The webhook's answer to a verified outcome event (call.complete / *.complete / call.graded).
+
+    The tenant comes from the path, else from `to_number` (org-level endpoint), else from the call-id
+    index inside `record_event`. 200 when stored or a duplicate; 200 for a payload that can never be
+    stored (a retry would not fix it; logged); 429 when a store fails, so ThunderPhone retries later
+    (any non-2xx is retried for 24 h; the webhook never answers 5xx, and "try again later" is a 429).
+    """
+    try:
+        if tenant_id is None:
+            to_number = data.get("to_number")
+            if isinstance(to_number, str) and to_number.startswith("+"):
+                tenant_id = store.tenant_for_number(to_number)
+        keep_transcripts = False
+        if tenant_id is not None and _TENANT_ID.match(tenant_id):
+            try:
+                config, _ = store.load(tenant_id, None)
+                keep_transcripts = bool(config.tenant and config.tenant.keep_transcripts)
+            except InvalidItem:
+                pass  # the tenant item is broken: keep nothing personal, still store the outcome
+        stored = log.record_event(tenant_id, event_type, data, keep_transcripts)
+    except InvalidCallEvent as exc:
+        logger.warning("outcome event not stored", extra={"event_type": event_type, "problem": str(exc)})
+        return Reply(200, {"received": True}, "acknowledged", "invalid_outcome", call_id=_call_id(data))
+    except StoreUnavailable:
+        return Reply(429, {"error": "store_unavailable"}, "rejected", "store_unavailable", call_id=_call_id(data))
+    return Reply(200, {"received": True}, "acknowledged", "stored" if stored else "duplicate", call_id=_call_id(data))
+
+
+def _call_id(data: Mapping[str, Any]) -> int | None:
+    value = data.get("call_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def parse_metric_tenants(value: str | None) -> frozenset[str]:

@@ -23,12 +23,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from functions.common.aws import client_config, make_client
 from functions.common.observability import logger, mask_number, metrics, tracer
 from functions.common.settings import load_settings
 from functions.webhook import service
 from functions.webhook.adapters import DynamoTenantStore, SecretsManagerSource
+from functions.webhook.call_log import CallLog, parse_metric_tenants, tenant_dimension
 from functions.webhook.models import Reply, WebhookSettings
 from functions.webhook.signature import SIGNATURE_HEADER, MalformedRequest, header, raw_body
 
@@ -77,6 +79,24 @@ def get_secrets() -> SecretsManagerSource:
     )
 
 
+@cache
+def get_call_log() -> CallLog | None:
+    """The calls table, through its own client (built on first use, off the answer's path)."""
+    settings = get_settings()
+    if not settings.CALLS_TABLE_NAME:
+        return None
+    client = make_client("dynamodb", _aws_config(settings))
+    return CallLog(client, settings.CALLS_TABLE_NAME, ttl_days=settings.DECISION_TTL_DAYS)
+
+
+@cache
+def get_metric_tenants() -> frozenset[str]:
+    try:
+        return parse_metric_tenants(get_settings().METRIC_TENANTS)
+    except ValidationError:  # broken settings are reported by the answer path; metrics must still flush
+        return frozenset()
+
+
 @app.post("/webhooks")
 def org_webhook() -> Response[str]:
     return respond(tenant_id=None, widget_id=None)
@@ -107,7 +127,9 @@ def respond(*, tenant_id: str | None, widget_id: str | None) -> Response[str]:
         reply = Reply(400, {"error": "malformed_request"}, "rejected", "malformed_request")
     else:
         reply = within_budget(request, started)
-    record(reply, tenant_id=tenant_id, widget_id=widget_id, latency_ms=(time.perf_counter() - started) * 1000)
+    latency_ms = (time.perf_counter() - started) * 1000
+    log_decision(reply, latency_ms, started)
+    record(reply, tenant_id=tenant_id, widget_id=widget_id, latency_ms=latency_ms)
     return Response(status_code=reply.status, content_type="application/json", body=json.dumps(reply.body))
 
 
@@ -119,7 +141,33 @@ def _answer(request: service.WebhookRequest) -> Reply:
         secrets=get_secrets(),
         max_body_bytes=settings.MAX_BODY_BYTES,
         max_prompt_chars=settings.MAX_PROMPT_CHARS,
+        outcomes=get_call_log,  # called only for outcome events
     )
+
+
+def log_decision(reply: Reply, latency_ms: float, started: float) -> None:
+    """After the answer is decided: one write on the pool, waited for at most DECISION_LOG_TIMEOUT_MS and
+    never past BUDGET_MS (an unfinished write completes on its worker). Nothing here can change the
+    answer: every failure is logged and counted, never raised."""
+    if reply.decision is None or reply.facts is None:
+        return
+    decision, facts = reply.decision, reply.facts
+
+    def write() -> None:
+        log = get_call_log()
+        if log is not None:
+            log.record_decision(facts, decision, latency_ms)
+
+    try:
+        settings = get_settings()
+        remaining_s = settings.BUDGET_MS / 1000 - (time.perf_counter() - started)
+        wait_s = max(0.0, min(settings.DECISION_LOG_TIMEOUT_MS / 1000, remaining_s))
+        get_pool().submit(write).result(timeout=wait_s)
+    except FutureTimeout:
+        logger.warning("decision log write timed out", extra={"call_id": reply.call_id})
+        metrics.add_metric(name="DecisionLogTimedOut", unit=MetricUnit.Count, value=1)
+    except Exception:
+        logger.exception("decision log write failed")
 
 
 def within_budget(request: service.WebhookRequest, started: float) -> Reply:
@@ -165,6 +213,11 @@ def record(reply: Reply, *, tenant_id: str | None, widget_id: str | None, latenc
         logger.info("webhook answered", extra=fields)
 
     metrics.add_metric(name="WebhookRequests", unit=MetricUnit.Count, value=1)
+    with single_metric(
+        name="TenantAnswers", unit=MetricUnit.Count, value=1, default_dimensions=metrics.default_dimensions
+    ) as metric:
+        metric.add_dimension(name="tenant", value=tenant_dimension(fields["tenant_id"], get_metric_tenants()))
+        metric.add_dimension(name="outcome", value=reply.outcome)
     metrics.add_metric(name="AnswerLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
     if reply.outcome == "config":
         metrics.add_metric(name="ConfigServed", unit=MetricUnit.Count, value=1)

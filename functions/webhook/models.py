@@ -39,6 +39,10 @@ class WebhookSettings(FunctionSettings):
     # Optional decision log and call outcomes (a second table the webhook may write to).
     CALLS_TABLE_NAME: str | None = None
     DECISION_TTL_DAYS: Annotated[int, Field(ge=1, le=3650)] = 90
+    # How long an answer waits for its decision-log write (the answer is already decided).
+    DECISION_LOG_TIMEOUT_MS: Annotated[int, Field(ge=20, le=400)] = 150
+    # Tenants with their own CloudWatch `tenant` dimension (comma list); all others count as "other".
+    METRIC_TENANTS: str = ""
     BUDGET_MS: Annotated[int, Field(ge=100, le=1900)] = 1500
     CACHE_TTL_SECONDS: Annotated[int, Field(ge=0, le=3600)] = 60
     CACHE_MAX_TENANTS: Annotated[int, Field(ge=1)] = 1000
@@ -107,3 +111,4 @@ class Reply:
     reason: str | None = None
     decision: Decision | None = None
     call_id: int | None = None
+    facts: CallFacts | None = None  # for the decision log

@@ -7,15 +7,17 @@ Every path ends in a Reply; the handler adds only the time budget around it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import ValidationError
 
+from functions.common.call_records import OUTCOME_EVENTS
 from functions.common.errors import SecretsUnavailable, StoreUnavailable
 from functions.common.items import InvalidItem
 from functions.common.thunderphone import INCOMING_EVENTS, WEB_CALLER, IncomingCall, WebhookEnvelope
+from functions.webhook.call_log import OutcomeLog, answer_outcome
 from functions.webhook.models import CallFacts, Decision, FallbackReason, Reply
 from functions.webhook.ports import SecretSource, TenantStore
 from functions.webhook.routing import ToolSecretUnavailable, decide
@@ -61,6 +63,7 @@ def answer(
     secrets: SecretSource,
     max_body_bytes: int,
     max_prompt_chars: int,
+    outcomes: Callable[[], OutcomeLog | None] | None = None,
 ) -> Reply:
     if len(request.body) > max_body_bytes:
         return Reply(413, {"error": "payload_too_large"}, "rejected", "too_large")
@@ -71,6 +74,8 @@ def answer(
         envelope = WebhookEnvelope.model_validate_json(request.body)
     except ValidationError:
         return fallback("malformed_payload")
+    if envelope.type in OUTCOME_EVENTS and outcomes is not None and (log := outcomes()) is not None:
+        return answer_outcome(request.tenant_id, envelope.type, envelope.data, store=store, log=log)
     if envelope.type not in INCOMING_EVENTS:
         return Reply(200, {"received": True}, "acknowledged", envelope.type)
     try:
@@ -123,4 +128,4 @@ def answer_incoming(
             raise ToolSecretUnavailable(str(exc)) from exc
 
     decision = decide(config, customer, facts, tool_secrets=tool_secrets, max_prompt_chars=max_prompt_chars)
-    return Reply(200, decision.body, decision.outcome, decision.reason, decision, call.call_id)
+    return Reply(200, decision.body, decision.outcome, decision.reason, decision, call.call_id, facts=facts)

@@ -118,6 +118,14 @@ class Monitoring(Construct):
             datapoints=2,
             description=f"Webhook answer latency p99 above {duration_threshold} ms (budget {webhook_budget_ms} ms)",
         )
+        self._alarm(
+            "DecisionLogTimeouts",
+            webhook_metric("DecisionLogTimedOut"),
+            threshold=10,
+            evaluation_periods=3,
+            datapoints=2,
+            description="Decision-log writes keep missing their time box: the calls table is slow or throttled",
+        )
         invalid_config = cloudwatch.Metric(
             namespace=namespace,
             metric_name="InvalidConfigItem",

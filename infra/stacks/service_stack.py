@@ -130,7 +130,9 @@ class ServiceStack(Stack):
         grant(
             calls_table,
             webhook.function,
-            lambda g: calls_table.grant(g, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"),
+            lambda g: calls_table.grant(
+                g, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"
+            ),
         )
         secrets.signing_secrets.grant_read(webhook.function)
         self._grant_tool_secrets(webhook.function)

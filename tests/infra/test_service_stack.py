@@ -243,7 +243,7 @@ def test_webhook_role_cannot_write_config_table(dev: dict[str, Any]) -> None:
 
 def test_webhook_role_writes_only_calls_table_records(dev: dict[str, Any]) -> None:
     actions = actions_on(dev, WEBHOOK, calls_table_id(dev))
-    assert actions == {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"}
+    assert actions == {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"}
 
 
 def test_webhook_role_reads_signing_secret_and_tool_secret_prefix_only(dev: dict[str, Any]) -> None:

@@ -1,0 +1,168 @@
+"""The backfill: page through ThunderPhone's calls for a window and fill the outcomes of calls we
+answered (a decision is stored) whose completion or grade events never arrived.
+
+Resumable: each window has a cursor item, saved after every page, so an interrupted run (timeout,
+ThunderPhone down) continues at the next page. Safe to re-run: every write goes through the same
+merge rule as the webhook's events (call_records.py), ranked below them, so a call's stored outcome
+is the same whichever of events and backfill came first or how often either ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from functions.call_sync.models import Cursor, SyncReport, SyncRequest, WindowReport
+from functions.call_sync.ports import CallSource, OutcomeStore, SourceUnavailable
+from functions.common.call_records import ApiCall, completion_from_api, grade_from_api, iso
+from functions.common.observability import logger
+
+MIN_NEW_SPAN = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How a scheduled run picks its next window (from CallSyncSettings)."""
+
+    directions: tuple[str, ...]
+    lookback: timedelta
+    settle: timedelta
+    overlap: timedelta
+
+
+def scheduled_name(direction: str) -> str:
+    return f"scheduled#{direction}"
+
+
+def manual_name(direction: str, start: datetime, end: datetime) -> str:
+    return f"manual#{direction}#{iso(start)}#{iso(end)}"
+
+
+def next_scheduled_cursor(previous: Cursor | None, direction: str, now: datetime, schedule: Schedule) -> Cursor | None:
+    """Resume an unfinished window; else the window from where the last one ended up to now - settle."""
+    end = now - schedule.settle
+    if previous is not None and not previous.done:
+        return previous
+    if previous is None:
+        return Cursor(scheduled_name(direction), direction, end - schedule.lookback, end)
+    if end - previous.window_end < MIN_NEW_SPAN:
+        return None  # ran moments ago: too little has settled since
+    return Cursor(scheduled_name(direction), direction, previous.window_end - schedule.overlap, end)
+
+
+def plan(request: SyncRequest, *, store: OutcomeStore, schedule: Schedule, now: datetime) -> list[Cursor]:
+    """The windows this run works through: explicit (CLI) or the next scheduled one per direction."""
+    directions = request.directions or schedule.directions
+    cursors: list[Cursor] = []
+    for direction in directions:
+        if request.start is not None and request.end is not None:
+            name = manual_name(direction, request.start, request.end)
+            saved = None if request.restart else store.load_cursor(name)
+            fresh = Cursor(name, direction, request.start, request.end)
+            cursors.append(saved if saved is not None and not saved.done else fresh)
+        else:
+            cursor = next_scheduled_cursor(store.load_cursor(scheduled_name(direction)), direction, now, schedule)
+            if cursor is not None:
+                cursors.append(cursor)
+    return cursors
+
+
+def sync(
+    request: SyncRequest,
+    *,
+    source: CallSource,
+    store: OutcomeStore,
+    schedule: Schedule,
+    page_limit: int,
+    clock: Callable[[], datetime],
+    time_left_s: Callable[[], float],
+) -> SyncReport:
+    report = SyncReport()
+    for cursor in plan(request, store=store, schedule=schedule, now=clock()):
+        window = run_window(
+            cursor, source=source, store=store, page_limit=page_limit, clock=clock, time_left_s=time_left_s
+        )
+        report.windows.append(window)
+        if not window.finished:
+            break  # out of time or ThunderPhone failing: the remaining windows wait for the next run
+    return report
+
+
+def run_window(
+    cursor: Cursor,
+    *,
+    source: CallSource,
+    store: OutcomeStore,
+    page_limit: int,
+    clock: Callable[[], datetime],
+    time_left_s: Callable[[], float],
+) -> WindowReport:
+    window = WindowReport(
+        direction=cursor.direction,
+        window_start=cursor.window_start,
+        window_end=cursor.window_end,
+        resumed_from=cursor.offset,
+        offset=cursor.offset,
+    )
+    direction = None if cursor.direction == "all" else cursor.direction
+    while time_left_s() > 0:
+        try:
+            page = source.list_calls(
+                direction=direction,
+                start=cursor.window_start,
+                end=cursor.window_end,
+                limit=page_limit,
+                offset=cursor.offset,
+            )
+        except SourceUnavailable as exc:
+            window.error = str(exc)
+            logger.warning(
+                "call sync stopped", extra={"cursor": cursor.name, "offset": cursor.offset, "error": str(exc)}
+            )
+            return window
+        for call in page.calls:
+            fill(call, store=store, window=window)
+        window.pages += 1
+        window.invalid += page.invalid
+        # Advance by what the page held, not by `limit`: the server may cap the page size.
+        offset = cursor.offset + page.size
+        done = page.size == 0 or (page.total is not None and offset >= page.total)
+        cursor = cursor.advanced(offset, done, clock())
+        store.save_cursor(cursor)  # after the page's writes: a crash repeats at most this page
+        window.offset = offset
+        if done:
+            window.finished = True
+            break
+    logger.info("call sync window", extra={"cursor": cursor.name, **_counts(window)})
+    return window
+
+
+def fill(call: ApiCall, *, store: OutcomeStore, window: WindowReport) -> None:
+    window.seen += 1
+    record = store.find_call(call.call_id)
+    if record is None or not record.has_decision:
+        window.unmatched += 1  # not answered by us (or its decision log was lost): nothing to attach to
+        return
+    window.matched += 1
+    completion = completion_from_api(call)
+    if completion is None:
+        window.still_running += 1
+    elif not record.has_completion and store.apply_completion(record.tenant_id, completion):
+        window.completions_filled += 1
+    grade = grade_from_api(call)
+    if grade is not None and record.grade_key is None and store.apply_grade(record.tenant_id, grade):
+        window.grades_filled += 1
+
+
+def _counts(window: WindowReport) -> dict[str, object]:
+    return {
+        "direction": window.direction,
+        "offset": window.offset,
+        "pages": window.pages,
+        "seen": window.seen,
+        "matched": window.matched,
+        "completions_filled": window.completions_filled,
+        "grades_filled": window.grades_filled,
+        "finished": window.finished,
+    }

@@ -1,0 +1,1 @@
+"""Operator reports over the calls table: figures (calls.py), statistics (stats.py), plots (plots.py)."""

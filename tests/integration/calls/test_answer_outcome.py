@@ -1,0 +1,97 @@
+"""The webhook's answer to outcome events, with the real config store: tenant resolution by path,
+by number and by call id, the tenant's transcript switch, and the status codes ThunderPhone sees."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.common import table
+from functions.common.items import to_item
+from functions.common.tenant_model import AgentProfile, Tenant
+from functions.webhook.adapters import DynamoTenantStore
+from functions.webhook.call_log import CallLog, answer_outcome
+from tests.conftest import CALLS_TABLE_NAME, TABLE_NAME
+from tests.integration.calls.conftest import NOW, get_call
+
+NUMBER = "+15557654321"
+COMPLETE = {
+    "call_id": 31,
+    "direction": "inbound",
+    "to_number": NUMBER,
+    "status": "completed",
+    "billable_minutes": 2,
+    "billing_total_cents": 18,
+    "transcripts": [{"role": "user", "content_type": "text/plain", "content": "hi"}],
+}
+
+
+@pytest.fixture
+def parts(aws: dict[str, Any]) -> dict[str, Any]:
+    tenant = Tenant(
+        tenant_id="keeper",
+        display_name="Keeps transcripts",
+        default_profile_id="main",
+        phone_numbers=[NUMBER],
+        keep_transcripts=True,
+    )
+    profile = AgentProfile(profile_id="main", prompt="Hello", voice="en-US-James1")
+    config = boto3.resource("dynamodb").Table(TABLE_NAME)
+    for model in (tenant, profile):
+        config.put_item(Item=to_item("keeper", model))
+    config.put_item(
+        Item={table.PARTITION_KEY: table.number_pk(NUMBER), table.SORT_KEY: table.NUMBER_SK, "tenant_id": "keeper"}
+    )
+    pool = ThreadPoolExecutor(max_workers=2)
+    store = DynamoTenantStore(
+        lambda: aws["dynamodb"], TABLE_NAME, ttl_seconds=60, max_tenants=10, max_customers=10, pool=pool
+    )
+    return {
+        "store": store,
+        "log": CallLog(aws["dynamodb"], CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW),
+        "client": aws["dynamodb"],
+    }
+
+
+def test_answer_outcome_org_endpoint_resolves_tenant_by_number_and_honours_its_switch(parts: dict[str, Any]) -> None:
+    reply = answer_outcome(None, "telephony.complete", COMPLETE, store=parts["store"], log=parts["log"])
+
+    assert (reply.status, reply.body, reply.reason, reply.call_id) == (200, {"received": True}, "stored", 31)
+    item = get_call(parts["client"], "keeper", 31)
+    assert item is not None and "transcript_gz" in item
+
+
+def test_answer_outcome_duplicate_is_acknowledged(parts: dict[str, Any]) -> None:
+    answer_outcome("keeper", "telephony.complete", COMPLETE, store=parts["store"], log=parts["log"])
+
+    reply = answer_outcome("keeper", "telephony.complete", COMPLETE, store=parts["store"], log=parts["log"])
+
+    assert (reply.status, reply.reason) == (200, "duplicate")
+
+
+def test_answer_outcome_bad_payload_is_acknowledged_not_retried(parts: dict[str, Any]) -> None:
+    reply = answer_outcome("keeper", "call.graded", {"call_id": 31}, store=parts["store"], log=parts["log"])
+
+    assert (reply.status, reply.reason) == (200, "invalid_outcome")
+    assert get_call(parts["client"], "keeper", 31) is None
+
+
+def test_answer_outcome_store_down_is_429_so_thunderphone_retries(parts: dict[str, Any], aws: dict[str, Any]) -> None:
+    broken = CallLog(aws["dynamodb"], "no-such-table", ttl_days=90, clock=lambda: NOW)
+
+    reply = answer_outcome("keeper", "web.complete", COMPLETE, store=parts["store"], log=broken)
+
+    assert (reply.status, reply.reason) == (429, "store_unavailable")
+
+
+def test_answer_outcome_unknown_number_lands_unassigned(parts: dict[str, Any]) -> None:
+    data = {**COMPLETE, "to_number": "+15550000000"}
+
+    reply = answer_outcome(None, "telephony.complete", data, store=parts["store"], log=parts["log"])
+
+    assert reply.status == 200
+    item = get_call(parts["client"], table.UNASSIGNED_TENANT, 31)
+    assert item is not None and "transcript_gz" not in item

@@ -1,0 +1,15 @@
+"""Unit tests of the calls area run with sockets off: nothing here may reach a network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytest_socket import disable_socket, enable_socket
+
+
+@pytest.fixture(autouse=True)
+def _no_sockets() -> Iterator[None]:
+    disable_socket()
+    yield
+    enable_socket()
