@@ -56,6 +56,7 @@ def main() -> dict[str, Any]:
     server, _ = emulator.start_moto()
     os.environ.update(emulator.function_environment())
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
+    calls_table = os.environ.pop("CALLS_TABLE_NAME")  # first without the decision log
     emulator.provision(signing_secret=SIGNING_SECRET, thunderphone_api_key="sk_live_bench")
     try:
         from functions.webhook import handler
@@ -65,20 +66,22 @@ def main() -> dict[str, Any]:
             headers = {"content-type": "application/json", "x-thunderphone-signature": sign(body, SIGNING_SECRET)}
             return to_event("POST", path, headers, body, "127.0.0.1")
 
-        vip = sample_body(
-            event_type="telephony.incoming", call_id=1, from_number=demo.VIP_CALLER, to_number=demo.DEMO_NUMBER
-        )
-        web = sample_body(event_type="web.incoming", call_id=2, from_number="web", to_number="")
-        vip_event, web_event = event(vip, "/webhooks/demo"), event(web, "/webhooks/demo/pricing")
-        context = LocalContext(function_name="webhook")
+        def vip_call(call_id: int) -> dict[str, Any]:
+            body = sample_body(
+                event_type="telephony.incoming",
+                call_id=call_id,
+                from_number=demo.VIP_CALLER,
+                to_number=demo.DEMO_NUMBER,
+            )
+            return event(body, "/webhooks/demo")
 
+        web = sample_body(event_type="web.incoming", call_id=2, from_number="web", to_number="")
+        vip_event, web_event = vip_call(1), event(web, "/webhooks/demo/pricing")
+        context = LocalContext(function_name="webhook")
         calls: Counter[str] = Counter()
 
         def count(model: Any, **_: Any) -> None:
             calls[f"{model.service_model.service_name}.{model.name}"] += 1
-
-        handler.get_store()._client.meta.events.register("before-call", count)
-        handler.get_secrets()._provider.client.meta.events.register("before-call", count)
 
         def timed(evt: dict[str, Any]) -> float:
             started = time.perf_counter()
@@ -90,7 +93,22 @@ def main() -> dict[str, Any]:
 
         # The EMF metric line each request prints (as in Lambda) is counted in the timings, not shown.
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            handler.get_store()._client.meta.events.register("before-call", count)
+            handler.get_secrets()._provider.client.meta.events.register("before-call", count)
             figures = measure(timed, vip_event, web_event, calls, handler.get_store())
+
+            # Then with the decision log on: every new call_id costs one conditional write, time-boxed.
+            os.environ["CALLS_TABLE_NAME"] = calls_table
+            handler.get_settings.cache_clear()
+            handler.get_call_log.cache_clear()
+            call_log = handler.get_call_log()
+            assert call_log is not None
+            call_log._client.meta.events.register("before-call", count)
+            new_calls = [vip_call(call_id) for call_id in range(10_000, 10_500)]
+            timed(new_calls[0])
+            calls.clear()
+            figures["logged"] = [timed(evt) for evt in new_calls[1:]]
+            figures["logged_calls"] = {key: value / len(figures["logged"]) for key, value in calls.items()}
     finally:
         server.stop()
     return report(figures)
@@ -135,6 +153,8 @@ def report(figures: dict[str, Any]) -> dict[str, Any]:
         "aws_calls_first_request": figures["cold_calls"],
         "aws_calls_per_warm_request": figures["warm_calls"],
         "aws_calls_per_cache_miss": figures["miss_calls"],
+        "warm_new_call_with_decision_log (one conditional write, 150 ms time box)": summary(figures["logged"]),
+        "aws_calls_per_request_with_decision_log": figures["logged_calls"],
         "cold_import_s": {
             "import boto3": round(import_seconds("import boto3"), 3),
             "import functions.webhook.handler": round(import_seconds("import functions.webhook.handler"), 3),

@@ -198,7 +198,8 @@ Onboard a tenant and give it a widget key (docs/provisioning.md):
     --data-raw '{{"name":"Main site","allowed_domains":["globex.example","*.globex.example"]}}'
 
 Admin tooling against this run:  export AWS_ENDPOINT_URL={aws_endpoint} AWS_ACCESS_KEY_ID=local \\
-  AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={emulator.REGION} SWITCHBOARD_TABLE={emulator.TABLE_NAME}
+  AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={emulator.REGION} SWITCHBOARD_TABLE={emulator.TABLE_NAME} \\
+  SWITCHBOARD_CALLS_TABLE={emulator.CALLS_TABLE_NAME}
   .venv/bin/python -m sbctl simulate --tenant {demo.TENANT_ID} --channel phone --caller {demo.VIP_CALLER}
 
 Ctrl-C stops everything.
