@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -12,6 +11,7 @@ from pydantic import ValidationError
 from functions.call_sync.models import CallPage, Cursor
 from functions.call_sync.ports import SourceUnavailable
 from functions.common import table
+from functions.common.aws import store_errors
 from functions.common.call_records import (
     ApiCall,
     CallRecord,
@@ -85,18 +85,6 @@ class ThunderPhoneCallSource:
         except ThunderPhoneError as exc:
             raise SourceUnavailable(f"{exc.code}: {exc.message}") from None
         return parse_page(payload)
-
-
-@contextmanager
-def store_errors() -> Iterator[None]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        yield
-    except ClientError as exc:
-        raise StoreUnavailable(str(exc.response.get("Error", {}).get("Code", "ClientError"))) from exc
-    except BotoCoreError as exc:
-        raise StoreUnavailable(type(exc).__name__) from exc
 
 
 class DynamoOutcomeStore:

@@ -6,7 +6,11 @@ Every client a function uses comes from here, so the time a call can take is dec
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+
+from functions.common.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -28,3 +32,32 @@ def make_client(service: str, config: Config) -> Any:
     import boto3
 
     return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+
+
+_HINTS = {
+    "AccessDeniedException": " (a tenant admin may only touch their own tenant's items)",
+    "ResourceNotFoundException": " (check the table name and the region)",
+}
+
+
+def error_code(error: BaseException | None) -> str:
+    """The AWS error code of a ClientError ('ThrottlingException', ...), else the exception's type name."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", type(error).__name__))
+    return type(error).__name__
+
+
+@contextmanager
+def store_errors(operation: str = "DynamoDB call") -> Iterator[None]:
+    """The one translation of AWS errors: throttling, timeouts, connection and permission errors all
+    become StoreUnavailable, naming the operation and the error code (never an item's values)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        code = error_code(exc)
+        raise StoreUnavailable(f"{operation} failed: {code}{_HINTS.get(code, '')}") from exc
+    except BotoCoreError as exc:
+        raise StoreUnavailable(f"{operation} failed: {type(exc).__name__}") from exc

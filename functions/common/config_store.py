@@ -23,12 +23,12 @@ import builtins
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from functions.common import table
+from functions.common.aws import error_code, store_errors
 from functions.common.errors import StoreUnavailable
 from functions.common.items import (
     ID_FIELDS,
@@ -138,31 +138,6 @@ def kind_of_model(model: StoredItem) -> ItemKind:
 def content(model: StoredItem) -> dict[str, Any]:
     """A model's data without the bookkeeping (version, updated_at, updated_by): what a diff compares."""
     return model.model_dump(mode="json", exclude_none=True, exclude={"version", "updated_at", "updated_by"})
-
-
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", "ClientError"))
-    return type(exc).__name__
-
-
-@contextmanager
-def _store_errors(operation: str) -> Iterator[None]:
-    """The one translation of AWS errors: anything not handled by the caller becomes StoreUnavailable."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        yield
-    except ClientError as exc:
-        code = _error_code(exc)
-        hint = {
-            "AccessDeniedException": " (a tenant admin may only touch their own tenant's items)",
-            "ResourceNotFoundException": " (check --table / SWITCHBOARD_TABLE and the region)",
-        }.get(code, "")
-        raise StoreUnavailable(f"{operation} failed: {code}{hint}") from exc
-    except BotoCoreError as exc:
-        raise StoreUnavailable(f"{operation} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _cancellation_codes(exc: BaseException) -> list[str]:
@@ -458,7 +433,7 @@ class ConfigStore:
     def _last_history_version(self, tenant_id: str, kind: ItemKind, item_id: str) -> int:
         prefix = table.history_sk(kind, item_id, 0)[: -len("0000000000")]
         request = self._prefix_query(tenant_id, prefix) | {"ScanIndexForward": False, "Limit": 1}
-        with _store_errors("read history"):
+        with store_errors("read history"):
             items = self._client.query(**request).get("Items", [])
         return int(items[0]["version"]["N"]) if items else 0
 
@@ -532,11 +507,11 @@ class ConfigStore:
     ) -> None:
         from botocore.exceptions import ClientError
 
-        with _store_errors(f"write {kind} '{item_id}'"):
+        with store_errors(f"write {kind} '{item_id}'"):
             try:
                 self._client.transact_write_items(TransactItems=actions)
             except ClientError as exc:
-                if _error_code(exc) != "TransactionCanceledException":
+                if error_code(exc) != "TransactionCanceledException":
                     raise
                 self._explain_cancellation(exc, actions, tenant_id, kind, item_id, expected_version)
 
@@ -569,7 +544,7 @@ class ConfigStore:
         return pk[len(table.NUMBER_PREFIX) :] if isinstance(pk, str) and pk.startswith(table.NUMBER_PREFIX) else None
 
     def _number_owner(self, number: str) -> str | None:
-        with _store_errors("read number owner"):
+        with store_errors("read number owner"):
             item = self._client.get_item(
                 TableName=self._table, Key=self._key(table.number_pk(number), table.NUMBER_SK), ConsistentRead=True
             ).get("Item")
@@ -586,7 +561,7 @@ class ConfigStore:
         for start in range(0, total, BATCH_SIZE):
             pending = requests[start : start + BATCH_SIZE]
             for attempt in range(MAX_BATCH_ATTEMPTS):
-                with _store_errors("batch write"):
+                with store_errors("batch write"):
                     response = self._client.batch_write_item(RequestItems={self._table: pending})
                 pending = response.get("UnprocessedItems", {}).get(self._table, [])
                 if not pending:
@@ -603,7 +578,7 @@ class ConfigStore:
                 progress(done, total)
 
     def _get_raw(self, tenant_id: str, key_sk: str) -> dict[str, Any] | None:
-        with _store_errors("read item"):
+        with store_errors("read item"):
             item = self._client.get_item(
                 TableName=self._table, Key=self._key(table.tenant_pk(tenant_id), key_sk), ConsistentRead=True
             ).get("Item")
@@ -624,7 +599,7 @@ class ConfigStore:
     def _pages(self, request: dict[str, Any], operation: str) -> Iterator[dict[str, Any]]:
         request = dict(request)
         while True:
-            with _store_errors(operation):
+            with store_errors(operation):
                 page = self._client.query(**request)
             yield from (self._deserialize(item) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:

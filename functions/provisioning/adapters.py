@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from functions.common import table
+from functions.common.aws import error_code, store_errors
 from functions.common.errors import SecretsUnavailable, StoreUnavailable
 from functions.common.items import InvalidItem, plain, problems_of
 from functions.common.thunderphone_api import ThunderPhoneApi, ThunderPhoneAuthError, ThunderPhoneError
@@ -28,25 +28,6 @@ T = TypeVar("T")
 
 def reservation_sk(reservation_id: str) -> str:
     return f"{RESERVATION_PREFIX}{reservation_id}"
-
-
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", "ClientError"))
-    return type(exc).__name__
-
-
-@contextmanager
-def _store_errors(operation: str) -> Iterator[None]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        yield
-    except ClientError as exc:
-        raise StoreUnavailable(f"{operation} failed: {_error_code(exc)}") from exc
-    except BotoCoreError as exc:
-        raise StoreUnavailable(f"{operation} failed: {type(exc).__name__}") from exc
 
 
 class DynamoKeyStore:
@@ -77,7 +58,7 @@ class DynamoKeyStore:
         }
         records: list[KeyRecord] = []
         while True:
-            with _store_errors("list keys"):
+            with store_errors("list keys"):
                 page = self._client.query(**request)
             records.extend(self._model(tenant_id, self._plain(item), KeyRecord) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
@@ -85,7 +66,7 @@ class DynamoKeyStore:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def put_key(self, tenant_id: str, record: KeyRecord) -> None:
-        with _store_errors(f"store key {record.id}"):
+        with store_errors(f"store key {record.id}"):
             self._client.put_item(TableName=self._table, Item=self._key_item(tenant_id, record))
 
     def reserve(self, tenant_id: str, reservation: Reservation, *, expires_at: int) -> Reservation | None:
@@ -98,7 +79,7 @@ class DynamoKeyStore:
             table.TTL_ATTRIBUTE: expires_at,
             **reservation.model_dump(exclude_none=True),
         }
-        with _store_errors("reserve key creation"):
+        with store_errors("reserve key creation"):
             try:
                 self._client.put_item(
                     TableName=self._table,
@@ -108,7 +89,7 @@ class DynamoKeyStore:
                 )
                 return None
             except ClientError as exc:
-                if _error_code(exc) != "ConditionalCheckFailedException":
+                if error_code(exc) != "ConditionalCheckFailedException":
                     raise
         raw = self._get(tenant_id, reservation_sk(reservation.reservation_id))
         if raw is None:  # released between our write and read: the caller retries from the start
@@ -126,11 +107,11 @@ class DynamoKeyStore:
         )
 
     def release(self, tenant_id: str, reservation_id: str) -> None:
-        with _store_errors("release key creation"):
+        with store_errors("release key creation"):
             self._client.delete_item(TableName=self._table, Key=self._key(tenant_id, reservation_sk(reservation_id)))
 
     def complete(self, tenant_id: str, record: KeyRecord, reservation_id: str) -> None:
-        with _store_errors(f"store key {record.id}"):
+        with store_errors(f"store key {record.id}"):
             self._client.transact_write_items(
                 TransactItems=[
                     {"Put": {"TableName": self._table, "Item": self._key_item(tenant_id, record)}},
@@ -158,7 +139,7 @@ class DynamoKeyStore:
     ) -> bool:
         from botocore.exceptions import ClientError
 
-        with _store_errors("update key creation"):
+        with store_errors("update key creation"):
             try:
                 self._client.update_item(
                     TableName=self._table,
@@ -169,7 +150,7 @@ class DynamoKeyStore:
                     ExpressionAttributeValues=values,
                 )
             except ClientError as exc:
-                if _error_code(exc) == "ConditionalCheckFailedException":
+                if error_code(exc) == "ConditionalCheckFailedException":
                     return False
                 raise
         return True
@@ -184,7 +165,7 @@ class DynamoKeyStore:
         return self._serialize(item)
 
     def _get(self, tenant_id: str, sort_key: str) -> dict[str, Any] | None:
-        with _store_errors("read item"):
+        with store_errors("read item"):
             item = self._client.get_item(
                 TableName=self._table, Key=self._key(tenant_id, sort_key), ConsistentRead=True
             ).get("Item")
@@ -235,7 +216,7 @@ class SecretsManagerApiKey:
             value = self._provider.get(self._name, max_age=self._max_age, force_fetch=force)
         except GetParameterError as exc:
             raise SecretsUnavailable(
-                f"cannot read the ThunderPhone API key secret {self._name}: {_error_code(exc.__context__ or exc)}"
+                f"cannot read the ThunderPhone API key secret {self._name}: {error_code(exc.__context__ or exc)}"
             ) from None
         if isinstance(value, bytes):
             value = value.decode("utf-8", errors="replace")
@@ -331,7 +312,7 @@ class SecretsManagerSigningSecrets:
         try:
             value = self._client.get_secret_value(SecretId=self._name).get("SecretString") or ""
         except ClientError as exc:
-            raise SecretsUnavailable(f"cannot read secret {self._name}: {_error_code(exc)}") from None
+            raise SecretsUnavailable(f"cannot read secret {self._name}: {error_code(exc)}") from None
         except BotoCoreError as exc:
             raise SecretsUnavailable(f"cannot read secret {self._name}: {type(exc).__name__}") from None
         try:
@@ -348,4 +329,4 @@ class SecretsManagerSigningSecrets:
         try:  # the secret itself is created by the deployment, never here
             self._client.put_secret_value(SecretId=self._name, SecretString=value)
         except (ClientError, BotoCoreError) as exc:
-            raise SecretsUnavailable(f"cannot write secret {self._name}: {_error_code(exc)}") from None
+            raise SecretsUnavailable(f"cannot write secret {self._name}: {error_code(exc)}") from None

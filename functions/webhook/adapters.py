@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, TypeVar
 
 from cachetools import TTLCache
 
 from functions.common import table
-from functions.common.errors import SecretsUnavailable, StoreUnavailable
+from functions.common.aws import error_code, store_errors
+from functions.common.errors import SecretsUnavailable
 from functions.common.items import InvalidItem, from_item, kind_of
 from functions.common.tenant_model import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
 from functions.webhook.models import TenantConfig
@@ -48,17 +48,6 @@ class TTLMemo:
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
-
-
-@contextmanager
-def store_errors() -> Iterator[None]:
-    """Throttling, timeouts, connection and permission errors all mean: answer without the store."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        yield
-    except (ClientError, BotoCoreError) as exc:
-        raise StoreUnavailable(type(exc).__name__) from exc
 
 
 class DynamoTenantStore:
@@ -100,7 +89,7 @@ class DynamoTenantStore:
     def tenant_for_number(self, number: str) -> str | None:
         def fetch() -> str | None:
             key = {table.PARTITION_KEY: {"S": table.number_pk(number)}, table.SORT_KEY: {"S": table.NUMBER_SK}}
-            with store_errors():
+            with store_errors("read number owner"):
                 item = self._client.get_item(TableName=self._table, Key=key).get("Item")
             tenant = item.get("tenant_id", {}).get("S") if item else None
             return tenant if isinstance(tenant, str) else None
@@ -177,13 +166,6 @@ def build_config(tenant_id: str, items: list[dict[str, Any]]) -> TenantConfig:
             invalid[sort_key] = InvalidItem(tenant_id, sort_key, ["unexpected item"])
     ordered = tuple(sorted((rule for rule in rules if rule.enabled), key=lambda rule: (rule.priority, rule.rule_id)))
     return TenantConfig(tenant_id=tenant_id, tenant=tenant, profiles=profiles, rules=ordered, invalid=invalid)
-
-
-def error_code(error: BaseException | None) -> str:
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", "ClientError"))
-    return type(error).__name__
 
 
 class SecretsManagerSource:

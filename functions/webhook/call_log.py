@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from functions.common import table
+from functions.common.aws import error_code
 from functions.common.call_records import (
     COMPLETION_EVENTS,
     GRADED_EVENTS,
@@ -41,13 +42,6 @@ OTHER_TENANTS = "other"
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", type(exc).__name__))
-    return type(exc).__name__
 
 
 class CallLog:
@@ -86,11 +80,11 @@ class CallLog:
         try:
             self._client.update_item(**decision_update(self._table, record, ttl_days=self._ttl_days))
         except Exception as exc:  # never raises: the answer has been decided already
-            if _error_code(exc) == _CONDITION_FAILED:
+            if error_code(exc) == _CONDITION_FAILED:
                 return  # a redelivered incoming event: the first decision stays
             logger.warning(
                 "decision log write failed",
-                extra={"call_id": facts.call_id, "tenant_id": decision.tenant_id, "error": _error_code(exc)},
+                extra={"call_id": facts.call_id, "tenant_id": decision.tenant_id, "error": error_code(exc)},
             )
             # single_metric flushes at once: safe from a worker thread that may outlive the invocation.
             with single_metric(
@@ -148,7 +142,7 @@ class CallLog:
                 ProjectionExpression="tenant_id",
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailable(_error_code(exc)) from exc
+            raise StoreUnavailable(error_code(exc)) from exc
         tenants = [str(item["tenant_id"]["S"]) for item in page.get("Items", []) if "S" in item.get("tenant_id", {})]
         real = [tenant for tenant in tenants if tenant != table.UNASSIGNED_TENANT]
         found = real or tenants
@@ -160,11 +154,11 @@ class CallLog:
         try:
             self._client.update_item(**request)
         except ClientError as exc:
-            if _error_code(exc) == _CONDITION_FAILED:
+            if error_code(exc) == _CONDITION_FAILED:
                 return False
-            raise StoreUnavailable(_error_code(exc)) from exc
+            raise StoreUnavailable(error_code(exc)) from exc
         except BotoCoreError as exc:
-            raise StoreUnavailable(_error_code(exc)) from exc
+            raise StoreUnavailable(error_code(exc)) from exc
         return True
 
 
