@@ -36,20 +36,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from functions.common.thunderphone import WEBHOOK_EVENT_TYPES
+
 DEFAULT_API_KEY = "sk_live_local_fake_key"
-WEBHOOK_EVENTS = frozenset(
-    {
-        "telephony.incoming",
-        "telephony.complete",
-        "telephony.tool",
-        "web.incoming",
-        "web.complete",
-        "web.tool",
-        "call.graded",
-        "issue.reported",
-        "test-call.completed",
-    }
-)
 KEY_CREATE_FIELDS = frozenset({"name", "mode", "agent_id", "webhook_url", "allowed_domains"})
 # PATCH: name / allowed domains / mode (documented) and the is_enabled toggle (how it is set is UNCONFIRMED).
 KEY_PATCH_FIELDS = KEY_CREATE_FIELDS | {"is_enabled"}
@@ -403,7 +392,7 @@ def _endpoint_errors(body: Mapping[str, Any], *, creating: bool) -> dict[str, li
             errors["url"] = ["Enter an HTTPS URL (http://localhost is allowed for development)."]
     if "events" in body:
         events = body["events"]
-        if not isinstance(events, list) or any(e not in WEBHOOK_EVENTS for e in events):
+        if not isinstance(events, list) or any(e not in WEBHOOK_EVENT_TYPES for e in events):
             errors["events"] = ["Unknown event type."]
     return errors
 

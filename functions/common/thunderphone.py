@@ -6,7 +6,7 @@ may add fields); the answer forbids them, because ThunderPhone rejects unknown t
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,6 +14,20 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 INCOMING_EVENTS = frozenset({"call.incoming", "telephony.incoming", "web.incoming"})
 # The literal `from_number` of widget and mic sessions.
 WEB_CALLER = "web"
+
+# Event types an org-level webhook endpoint may subscribe to (shared/thunderphone-api.md section 1.1).
+WebhookEventType = Literal[
+    "telephony.incoming",
+    "telephony.complete",
+    "telephony.tool",
+    "web.incoming",
+    "web.complete",
+    "web.tool",
+    "call.graded",
+    "issue.reported",
+    "test-call.completed",
+]
+WEBHOOK_EVENT_TYPES: frozenset[str] = frozenset(get_args(WebhookEventType))
 
 Product = Literal["spark", "bolt", "storm-base", "storm-base-with-ack", "storm-extra", "storm-extra-with-ack"]
 ThinkingLevel = Literal["base", "extra"]

@@ -21,7 +21,7 @@ from functions.common.tenant_model import (
     TenantId,
     Variables,
 )
-from functions.common.thunderphone import VoiceSettings
+from functions.common.thunderphone import VoiceSettings, WebhookEventType
 from functions.provisioning.keys import EmbedSnippets, KeyMode, KeyRecord, RemoteEndpoint
 
 DEFAULT_PROFILE_ID = "default"
@@ -33,17 +33,6 @@ DEFAULT_PROMPT = (
 DEFAULT_KEY_NAME = "Web Widget"
 # Org-level endpoint: the blocking incoming events, plus outcomes and grades so call records fill in.
 DEFAULT_ENDPOINT_EVENTS = ("telephony.incoming", "web.incoming", "telephony.complete", "web.complete", "call.graded")
-WEBHOOK_EVENTS = Literal[
-    "telephony.incoming",
-    "telephony.complete",
-    "telephony.tool",
-    "web.incoming",
-    "web.complete",
-    "web.tool",
-    "call.graded",
-    "issue.reported",
-    "test-call.completed",
-]
 
 
 class ProvisioningSettings(FunctionSettings):
@@ -171,7 +160,7 @@ class KeyList(BaseModel):
 class WebhookEndpointRequest(_Request):
     url: Annotated[str | None, Field(pattern=r"^https?://\S+$", max_length=2048)] = None
     label: Annotated[str, Field(min_length=1, max_length=120)] = "Switchboard"
-    events: Annotated[list[WEBHOOK_EVENTS], Field(min_length=1)] = Field(
+    events: Annotated[list[WebhookEventType], Field(min_length=1)] = Field(
         default_factory=lambda: list(DEFAULT_ENDPOINT_EVENTS)  # type: ignore[arg-type]
     )
     # Make a new endpoint (and secret) even when one with a stored secret exists; the old secret stays valid.
