@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from functions.call_sync.models import CallSyncSettings
-from infra.constructs.python_function import PythonFunction
+from infra.constructs.python_function import FunctionDefaults, PythonFunction
 
 HANDLER = "functions.call_sync.handler.lambda_handler"
 
@@ -22,27 +21,21 @@ class CallSync(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        code: lambda_.Code,
+        defaults: FunctionDefaults,
         environment: Mapping[str, str],
         schedule: str,
         reserve_concurrency: bool,
         service_name: str,
-        metrics_namespace: str,
-        log_retention_days: int,
-        log_removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         self.lambda_ = PythonFunction(
             self,
             "CallSync",
-            code=code,
+            defaults=defaults,
             handler=HANDLER,
             settings_model=CallSyncSettings,
             environment=environment,
             service_name=service_name,
-            metrics_namespace=metrics_namespace,
-            log_retention_days=log_retention_days,
-            log_removal_policy=log_removal_policy,
             description="Backfills call outcomes from ThunderPhone's calls API into the calls table",
             timeout=Duration.minutes(5),
             memory_mb=512,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -13,7 +13,7 @@ from constructs import Construct
 
 from functions.item_validator.models import ItemValidatorSettings
 from infra import nag
-from infra.constructs.python_function import PythonFunction
+from infra.constructs.python_function import FunctionDefaults, PythonFunction
 
 HANDLER = "functions.item_validator.handler.lambda_handler"
 
@@ -24,27 +24,21 @@ class ItemValidator(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        code: lambda_.Code,
+        defaults: FunctionDefaults,
         table: dynamodb.ITable,
         environment: Mapping[str, str],
         reserved_concurrency: int | None,
         service_name: str,
-        metrics_namespace: str,
-        log_retention_days: int,
-        log_removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         self.lambda_ = PythonFunction(
             self,
             "ItemValidator",
-            code=code,
+            defaults=defaults,
             handler=HANDLER,
             settings_model=ItemValidatorSettings,
             environment=environment,
             service_name=service_name,
-            metrics_namespace=metrics_namespace,
-            log_retention_days=log_retention_days,
-            log_removal_policy=log_removal_policy,
             description="Validates configuration items written to the config table and reports invalid ones",
             timeout=Duration.seconds(60),
             memory_mb=256,

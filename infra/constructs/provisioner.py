@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_lambda as lambda_
+from aws_cdk import Duration
 from constructs import Construct
 
 from functions.provisioning.models import ProvisioningSettings
-from infra.constructs.python_function import PythonFunction
+from infra.constructs.python_function import FunctionDefaults, PythonFunction
 
 HANDLER = "functions.provisioning.handler.lambda_handler"
 # HTTP API integrations give up after 30 s; ThunderPhone calls retry within this.
@@ -22,26 +21,20 @@ class Provisioner(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        code: lambda_.Code,
+        defaults: FunctionDefaults,
         environment: Mapping[str, str],
         reserved_concurrency: int | None,
         service_name: str,
-        metrics_namespace: str,
-        log_retention_days: int,
-        log_removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         self.lambda_ = PythonFunction(
             self,
             "Provisioning",
-            code=code,
+            defaults=defaults,
             handler=HANDLER,
             settings_model=ProvisioningSettings,
             environment=environment,
             service_name=service_name,
-            metrics_namespace=metrics_namespace,
-            log_retention_days=log_retention_days,
-            log_removal_policy=log_removal_policy,
             description="Admin API: onboards tenants and manages their ThunderPhone publishable keys",
             timeout=TIMEOUT,
             memory_mb=512,

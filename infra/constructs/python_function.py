@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
@@ -46,6 +47,16 @@ def retention(days: int) -> logs.RetentionDays:
     return _RETENTION[days]
 
 
+@dataclass(frozen=True)
+class FunctionDefaults:
+    """What every function of a stage shares: the code asset, the metrics namespace and how logs are kept."""
+
+    code: lambda_.Code
+    metrics_namespace: str
+    log_retention_days: int
+    log_removal_policy: RemovalPolicy
+
+
 class PythonFunction(Construct):
     """A Lambda for one handler of the `functions` package.
 
@@ -58,14 +69,11 @@ class PythonFunction(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        code: lambda_.Code,
+        defaults: FunctionDefaults,
         handler: str,
         settings_model: type[FunctionSettings],
         environment: Mapping[str, str],
         service_name: str,
-        metrics_namespace: str,
-        log_retention_days: int,
-        log_removal_policy: RemovalPolicy,
         description: str,
         timeout: Duration,
         memory_mb: int = 512,
@@ -75,7 +83,7 @@ class PythonFunction(Construct):
         super().__init__(scope, construct_id)
         env = {
             "POWERTOOLS_SERVICE_NAME": service_name,
-            "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
+            "POWERTOOLS_METRICS_NAMESPACE": defaults.metrics_namespace,
             **environment,
         }
         try:
@@ -86,12 +94,15 @@ class PythonFunction(Construct):
         self.handler = handler
         self.settings_model = settings_model
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=retention(log_retention_days), removal_policy=log_removal_policy
+            self,
+            "Logs",
+            retention=retention(defaults.log_retention_days),
+            removal_policy=defaults.log_removal_policy,
         )
         self.function = lambda_.Function(
             self,
             "Function",
-            code=code,
+            code=defaults.code,
             handler=handler,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from functions.webhook.models import WebhookSettings
 from infra.config import ColdStart
-from infra.constructs.python_function import PythonFunction
+from infra.constructs.python_function import FunctionDefaults, PythonFunction
 
 HANDLER = "functions.webhook.handler.lambda_handler"
 ALIAS_NAME = "live"
@@ -28,7 +28,7 @@ class WebhookFunction(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        code: lambda_.Code,
+        defaults: FunctionDefaults,
         environment: Mapping[str, str],
         budget_ms: int,
         timeout_seconds: int,
@@ -37,23 +37,17 @@ class WebhookFunction(Construct):
         reserved_concurrency: int | None,
         memory_mb: int,
         service_name: str,
-        metrics_namespace: str,
-        log_retention_days: int,
-        log_removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         self.budget_ms = budget_ms
         self.lambda_ = PythonFunction(
             self,
             "Webhook",
-            code=code,
+            defaults=defaults,
             handler=HANDLER,
             settings_model=WebhookSettings,
             environment={**environment, "BUDGET_MS": str(budget_ms)},
             service_name=service_name,
-            metrics_namespace=metrics_namespace,
-            log_retention_days=log_retention_days,
-            log_removal_policy=log_removal_policy,
             description="Answers ThunderPhone call webhooks with a tenant's agent configuration",
             timeout=Duration.seconds(timeout_seconds),
             memory_mb=memory_mb,

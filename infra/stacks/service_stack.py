@@ -20,7 +20,7 @@ from infra.constructs.data_store import DataTable
 from infra.constructs.item_validator import ItemValidator
 from infra.constructs.monitoring import AlarmThresholds, Monitoring
 from infra.constructs.provisioner import Provisioner
-from infra.constructs.python_function import ARCHITECTURE, RUNTIME, PythonFunction
+from infra.constructs.python_function import ARCHITECTURE, RUNTIME, FunctionDefaults, PythonFunction
 from infra.constructs.service_api import ServiceApi
 from infra.constructs.service_secrets import ServiceSecrets
 from infra.constructs.tenant_admin import TenantAdminAccess
@@ -52,12 +52,12 @@ class ServiceStack(Stack):
         )
         code = function_code(runtime=RUNTIME, architecture=ARCHITECTURE)
         reserved = config.reserved_concurrency
-        common: dict[str, Any] = {
-            "code": code,
-            "metrics_namespace": config.metrics_namespace,
-            "log_retention_days": config.log_retention_days,
-            "log_removal_policy": keep,
-        }
+        common = FunctionDefaults(
+            code=code,
+            metrics_namespace=config.metrics_namespace,
+            log_retention_days=config.log_retention_days,
+            log_removal_policy=keep,
+        )
 
         webhook = WebhookFunction(
             self,
@@ -75,7 +75,7 @@ class ServiceStack(Stack):
             reserved_concurrency=config.webhook_reserved_concurrency if reserved else None,
             memory_mb=config.webhook_memory_mb,
             service_name=config.service_name("webhook"),
-            **common,
+            defaults=common,
         )
         provisioning_env = {
             "TABLE_NAME": config_table.table_name,
@@ -91,7 +91,7 @@ class ServiceStack(Stack):
             environment=provisioning_env,
             reserved_concurrency=config.provisioning_reserved_concurrency if reserved else None,
             service_name=config.service_name("provisioning"),
-            **common,
+            defaults=common,
         )
         call_sync = CallSync(
             self,
@@ -105,7 +105,7 @@ class ServiceStack(Stack):
             schedule=config.call_sync_schedule,
             reserve_concurrency=reserved,
             service_name=config.service_name("call-sync"),
-            **common,
+            defaults=common,
         )
         item_validator = ItemValidator(
             self,
@@ -114,7 +114,7 @@ class ServiceStack(Stack):
             environment={},
             reserved_concurrency=config.item_validator_reserved_concurrency if reserved else None,
             service_name=config.service_name("item-validator"),
-            **common,
+            defaults=common,
         )
         self.functions: dict[str, PythonFunction] = {
             "webhook": webhook.lambda_,
