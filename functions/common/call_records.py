@@ -60,8 +60,8 @@ class _Tolerant(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class CallCompleted(_Tolerant):
-    """`data` of call.complete / telephony.complete / web.complete."""
+class _CallSummary(_Tolerant):
+    """What a completion event and a GET /v1/calls object both say about a finished call."""
 
     call_id: Annotated[int, Field(ge=0)]
     direction: Annotated[str | None, Field(max_length=32)] = None
@@ -73,9 +73,14 @@ class CallCompleted(_Tolerant):
     end_reason: Annotated[str | None, Field(max_length=64)] = None
     product: Annotated[str | None, Field(max_length=64)] = None
     voice: Annotated[str | None, Field(max_length=128)] = None
-    recording_url: Annotated[str | None, Field(max_length=4096)] = None
     billable_minutes: Count | None = None
     billing_total_cents: Count | None = None
+
+
+class CallCompleted(_CallSummary):
+    """`data` of call.complete / telephony.complete / web.complete."""
+
+    recording_url: Annotated[str | None, Field(max_length=4096)] = None
     transcripts: list[dict[str, Any]] | None = None
 
 
@@ -99,21 +104,9 @@ class CallGraded(_Tolerant):
     graded_at: datetime | None = None
 
 
-class ApiCall(_Tolerant):
+class ApiCall(_CallSummary):
     """One call object of GET /v1/calls (current docs)."""
 
-    call_id: Annotated[int, Field(ge=0)]
-    direction: Annotated[str | None, Field(max_length=32)] = None
-    to_number: Annotated[str | None, Field(max_length=64)] = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    duration_seconds: Count | None = None
-    status: Annotated[str | None, Field(max_length=32)] = None
-    end_reason: Annotated[str | None, Field(max_length=64)] = None
-    product: Annotated[str | None, Field(max_length=64)] = None
-    voice: Annotated[str | None, Field(max_length=128)] = None
-    billable_minutes: Count | None = None
-    billing_total_cents: Count | None = None
     grade_score: float | None = None
     grade_status: Annotated[str | None, Field(max_length=32)] = None
     grade_updated_at: datetime | None = None
