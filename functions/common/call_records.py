@@ -152,6 +152,9 @@ class Grade:
         return normalise_score(self.score_raw)
 
 
+_SUMMARY_FIELDS = tuple(name for name in _CallSummary.model_fields if name in Completion.__dataclass_fields__)
+
+
 def normalise_score(raw: float | None) -> float | None:
     """Scores on a 0-100 scale. The docs disagree (n8n: 0-100; call object: 0.92), so a value in
     [0, 1] is read as a fraction (a 0-100 grade of exactly 0 or 1 is read the same). UNCONFIRMED."""
@@ -160,27 +163,19 @@ def normalise_score(raw: float | None) -> float | None:
     return round(raw * 100 if 0 <= raw <= 1 else raw, 2)
 
 
+def _completion(summary: _CallSummary, *, source: Source, event_type: str, **extra: Any) -> Completion:
+    """The completion facts both sources share (everything of `_CallSummary` that a Completion keeps)."""
+    shared = {name: getattr(summary, name) for name in _SUMMARY_FIELDS}
+    return Completion(source=source, event_type=event_type, **shared, **extra)
+
+
 def completion_from_event(event_type: str, data: Mapping[str, Any]) -> Completion:
     try:
         event = CallCompleted.model_validate(data)
     except ValidationError as exc:
         raise InvalidCallEvent(f"{event_type}: {_problems(exc)}") from None
-    return Completion(
-        call_id=event.call_id,
-        source="event",
-        event_type=event_type,
-        direction=event.direction,
-        status=event.status,
-        end_reason=event.end_reason,
-        duration_seconds=event.duration_seconds,
-        billable_minutes=event.billable_minutes,
-        billing_total_cents=event.billing_total_cents,
-        start_time=event.start_time,
-        end_time=event.end_time,
-        product=event.product,
-        voice=event.voice,
-        recording_url=event.recording_url,
-        transcripts=event.transcripts,
+    return _completion(
+        event, source="event", event_type=event_type, recording_url=event.recording_url, transcripts=event.transcripts
     )
 
 
@@ -205,21 +200,7 @@ def completion_from_api(call: ApiCall) -> Completion | None:
     """None while the call is still running (nothing final to store yet)."""
     if call.status not in FINISHED_STATUSES:
         return None
-    return Completion(
-        call_id=call.call_id,
-        source="sync",
-        event_type="sync",
-        direction=call.direction,
-        status=call.status,
-        end_reason=call.end_reason,
-        duration_seconds=call.duration_seconds,
-        billable_minutes=call.billable_minutes,
-        billing_total_cents=call.billing_total_cents,
-        start_time=call.start_time,
-        end_time=call.end_time,
-        product=call.product,
-        voice=call.voice,
-    )
+    return _completion(call, source="sync", event_type="sync")
 
 
 def grade_from_api(call: ApiCall) -> Grade | None:

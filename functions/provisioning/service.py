@@ -238,6 +238,22 @@ def ensure_key(
     except DEFINITE_REFUSALS:
         deps.keys.release(tenant_id, reservation_id)
         raise
+    record = _record(tenant_id, remote, spec, marker, reservation_id, deps, replaces, now)
+    logger.info("publishable key created", extra={"tenant_id": tenant_id, "key_id": record.id, "mode": record.mode})
+    return record, True
+
+
+def _record(
+    tenant_id: str,
+    remote: RemoteKey,
+    spec: KeySpec,
+    marker: str,
+    reservation_id: str,
+    deps: KeyDeps,
+    replaces: int | None,
+    now: datetime,
+) -> KeyRecord:
+    """Record the key ThunderPhone holds and close its reservation, in one write."""
     record = KeyRecord.from_remote(
         remote,
         name=spec.name,
@@ -248,8 +264,7 @@ def ensure_key(
         reservation_id=reservation_id,
     )
     deps.keys.complete(tenant_id, record, reservation_id)
-    logger.info("publishable key created", extra={"tenant_id": tenant_id, "key_id": record.id, "mode": record.mode})
-    return record, True
+    return record
 
 
 def _adopt(
@@ -272,16 +287,7 @@ def _adopt(
         if extra.is_active:
             logger.warning("deactivating a duplicate key", extra={"tenant_id": tenant_id, "key_id": extra.id})
             _deactivate_remote(deps.api, extra.id)
-    record = KeyRecord.from_remote(
-        keep,
-        name=spec.name,
-        marker=marker,
-        widget_id=spec.widget_id,
-        now=now,
-        replaces=replaces,
-        reservation_id=reservation_id,
-    )
-    deps.keys.complete(tenant_id, record, reservation_id)
+    record = _record(tenant_id, keep, spec, marker, reservation_id, deps, replaces, now)
     logger.warning("adopted a key made by an earlier attempt", extra={"tenant_id": tenant_id, "key_id": keep.id})
     return record
 
