@@ -56,7 +56,7 @@ sbctl: install ## Tenant admin CLI: make sbctl ARGS="simulate --tenant demo --ch
 	$(PY) -m sbctl $(ARGS)
 
 fake-thunderphone: install ## Only the fake ThunderPhone API, on 127.0.0.1:8788
-	$(PY) -m local.fake_thunderphone --port 8788
+	$(PY) -m tests.fixtures.thunderphone --port 8788
 
 bench: install ## Benchmarks: print figures and write bench/results/*.json
 	$(PY) -m bench

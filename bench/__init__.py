@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each prints its figures beside a bare reference and writes bench/results/."""

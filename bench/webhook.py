@@ -50,8 +50,10 @@ def import_seconds(statement: str, runs: int = 7) -> float:
 
 def main() -> dict[str, Any]:
     """Start moto, seed the demo tenant, measure, write the results file."""
-    from local import demo, emulator
-    from local.server import LocalContext, sample_body, to_event
+    from local import emulator
+    from local.server import sample_body
+    from tests.fixtures import tenants as demo
+    from tests.fixtures.apigw import LambdaContext, to_event
 
     server, _ = emulator.start_moto()
     os.environ.update(emulator.function_environment())
@@ -59,8 +61,9 @@ def main() -> dict[str, Any]:
     calls_table = os.environ.pop("CALLS_TABLE_NAME")  # first without the decision log
     emulator.provision(signing_secret=SIGNING_SECRET, thunderphone_api_key="sk_live_bench")
     try:
+        from functions.thunderphone.signing import sign
         from functions.webhook import handler
-        from functions.webhook.signature import sign
+        from functions.webhook.dependencies import deps
 
         def event(body: bytes, path: str) -> dict[str, Any]:
             headers = {"content-type": "application/json", "x-thunderphone-signature": sign(body, SIGNING_SECRET)}
@@ -77,7 +80,7 @@ def main() -> dict[str, Any]:
 
         web = sample_body(event_type="web.incoming", call_id=2, from_number="web", to_number="")
         vip_event, web_event = vip_call(1), event(web, "/webhooks/demo/pricing")
-        context = LocalContext(function_name="webhook")
+        context = LambdaContext(function_name="webhook", remaining_ms=3000)
         calls: Counter[str] = Counter()
 
         def count(model: Any, **_: Any) -> None:
@@ -93,17 +96,16 @@ def main() -> dict[str, Any]:
 
         # The EMF metric line each request prints (as in Lambda) is counted in the timings, not shown.
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            handler.get_store()._client.meta.events.register("before-call", count)
-            handler.get_secrets()._provider.client.meta.events.register("before-call", count)
-            figures = measure(timed, vip_event, web_event, calls, handler.get_store())
+            deps.store._client.meta.events.register("before-call", count)
+            deps.secrets._provider.client.meta.events.register("before-call", count)
+            figures = measure(timed, vip_event, web_event, calls, deps.store)
 
             # Then with the decision log on: every new call_id costs one conditional write, time-boxed.
             os.environ["CALLS_TABLE_NAME"] = calls_table
-            handler.get_settings.cache_clear()
-            handler.get_call_log.cache_clear()
-            call_log = handler.get_call_log()
+            deps.reset()
+            call_log = deps.call_log
             assert call_log is not None
-            call_log._client.meta.events.register("before-call", count)
+            call_log.client.meta.events.register("before-call", count)
             new_calls = [vip_call(call_id) for call_id in range(10_000, 10_500)]
             timed(new_calls[0])
             calls.clear()

@@ -1,3 +1,5 @@
+"""`python -m local`: the local run (see server.py)."""
+
 from local.server import main
 
 main()

@@ -1,15 +1,15 @@
-"""AWS emulated in-process for the local run: a moto server on loopback, our tables and secrets."""
+"""AWS emulated for the local run: a moto server on loopback with a deployment's tables and secrets (built
+by the same fixtures the tests use) and the demo tenant seeded."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 from typing import Any
 
-from functions.common import table
-from functions.common.tenant_model import StoredItem
-from local import demo
+from tests.fixtures import tenants as demo
+from tests.fixtures.aws import create_resources, seed
+from tests.fixtures.network import free_port
 
 REGION = "us-east-1"
 TABLE_NAME = "switchboard-local-config"
@@ -17,12 +17,6 @@ CALLS_TABLE_NAME = "switchboard-local-calls"
 SIGNING_SECRET_NAME = "switchboard/local/signing-secrets"
 API_KEY_SECRET_NAME = "switchboard/local/thunderphone-api-key"
 TOOL_SECRET_PREFIX = "switchboard/local/tenant-tools/"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_moto() -> tuple[Any, str]:
@@ -68,19 +62,15 @@ def provision(*, signing_secret: str, thunderphone_api_key: str) -> None:
     import boto3
 
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(**table.create_table_request(TABLE_NAME, table.CONFIG_TABLE_INDEXES))
-    dynamodb.create_table(**table.create_table_request(CALLS_TABLE_NAME, table.CALLS_TABLE_INDEXES))
     secrets = boto3.client("secretsmanager")
-    secrets.create_secret(Name=SIGNING_SECRET_NAME, SecretString=json.dumps({"secrets": [signing_secret]}))
+    create_resources(
+        dynamodb,
+        secrets,
+        table_name=TABLE_NAME,
+        calls_table_name=CALLS_TABLE_NAME,
+        signing_secret_name=SIGNING_SECRET_NAME,
+        signing_secret=signing_secret,
+    )
     secrets.create_secret(Name=API_KEY_SECRET_NAME, SecretString=thunderphone_api_key)
     secrets.create_secret(Name=TOOL_SECRET_PREFIX + demo.TENANT_ID, SecretString=json.dumps(demo.TOOL_CREDENTIALS))
-    seed(dynamodb, TABLE_NAME, demo.TENANT_ID, demo.demo_items())
-
-
-def seed(dynamodb: Any, table_name: str, tenant_id: str, models: list[StoredItem]) -> None:
-    """Write a tenant through the same versioned store the admin tools use (number claims included)."""
-    from functions.common.config_store import ConfigStore
-
-    store = ConfigStore(dynamodb, table_name, actor="make-run-seed")
-    for model in models:
-        store.put(tenant_id, model, expected_version=None)
+    seed(dynamodb, TABLE_NAME, demo.TENANT_ID, demo.demo_items(), actor="make-run-seed")

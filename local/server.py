@@ -1,5 +1,8 @@
 """`make run`: the real Lambda handlers behind a loopback HTTP server that speaks API Gateway HTTP API
-(payload v2), with AWS emulated in-process by moto and the demo tenant seeded."""
+(payload v2), with AWS emulated in-process by moto and the demo tenant seeded.
+
+It stands on the test fixtures (tests/fixtures/): the same API Gateway events, fake ThunderPhone and
+demo tenant the tests use, so what runs here is what the tests test."""
 
 from __future__ import annotations
 
@@ -9,74 +12,19 @@ import os
 import shlex
 import signal
 import threading
-import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from local import demo, emulator
+from functions.thunderphone.signing import sign
+from local import emulator
+from tests.fixtures import tenants as demo
+from tests.fixtures.apigw import LambdaContext, to_event
 
 DEFAULT_SIGNING_SECRET = "whsec_local_demo_secret"
 DEFAULT_API_KEY = "sk_live_local_fake_key"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-@dataclass
-class LocalContext:
-    """Enough of Lambda's context object for Powertools."""
-
-    function_name: str
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:local"
-    aws_request_id: str = ""
-    budget_ms: int = 3000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.budget_ms
-
-
-def to_event(method: str, target: str, headers: dict[str, str], body: bytes, client_ip: str) -> dict[str, Any]:
-    """An API Gateway HTTP API (v2) event, encoded the way API Gateway encodes it."""
-    parts = urlsplit(target)
-    try:
-        text, encoded = body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text, encoded = base64.b64encode(body).decode("ascii"), True
-    now = time.time()
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": parts.path,
-        "rawQueryString": parts.query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "local",
-            "domainName": headers.get("host", "127.0.0.1"),
-            "domainPrefix": "local",
-            "http": {
-                "method": method,
-                "path": parts.path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": client_ip,
-                "userAgent": headers.get("user-agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "body": text,
-        "isBase64Encoded": encoded,
-    }
-    if parts.query:
-        pairs = [pair.split("=", 1) for pair in parts.query.split("&") if pair]
-        event["queryStringParameters"] = {key: value[0] if value else "" for key, *value in pairs}
-    return event
 
 
 def make_request_handler(routes: list[tuple[str, str, Handler]]) -> type[BaseHTTPRequestHandler]:
@@ -96,9 +44,10 @@ def make_request_handler(routes: list[tuple[str, str, Handler]]) -> type[BaseHTT
                 headers[key.lower()] = f"{headers[key.lower()]},{value}" if key.lower() in headers else value
             name, handler = route
             event = to_event(self.command, self.path, headers, body, self.client_address[0])
-            result = handler(
-                event, LocalContext(function_name=name, aws_request_id=event["requestContext"]["requestId"])
+            context = LambdaContext(
+                function_name=name, aws_request_id=event["requestContext"]["requestId"], remaining_ms=3000
             )
+            result = handler(event, context)
             payload = result.get("body") or ""
             raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
             self._send(int(result.get("statusCode", 200)), result.get("headers") or {}, raw)
@@ -127,8 +76,6 @@ def sample_body(*, event_type: str, call_id: int, from_number: str, to_number: s
 
 
 def curl_command(base_url: str, path: str, body: bytes, secret: str) -> str:
-    from functions.webhook.signature import sign
-
     return (
         f"curl -sS {base_url}{path} -H 'Content-Type: application/json' "
         f"-H 'X-ThunderPhone-Signature: {sign(body, secret)}' --data-raw {shlex.quote(body.decode())}"
@@ -138,7 +85,7 @@ def curl_command(base_url: str, path: str, body: bytes, secret: str) -> str:
 def thunderphone_api(base_url: str) -> tuple[str, Any]:
     """The ThunderPhone API the local run talks to: $THUNDERPHONE_API_BASE with $THUNDERPHONE_API_KEY, or a
     fake that follows the documented contract. Returns the API key and the fake (None for a real API)."""
-    from local.fake_thunderphone import start_fake_thunderphone
+    from tests.fixtures.thunderphone import start_fake_thunderphone
 
     os.environ["WEBHOOK_BASE_URL"] = base_url  # keys' webhook_url point at this local run
     if os.environ.get("THUNDERPHONE_API_BASE"):

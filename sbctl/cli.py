@@ -1,6 +1,6 @@
 """`python -m sbctl [global options] <group> <command> ...`: parsing, dispatch and exit codes.
 
-Exit codes: 0 ok, 1 invalid input / invalid stored items / version conflict / AWS error, 2 usage.
+Exit codes (sbctl.exit_codes): 0 ok, 1 invalid input / invalid stored items / version conflict / AWS error, 2 usage.
 """
 
 from __future__ import annotations
@@ -10,15 +10,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from functions.common.config_store import ItemNotFound, NumberTaken, VersionConflict
-from functions.common.errors import StoreUnavailable
-from functions.common.items import InvalidItem
+from functions.common.errors import InvalidItem, ItemNotFound, NumberTaken, StoreUnavailable, VersionConflict
 from sbctl.commands import register_all
 from sbctl.context import Context
 from sbctl.errors import FileProblem, UsageError
+from sbctl.exit_codes import EXIT_FAILED, EXIT_USAGE
 from sbctl.settings import get_settings
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,16 +53,14 @@ def main(
     try:
         return int(args.handler(ctx))
     except UsageError as exc:
-        print(f"sbctl: usage: {exc}", file=err)
+        ctx.warn(f"sbctl: usage: {exc}")
         return EXIT_USAGE
     except (FileProblem, ItemNotFound, NumberTaken, StoreUnavailable) as exc:
-        print(f"sbctl: {exc}", file=err)
+        ctx.warn(f"sbctl: {exc}")
         return EXIT_FAILED
     except VersionConflict as exc:  # commands show their own diff; this is the last resort
-        print(f"sbctl: {exc}", file=err)
+        ctx.warn(f"sbctl: {exc}")
         return EXIT_FAILED
     except InvalidItem as exc:
-        print(f"sbctl: stored {exc.sort_key} of tenant {exc.tenant_id} is invalid:", file=err)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=err)
+        ctx.warn_problems(f"sbctl: stored {exc.sort_key} of tenant {exc.tenant_id} is invalid", exc.problems)
         return EXIT_FAILED

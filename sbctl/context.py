@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TextIO
 
 from functions.common.aws import client_config
-from functions.common.config_store import ConfigStore
+from functions.tenant_config.store import ConfigStore
 from sbctl.errors import UsageError
 from sbctl.settings import SbctlSettings
 
@@ -56,3 +57,9 @@ class Context:
 
     def warn(self, text: str) -> None:
         print(text, file=self.err)
+
+    def warn_problems(self, where: str, problems: Iterable[str]) -> None:
+        """`where:` then one indented `- problem` line each, on the error stream."""
+        self.warn(f"{where}:")
+        for problem in problems:
+            self.warn(f"  - {problem}")

@@ -18,8 +18,8 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from functions.common.items import problems_of
-from functions.common.tenant_model import Customer
+from functions.common.validation import problems_of
+from functions.tenant_config.models import Customer
 from sbctl.errors import FileProblem
 
 FIELDS = ("phone", "name", "segment", "prompt_override", "prompt_addendum")

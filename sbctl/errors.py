@@ -1,4 +1,4 @@
-"""Errors sbctl reports itself (the store's errors come from functions.common.config_store)."""
+"""Errors sbctl reports itself (the store's errors are in functions.common.errors)."""
 
 from __future__ import annotations
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import yaml
 
-from functions.common.config_store import content, kind_of_model
-from functions.common.items import ID_FIELDS
-from functions.common.tenant_model import StoredItem
+from functions.tenant_config.items import ID_FIELDS, content, kind_of_model
+from functions.tenant_config.models import StoredItem
 
 BOOKKEEPING = ("version", "updated_at", "updated_by")
 
@@ -53,6 +53,11 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, befo
         return (dump(shown, "yaml") + "\n").splitlines(keepends=True)
 
     return "".join(difflib.unified_diff(lines(before), lines(after), before_label, after_label)).rstrip("\n")
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """An item's `updated_at` as tables and messages show it: to the second."""
+    return moment.isoformat(timespec="seconds") if moment else None
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

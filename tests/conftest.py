@@ -1,12 +1,11 @@
-"""Shared test set-up: fake AWS credentials, Powertools settings, moto tables and secrets, events."""
+"""Shared test set-up: fake AWS credentials and Powertools settings (before anything imports boto3),
+fresh composition roots per test, and the moto-backed fixtures every layer uses (tests/fixtures/)."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,33 +28,20 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-EVENTS = Path(__file__).parent / "events"
-
-TABLE_NAME = "switchboard-config"
-CALLS_TABLE_NAME = "switchboard-calls"
-SIGNING_SECRET_NAME = "switchboard/signing-secrets"
-TOOL_SECRET_PREFIX = "switchboard/tenant-tools/"
-SIGNING_SECRET = "whsec_test_current_0123456789"
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())  # type: ignore[no-any-return]
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "webhook"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:webhook"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 5000
+from tests.fixtures.apigw import LambdaContext
+from tests.fixtures.aws import (
+    CALLS_TABLE_NAME,
+    SIGNING_SECRET_NAME,
+    TABLE_NAME,
+    TOOL_SECRET_PREFIX,
+    emulated_aws,
+    seed,
+)
 
 
 @pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
 
 
 @pytest.fixture
@@ -72,77 +58,42 @@ def webhook_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """Factories and Powertools' parameter cache are per process; tests must not share them."""
+def _fresh_dependencies() -> Iterator[None]:
+    """Each function's composition root and Powertools' parameter cache live per process; a test starts
+    with none of them built, so it sees its own environment and moto."""
     from aws_lambda_powertools.utilities import parameters
 
-    from functions.webhook import handler
+    from functions.call_sync.dependencies import deps as call_sync
+    from functions.provisioning.dependencies import deps as provisioning
+    from functions.webhook.dependencies import deps as webhook
 
-    def clear() -> None:
-        factories = (
-            handler.get_settings,
-            handler.get_store,
-            handler.get_secrets,
-            handler.get_call_log,
-            handler.get_metric_tenants,
-        )
-        for factory in factories:
-            factory.cache_clear()
+    def reset() -> None:
+        for deps in (webhook, provisioning, call_sync):
+            deps.reset()
         parameters.clear_caches()
 
-    clear()
+    reset()
     yield
-    clear()
+    reset()
 
 
 @pytest.fixture
 def aws(webhook_env: dict[str, str]) -> Iterator[dict[str, Any]]:
     """moto-emulated DynamoDB (config and calls tables) and Secrets Manager with a signing secret."""
-    import boto3
-    from moto import mock_aws
-
-    from functions.common import table
-
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(**table.create_table_request(TABLE_NAME, table.CONFIG_TABLE_INDEXES))
-        dynamodb.create_table(**table.create_table_request(CALLS_TABLE_NAME, table.CALLS_TABLE_INDEXES))
-        secrets = boto3.client("secretsmanager")
-        secrets.create_secret(Name=SIGNING_SECRET_NAME, SecretString=json.dumps({"secrets": [SIGNING_SECRET]}))
-        yield {"dynamodb": dynamodb, "secretsmanager": secrets}
-
-
-def webhook_body(event_type: str, call_id: int, from_number: str, to_number: str | None = "") -> bytes:
-    """A body serialised as ThunderPhone does: compact, keys sorted."""
-    data = {"call_id": call_id, "from_number": from_number, "to_number": to_number}
-    return json.dumps({"data": data, "type": event_type}, separators=(",", ":"), sort_keys=True).encode()
-
-
-def signed_event(path: str, body: bytes, *, secret: str = SIGNING_SECRET, base64_body: bool = False) -> dict[str, Any]:
-    """An API Gateway HTTP API (v2) event for `path`, signed with `secret`."""
-    from functions.webhook.signature import sign
-    from local.server import to_event
-
-    headers = {"content-type": "application/json", "x-thunderphone-signature": sign(body, secret)}
-    event = to_event("POST", path, headers, body, "34.96.0.10")
-    if base64_body:
-        import base64
-
-        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
-    return event
+    with emulated_aws() as clients:
+        yield clients
 
 
 @pytest.fixture
 def demo_tenant(aws: dict[str, Any]) -> str:
     """The demo tenant of `make run`, seeded into the moto table, with its tool credentials secret."""
-    from local import demo
-    from local.emulator import seed
+    from tests.fixtures import tenants
 
-    seed(aws["dynamodb"], TABLE_NAME, demo.TENANT_ID, demo.demo_items())
+    seed(aws["dynamodb"], TABLE_NAME, tenants.TENANT_ID, tenants.demo_items())
     aws["secretsmanager"].create_secret(
-        Name=TOOL_SECRET_PREFIX + demo.TENANT_ID, SecretString=json.dumps(demo.TOOL_CREDENTIALS)
+        Name=TOOL_SECRET_PREFIX + tenants.TENANT_ID, SecretString=json.dumps(tenants.TOOL_CREDENTIALS)
     )
-    return demo.TENANT_ID
+    return tenants.TENANT_ID
 
 
 @pytest.fixture

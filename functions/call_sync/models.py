@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from functions.common.call_records import ApiCall
 from functions.common.settings import FunctionSettings
 
 DIRECTIONS = frozenset({"all", "widget", "mic", "inbound", "outbound"})
@@ -99,14 +98,6 @@ class Cursor:
         return replace(self, offset=offset, done=done, updated_at=at)
 
 
-@dataclass(frozen=True)
-class CallPage:
-    calls: list[ApiCall]
-    total: int | None
-    invalid: int = 0  # entries that did not validate (logged by the adapter, skipped)
-    size: int = 0  # entries on the page, valid or not: what the offset advances by
-
-
 @dataclass
 class WindowReport:
     direction: str
@@ -137,3 +128,19 @@ class SyncReport:
     @property
     def errors(self) -> list[str]:
         return [window.error for window in self.windows if window.error]
+
+
+def report_json(report: SyncReport) -> dict[str, Any]:
+    """The run's report as the Lambda returns it and `sbctl calls sync` prints it."""
+    return {
+        "finished": report.finished,
+        "errors": report.errors,
+        "windows": [
+            {
+                **asdict(window),
+                "window_start": window.window_start.isoformat(),
+                "window_end": window.window_end.isoformat(),
+            }
+            for window in report.windows
+        ],
+    }

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from functions.call_sync.models import Cursor, SyncReport, SyncRequest, WindowReport
-from functions.call_sync.ports import CallSource, OutcomeStore, SourceUnavailable
-from functions.common.call_records import ApiCall, completion_from_api, grade_from_api, iso
+from functions.call_sync.ports import CallSource, OutcomeStore
+from functions.calls.records import completion_from_api, grade_from_api
+from functions.common.clock import iso
 from functions.common.observability import logger
+from functions.thunderphone.client import ThunderPhoneError
+from functions.thunderphone.objects import ApiCall
 
 MIN_NEW_SPAN = timedelta(minutes=1)
 
@@ -115,8 +118,8 @@ def run_window(
                 limit=page_limit,
                 offset=cursor.offset,
             )
-        except SourceUnavailable as exc:
-            window.error = str(exc)
+        except ThunderPhoneError as exc:
+            window.error = f"{exc.code}: {exc.message}"
             logger.warning(
                 "call sync stopped", extra={"cursor": cursor.name, "offset": cursor.offset, "error": str(exc)}
             )
@@ -148,10 +151,10 @@ def fill(call: ApiCall, *, store: OutcomeStore, window: WindowReport) -> None:
     completion = completion_from_api(call)
     if completion is None:
         window.still_running += 1
-    elif not record.has_completion and store.apply_completion(record.tenant_id, completion):
+    elif not record.has_completion and store.record_completion(record.tenant_id, completion, keep_transcripts=False):
         window.completions_filled += 1
     grade = grade_from_api(call)
-    if grade is not None and record.grade_key is None and store.apply_grade(record.tenant_id, grade):
+    if grade is not None and record.grade_key is None and store.record_grade(record.tenant_id, grade):
         window.grades_filled += 1
 
 

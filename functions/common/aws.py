@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from functions.common.errors import StoreUnavailable
+from functions.common.errors import ConditionFailed, SecretsUnavailable, StoreUnavailable, TransactionCancelled
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -50,14 +50,33 @@ def error_code(error: BaseException | None) -> str:
 
 @contextmanager
 def store_errors(operation: str = "DynamoDB call") -> Iterator[None]:
-    """The one translation of AWS errors: throttling, timeouts, connection and permission errors all
-    become StoreUnavailable, naming the operation and the error code (never an item's values)."""
+    """The one place botocore exceptions are caught. Throttling, timeouts, connection and permission
+    errors become StoreUnavailable naming the operation and the error code (never an item's values); a
+    failed condition becomes ConditionFailed and a cancelled transaction TransactionCancelled (with its
+    reasons), so adapters can tell "someone else wrote first" from "DynamoDB failed"."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         yield
     except ClientError as exc:
         code = error_code(exc)
-        raise StoreUnavailable(f"{operation} failed: {code}{_HINTS.get(code, '')}") from exc
+        message = f"{operation} failed: {code}{_HINTS.get(code, '')}"
+        if code == "ConditionalCheckFailedException":
+            raise ConditionFailed(message) from exc
+        if code == "TransactionCanceledException":
+            reasons = exc.response.get("CancellationReasons") or []
+            raise TransactionCancelled(message, [str(reason.get("Code", "None")) for reason in reasons]) from exc
+        raise StoreUnavailable(message) from exc
     except BotoCoreError as exc:
         raise StoreUnavailable(f"{operation} failed: {type(exc).__name__}") from exc
+
+
+@contextmanager
+def secret_errors(name: str, action: str = "read") -> Iterator[None]:
+    """Secrets Manager's errors as SecretsUnavailable, naming the secret and the error code, never a value."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise SecretsUnavailable(f"cannot {action} secret {name}: {error_code(exc)}") from None

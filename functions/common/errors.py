@@ -1,11 +1,86 @@
-"""Domain errors that adapters raise in place of AWS errors, so callers never see botocore."""
+"""Domain errors shared by every function. Adapters raise these in place of AWS errors, so no caller
+ever sees botocore, and the store's refusals (stale version, taken number, missing item) are named."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
+
+class Versioned(Protocol):
+    """A stored item, as far as a conflict needs to know it."""
+
+    @property
+    def version(self) -> int: ...
+
 
 class StoreUnavailable(Exception):
-    """DynamoDB could not answer in time (throttled, timed out, down, denied)."""
+    """DynamoDB could not do it: throttled, timed out, down, denied."""
+
+
+class ConditionFailed(StoreUnavailable):
+    """A conditional write's condition did not hold; nothing was written. (A StoreUnavailable, so code
+    that does not expect a condition to fail treats it as a failed write.)"""
+
+
+class TransactionCancelled(StoreUnavailable):
+    """A transaction was cancelled; `codes` holds one cancellation reason per action, in order."""
+
+    def __init__(self, message: str, codes: list[str]) -> None:
+        super().__init__(message)
+        self.codes = codes
 
 
 class SecretsUnavailable(Exception):
     """Secrets Manager could not answer, or the secret is missing or unusable."""
+
+
+class InvalidItem(Exception):
+    """A stored item that does not validate; carries where it is and why, never its values."""
+
+    def __init__(self, tenant_id: str, sort_key: str, problems: list[str]) -> None:
+        self.tenant_id = tenant_id
+        self.sort_key = sort_key
+        self.problems = problems
+        super().__init__(f"invalid item {sort_key} of tenant {tenant_id}: {'; '.join(problems)}")
+
+
+class VersionConflict(Exception):
+    """The stored version is not the one the write was based on; nothing was written."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        kind: str,
+        item_id: str,
+        expected: int | None,
+        current: Versioned | None,
+        *,
+        current_version: int | None = None,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.kind = kind
+        self.item_id = item_id
+        self.expected = expected
+        self.current = current
+        # The stored version even when the stored item does not validate (current is then None).
+        self.current_version = current.version if current is not None else current_version
+        based_on = "a new item" if expected is None else f"version {expected}"
+        stored = "no stored item" if self.current_version is None else f"stored version is {self.current_version}"
+        super().__init__(f"{kind} '{item_id}' of tenant {tenant_id} changed: write based on {based_on}, {stored}")
+
+
+class NumberTaken(Exception):
+    """A phone number is already claimed by another tenant; nothing was written."""
+
+    def __init__(self, number: str, owner: str) -> None:
+        self.number = number
+        self.owner = owner
+        super().__init__(f"phone number {number} already belongs to tenant {owner}")
+
+
+class ItemNotFound(Exception):
+    def __init__(self, tenant_id: str, kind: str, item_id: str, detail: str | None = None) -> None:
+        self.tenant_id = tenant_id
+        self.kind = kind
+        self.item_id = item_id
+        super().__init__(detail or f"{kind} '{item_id}' of tenant {tenant_id} does not exist")

@@ -1,0 +1,1 @@
+"""The configuration-table stream consumer that reports items the router cannot read."""

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from functions.common import table
-from functions.common.items import InvalidItem, from_item
+from functions.common.errors import InvalidItem
 from functions.item_validator.models import Finding
+from functions.tenant_config.items import from_item
 
 CHECKED_PREFIXES = (table.CONFIG_PREFIX, table.CUSTOMER_PREFIX)  # what the router reads
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")

@@ -1,6 +1,36 @@
-"""The provisioning API's domain errors; the handler maps each to an HTTP status once."""
+"""The admin API's errors: its own domain errors, and the one table that maps every error the API can
+meet to an HTTP status and a stable code. Bodies are `{"error": code, "message": text, "fields": {...}}`;
+a message never carries a secret, and a 5xx is logged."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from functions.common.errors import (
+    InvalidItem,
+    ItemNotFound,
+    NumberTaken,
+    SecretsUnavailable,
+    StoreUnavailable,
+    VersionConflict,
+)
+from functions.common.observability import logger
+from functions.provisioning.domains import InvalidDomains
+from functions.thunderphone.client import (
+    ThunderPhoneAuthError,
+    ThunderPhoneBadRequest,
+    ThunderPhoneError,
+    ThunderPhoneNotFound,
+    ThunderPhonePaymentRequired,
+    ThunderPhoneUnavailable,
+)
+
+_WITHOUT_SECRETS = re.compile(r"\b(sk_live_|whsec_)\S+")
 
 
 class ProvisioningError(Exception):
@@ -36,3 +66,84 @@ class RequestInProgress(ProvisioningError):
     """The same create is running right now (or crashed less than a lease ago): retry shortly."""
 
     code = "request_in_progress"
+
+
+@dataclass(frozen=True)
+class HttpError:
+    status: int
+    code: str | None = None  # None: the exception's own `code`
+    retry_after: int | None = None  # seconds, for errors a retry can fix
+    hint: str = ""  # what to do, after the error's own message; {names} come from the deployment
+
+
+# Looked up along the exception's class hierarchy, most specific first.
+ERRORS: dict[type[Exception], HttpError] = {
+    NotFound: HttpError(404),
+    AlreadyExists: HttpError(409),
+    Conflict: HttpError(409),
+    RequestInProgress: HttpError(409, retry_after=2),
+    ProvisioningError: HttpError(500),
+    InvalidDomains: HttpError(400, "invalid_domains"),
+    VersionConflict: HttpError(409, "version_conflict"),
+    NumberTaken: HttpError(409, "number_taken"),
+    ItemNotFound: HttpError(404, "not_found"),
+    InvalidItem: HttpError(409, "invalid_stored_item", hint="fix the stored item first"),
+    ThunderPhoneBadRequest: HttpError(400, "thunderphone_rejected"),
+    ThunderPhoneAuthError: HttpError(502, "thunderphone_auth", hint="check the key in secret {api_key_secret}"),
+    ThunderPhonePaymentRequired: HttpError(402, "thunderphone_payment_required"),
+    ThunderPhoneNotFound: HttpError(404, "thunderphone_not_found"),
+    ThunderPhoneUnavailable: HttpError(
+        503, "thunderphone_unavailable", retry_after=5, hint="retry the same request (it never creates a second key)"
+    ),
+    ThunderPhoneError: HttpError(502),
+    StoreUnavailable: HttpError(503, "store_unavailable", retry_after=2, hint="retry the same request"),
+    SecretsUnavailable: HttpError(503, "secrets_unavailable", retry_after=2),
+}
+
+
+def fields_of(exc: Exception) -> dict[str, list[str]]:
+    """Which request fields an error concerns, in words (inputs are never echoed back)."""
+    if isinstance(exc, VersionConflict):
+        return {"version": [f"the stored version is {exc.current_version}; read it again and re-apply the change"]}
+    if isinstance(exc, NumberTaken):
+        return {"phone_numbers": [f"{exc.number} belongs to another tenant"]}
+    if isinstance(exc, InvalidItem):
+        return {exc.sort_key: exc.problems}
+    if isinstance(exc, InvalidDomains):
+        return {"allowed_domains": [f"{entry!r}: {reason}" for entry, reason in exc.problems.items()]}
+    fields = getattr(exc, "fields", None)
+    return dict(fields) if isinstance(fields, dict) else {}
+
+
+def error(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None, *, retry_after: int | None = None
+) -> Response[dict[str, Any]]:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    body = {"error": code, "message": _WITHOUT_SECRETS.sub("[redacted]", message), "fields": fields or {}}
+    if status >= 500:
+        logger.warning("admin request failed", extra={"status": status, "error": code})
+    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
+
+
+def response_for(exc: Exception, names: Mapping[str, str]) -> Response[dict[str, Any]]:
+    rule = next((ERRORS[cls] for cls in type(exc).__mro__ if cls in ERRORS), None)
+    if rule is None:
+        logger.exception("unexpected provisioning error")
+        return error(500, "internal_error", "unexpected error; see the function's logs")
+    message = str(getattr(exc, "message", None) or exc)
+    if rule.hint:
+        message = f"{message}; {rule.hint.format_map(names)}"
+    code = rule.code or str(getattr(exc, "code", "error"))
+    return error(rule.status, code, message, fields_of(exc), retry_after=rule.retry_after)
+
+
+def validation_error(errors: list[Any]) -> Response[dict[str, Any]]:
+    """pydantic errors as {"field.path": [messages]}; inputs are never echoed back."""
+    fields: dict[str, list[str]] = {}
+    for entry in errors:
+        location = [str(part) for part in entry.get("loc", ())]
+        if location and location[0] in ("body", "query", "path", "header"):
+            location = location[1:] or location
+        fields.setdefault(".".join(location) or "(request)", []).append(str(entry.get("msg", "invalid")))
+    problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
+    return error(400, "validation_error", f"the request is invalid: {problems}", fields)

@@ -11,18 +11,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.common.settings import FunctionSettings
-from functions.common.tenant_model import (
-    E164,
-    AgentProfile,
-    BusinessHours,
-    ItemId,
-    Template,
-    Tenant,
-    TenantId,
-    Variables,
-)
-from functions.common.thunderphone import VoiceSettings, WebhookEventType
-from functions.provisioning.keys import EmbedSnippets, KeyMode, KeyRecord, RemoteEndpoint
+from functions.common.types import E164, ItemId, TenantId
+from functions.provisioning.key_records import EmbedSnippets, KeyRecord
+from functions.tenant_config.models import AgentProfile, BusinessHours, Template, Tenant, Variables
+from functions.thunderphone.agent_config import VoiceSettings
+from functions.thunderphone.events import WebhookEventType
+from functions.thunderphone.objects import KeyMode, RemoteEndpoint
 
 DEFAULT_PROFILE_ID = "default"
 DEFAULT_VOICE = "en-US-James1"

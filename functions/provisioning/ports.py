@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from functions.common.items import ItemKind
-from functions.common.tenant_model import StoredItem, Tenant
-from functions.provisioning.keys import CreatedEndpoint, KeyRecord, RemoteEndpoint, RemoteKey, Reservation
+from functions.provisioning.key_records import KeyRecord, Reservation
+from functions.tenant_config.items import ItemKind
+from functions.tenant_config.models import StoredItem, Tenant
+from functions.thunderphone.objects import CreatedEndpoint, RemoteEndpoint, RemoteKey
 
 
 class ConfigWriter(Protocol):

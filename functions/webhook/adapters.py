@@ -13,13 +13,13 @@ from typing import Any, TypeVar
 
 from cachetools import TTLCache
 
-from functions.common import table
-from functions.common.aws import error_code, store_errors
-from functions.common.errors import SecretsUnavailable
-from functions.common.items import InvalidItem, from_item, kind_of
-from functions.common.tenant_model import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
+from functions.common import dynamo, table
+from functions.common.aws import error_code
+from functions.common.errors import InvalidItem, SecretsUnavailable
+from functions.tenant_config.items import from_item, kind_of
+from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
+from functions.thunderphone.signing import parse_signing_secrets
 from functions.webhook.models import TenantConfig
-from functions.webhook.signature import parse_signing_secrets
 
 T = TypeVar("T")
 _MISSING = object()
@@ -61,11 +61,8 @@ class DynamoTenantStore:
         max_customers: int,
         pool: ThreadPoolExecutor,
     ) -> None:
-        from boto3.dynamodb.types import TypeDeserializer
-
         self._client_factory = client_factory
         self._table = table_name
-        self._deserialize = TypeDeserializer().deserialize
         self._pool = pool
         self._configs = TTLMemo(max_tenants, ttl_seconds)
         self._numbers = TTLMemo(max_tenants * 4, ttl_seconds)
@@ -88,10 +85,10 @@ class DynamoTenantStore:
 
     def tenant_for_number(self, number: str) -> str | None:
         def fetch() -> str | None:
-            key = {table.PARTITION_KEY: {"S": table.number_pk(number)}, table.SORT_KEY: {"S": table.NUMBER_SK}}
-            with store_errors("read number owner"):
-                item = self._client.get_item(TableName=self._table, Key=key).get("Item")
-            tenant = item.get("tenant_id", {}).get("S") if item else None
+            item = dynamo.get(
+                self._client, self._table, table.number_pk(number), table.NUMBER_SK, operation="read number owner"
+            )
+            tenant = item.get("tenant_id") if item else None
             return tenant if isinstance(tenant, str) else None
 
         return self._numbers.get(number, fetch)
@@ -106,41 +103,23 @@ class DynamoTenantStore:
         return value
 
     def _read_customer(self, tenant_id: str, customer_id: str) -> Customer | InvalidItem | None:
-        key = {
-            table.PARTITION_KEY: {"S": table.tenant_pk(tenant_id)},
-            table.SORT_KEY: {"S": table.customer_sk(customer_id)},
-        }
-        with store_errors():
-            item = self._client.get_item(TableName=self._table, Key=key).get("Item")
+        item = dynamo.get(
+            self._client,
+            self._table,
+            table.tenant_pk(tenant_id),
+            table.customer_sk(customer_id),
+            operation="read customer",
+        )
         if not item:
             return None
         try:
-            return from_item(tenant_id, self._plain(item), Customer)
+            return from_item(tenant_id, item, Customer)
         except InvalidItem as exc:
             return exc
 
     def _read_config(self, tenant_id: str) -> TenantConfig:
-        items: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :config)",
-            "ExpressionAttributeNames": {"#pk": table.PARTITION_KEY, "#sk": table.SORT_KEY},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": table.tenant_pk(tenant_id)},
-                ":config": {"S": table.CONFIG_PREFIX},
-            },
-        }
-        with store_errors():
-            while True:
-                page = self._client.query(**request)
-                items.extend(self._plain(item) for item in page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    break
-                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return build_config(tenant_id, items)
-
-    def _plain(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        return {key: self._deserialize(value) for key, value in item.items()}
+        request = dynamo.prefix_query(self._table, table.tenant_pk(tenant_id), table.CONFIG_PREFIX)
+        return build_config(tenant_id, list(dynamo.pages(self._client, request, operation="read configuration")))
 
 
 def build_config(tenant_id: str, items: list[dict[str, Any]]) -> TenantConfig:

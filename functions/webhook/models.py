@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from functions.common.items import InvalidItem
+from functions.common.errors import InvalidItem
 from functions.common.settings import FunctionSettings
-from functions.common.tenant_model import AgentProfile, Channel, RoutingRule, Tenant
+from functions.tenant_config.models import AgentProfile, Channel, RoutingRule, Tenant
 
 FallbackReason = Literal[
     "unknown_tenant",

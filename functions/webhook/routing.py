@@ -15,9 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from functions.common import table
-from functions.common.items import problems_of
-from functions.common.templating import Rendered, render
-from functions.common.tenant_model import (
+from functions.common.validation import problems_of
+from functions.tenant_config.models import (
     WEEKDAYS,
     AgentProfile,
     Customer,
@@ -29,7 +28,8 @@ from functions.common.tenant_model import (
     Variant,
     zone,
 )
-from functions.common.thunderphone import AgentConfig
+from functions.tenant_config.templating import Rendered, render
+from functions.thunderphone.agent_config import AgentConfig
 from functions.webhook.models import CallFacts, Decision, TenantConfig
 
 # Reads the tenant's tool credentials; called only when a chosen profile references one.

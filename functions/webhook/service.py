@@ -1,4 +1,5 @@
-"""The webhook pipeline: size, signature, payload, tenant, configuration, decision.
+"""The webhook pipeline: size, signature, payload, tenant, configuration, decision; outcome events
+stored beside the call's decision; the decision log.
 
 Takes its collaborators as arguments (ports.py) and never touches AWS or the environment itself.
 Every path ends in a Reply; the handler adds only the time budget around it.
@@ -6,25 +7,38 @@ Every path ends in a Reply; the handler adds only the time budget around it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
-from functions.common.call_records import OUTCOME_EVENTS
-from functions.common.errors import SecretsUnavailable, StoreUnavailable
-from functions.common.items import InvalidItem
-from functions.common.thunderphone import INCOMING_EVENTS, WEB_CALLER, IncomingCall, WebhookEnvelope
-from functions.webhook.call_log import OutcomeLog, answer_outcome
+from functions.calls.records import (
+    DecisionRecord,
+    InvalidCallEvent,
+    completion_from_event,
+    grade_from_event,
+)
+from functions.common import table
+from functions.common.errors import InvalidItem, SecretsUnavailable, StoreUnavailable
+from functions.common.metric_names import Metric
+from functions.common.observability import logger
+from functions.common.types import is_e164, is_tenant_id
+from functions.thunderphone.events import (
+    COMPLETION_EVENTS,
+    GRADED_EVENTS,
+    INCOMING_EVENTS,
+    OUTCOME_EVENTS,
+    WEB_CALLER,
+    IncomingCall,
+    WebhookEnvelope,
+)
+from functions.thunderphone.signing import verify
+from functions.webhook import telemetry
 from functions.webhook.models import CallFacts, Decision, FallbackReason, Reply
-from functions.webhook.ports import SecretSource, TenantStore
+from functions.webhook.ports import DecisionLog, OutcomeLog, SecretSource, TenantStore
 from functions.webhook.routing import ToolSecretUnavailable, decide
-from functions.webhook.signature import verify
-
-_TENANT_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 UNAUTHORIZED = Reply(401, {"error": "unauthorized"}, "rejected", "bad_signature")
 
@@ -106,13 +120,13 @@ def answer_incoming(
         widget_id=request.widget_id,
         received_at=request.received_at,
     )
-    customer_id = call.from_number if not web and _E164.match(call.from_number) else None
+    customer_id = call.from_number if not web and is_e164(call.from_number) else None
     try:
         found = request.tenant_id or (store.tenant_for_number(call.to_number) if call.to_number else None)
         if found is None:
             return fallback("unknown_number", call.call_id)
         tenant_id: str = found
-        if not _TENANT_ID.match(tenant_id):
+        if not is_tenant_id(tenant_id):
             return fallback("unknown_tenant", call.call_id)
         config, customer = store.load(tenant_id, customer_id)
     except StoreUnavailable:
@@ -129,3 +143,97 @@ def answer_incoming(
 
     decision = decide(config, customer, facts, tool_secrets=tool_secrets, max_prompt_chars=max_prompt_chars)
     return Reply(200, decision.body, decision.outcome, decision.reason, decision, call.call_id, facts=facts)
+
+
+def answer_outcome(
+    tenant_id: str | None, event_type: str, data: Mapping[str, Any], *, store: TenantStore, log: OutcomeLog
+) -> Reply:
+    """The webhook's answer to a verified outcome event (call.complete / *.complete / call.graded).
+
+    The tenant comes from the path, else from `to_number` (org-level endpoint), else from the call-id
+    index. 200 when stored or a duplicate; 200 for a payload that can never be stored (a retry would
+    not fix it; logged); 429 when a store fails, so ThunderPhone retries later (any non-2xx is retried
+    for 24 h; the webhook never answers 5xx, and "try again later" is a 429).
+    """
+    try:
+        if tenant_id is None:
+            to_number = data.get("to_number")
+            if isinstance(to_number, str) and to_number.startswith("+"):
+                tenant_id = store.tenant_for_number(to_number)
+        keep_transcripts = False
+        if tenant_id is not None and is_tenant_id(tenant_id):
+            try:
+                config, _ = store.load(tenant_id, None)
+                keep_transcripts = bool(config.tenant and config.tenant.keep_transcripts)
+            except InvalidItem:
+                pass  # the tenant item is broken: keep nothing personal, still store the outcome
+        stored = record_outcome(log, tenant_id, event_type, data, keep_transcripts=keep_transcripts)
+    except InvalidCallEvent as exc:
+        logger.warning("outcome event not stored", extra={"event_type": event_type, "problem": str(exc)})
+        return Reply(200, {"received": True}, "acknowledged", "invalid_outcome", call_id=_call_id(data))
+    except StoreUnavailable:
+        return Reply(429, {"error": "store_unavailable"}, "rejected", "store_unavailable", call_id=_call_id(data))
+    return Reply(200, {"received": True}, "acknowledged", "stored" if stored else "duplicate", call_id=_call_id(data))
+
+
+def record_outcome(
+    log: OutcomeLog, tenant_id: str | None, event_type: str, data: Mapping[str, Any], *, keep_transcripts: bool
+) -> bool:
+    """Store a completion or grade beside the call's decision. True when the item changed, False for a
+    duplicate or an older/lower-ranked delivery. Raises InvalidCallEvent for a payload that does not
+    validate (or an event type that is not an outcome) and StoreUnavailable when DynamoDB fails."""
+    if tenant_id is not None and not is_tenant_id(tenant_id):
+        raise InvalidCallEvent(f"{event_type}: tenant id is not valid")
+    if event_type in COMPLETION_EVENTS:
+        completion = completion_from_event(event_type, data)
+        call_id = completion.call_id
+    elif event_type in GRADED_EVENTS:
+        grade = grade_from_event(event_type, data)
+        call_id = grade.call_id
+    else:
+        raise InvalidCallEvent(f"{event_type}: not an outcome event")
+    if tenant_id is None:
+        tenant_id = log.tenant_of_call(call_id) or table.UNASSIGNED_TENANT
+        keep_transcripts = False  # the tenant's setting is unknown here: keep nothing personal
+    if event_type in COMPLETION_EVENTS:
+        return log.record_completion(tenant_id, completion, keep_transcripts=keep_transcripts)
+    return log.record_grade(tenant_id, grade)
+
+
+def _call_id(data: Mapping[str, Any]) -> int | None:
+    value = data.get("call_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def decision_record(facts: CallFacts, decision: Decision, latency_ms: float) -> DecisionRecord:
+    """What the decision log keeps about one answer: no caller number, no prompt."""
+    return DecisionRecord(
+        tenant_id=decision.tenant_id,
+        call_id=facts.call_id,
+        event_type=facts.event_type,
+        channel=facts.channel,
+        widget_id=facts.widget_id,
+        to_number=facts.to_number or None,
+        decision=decision.outcome,
+        reason=decision.reason,
+        rule_id=decision.rule_id,
+        variant=decision.variant,
+        profile_id=decision.profile_id,
+        profile_version=decision.profile_version,
+        customer_known=decision.customer_known,
+        latency_ms=latency_ms,
+        decided_at=facts.received_at,
+    )
+
+
+def record_decision(log: DecisionLog, facts: CallFacts, decision: Decision, latency_ms: float) -> None:
+    """One conditional write; a redelivery is silent, and any failure is logged and counted, never
+    raised: the answer has been decided already."""
+    try:
+        log.record_decision(decision_record(facts, decision, latency_ms))
+    except StoreUnavailable as exc:
+        logger.warning(
+            "decision log write failed",
+            extra={"call_id": facts.call_id, "tenant_id": decision.tenant_id, "error": str(exc)},
+        )
+        telemetry.count(Metric.DECISION_LOG_FAILED, immediately=True)

@@ -1,1 +1,1 @@
-
+"""One construct per concern; stacks compose them."""

@@ -1,8 +1,7 @@
-"""The call outcome backfill: a Lambda run on an EventBridge schedule."""
+"""The call outcome backfill: a Lambda run on an EventBridge schedule (one run at a time: give it a
+reserved concurrency of 1, or overlapping syncs page through the same calls twice)."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
@@ -10,39 +9,17 @@ from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
 from functions.call_sync.models import CallSyncSettings
-from infra.constructs.python_function import FunctionDefaults, PythonFunction
+from infra.constructs.python_function import FunctionConstruct, FunctionOptions, FunctionSpec
 
-HANDLER = "functions.call_sync.handler.lambda_handler"
+DESCRIPTION = "Backfills call outcomes from ThunderPhone's calls API into the calls table"
 
 
-class CallSync(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        defaults: FunctionDefaults,
-        environment: Mapping[str, str],
-        schedule: str,
-        reserve_concurrency: bool,
-        service_name: str,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        self.lambda_ = PythonFunction(
-            self,
-            "CallSync",
-            defaults=defaults,
-            handler=HANDLER,
-            settings_model=CallSyncSettings,
-            environment=environment,
-            service_name=service_name,
-            description="Backfills call outcomes from ThunderPhone's calls API into the calls table",
-            timeout=Duration.minutes(5),
-            memory_mb=512,
-            # One run at a time: overlapping syncs would page through the same calls twice.
-            reserved_concurrency=1 if reserve_concurrency else None,
-        )
-        self.function = self.lambda_.function
+class CallSync(FunctionConstruct):
+    SPEC = FunctionSpec("call_sync", CallSyncSettings, DESCRIPTION, Duration.minutes(5))
+    FUNCTION_ID = "CallSync"
+
+    def __init__(self, scope: Construct, construct_id: str, options: FunctionOptions, *, schedule: str) -> None:
+        super().__init__(scope, construct_id, options)
         self.rule = events.Rule(
             self,
             "Schedule",

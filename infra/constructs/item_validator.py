@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
@@ -13,38 +11,19 @@ from constructs import Construct
 
 from functions.item_validator.models import ItemValidatorSettings
 from infra import nag
-from infra.constructs.python_function import FunctionDefaults, PythonFunction
+from infra.constructs.python_function import FunctionConstruct, FunctionOptions, FunctionSpec
 
-HANDLER = "functions.item_validator.handler.lambda_handler"
+DESCRIPTION = "Validates configuration items written to the config table and reports invalid ones"
 
 
-class ItemValidator(Construct):
+class ItemValidator(FunctionConstruct):
+    SPEC = FunctionSpec("item_validator", ItemValidatorSettings, DESCRIPTION, Duration.seconds(60), memory_mb=256)
+    FUNCTION_ID = "ItemValidator"
+
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        defaults: FunctionDefaults,
-        table: dynamodb.ITable,
-        environment: Mapping[str, str],
-        reserved_concurrency: int | None,
-        service_name: str,
+        self, scope: Construct, construct_id: str, options: FunctionOptions, *, table: dynamodb.ITable
     ) -> None:
-        super().__init__(scope, construct_id)
-        self.lambda_ = PythonFunction(
-            self,
-            "ItemValidator",
-            defaults=defaults,
-            handler=HANDLER,
-            settings_model=ItemValidatorSettings,
-            environment=environment,
-            service_name=service_name,
-            description="Validates configuration items written to the config table and reports invalid ones",
-            timeout=Duration.seconds(60),
-            memory_mb=256,
-            reserved_concurrency=reserved_concurrency,
-        )
-        self.function = self.lambda_.function
+        super().__init__(scope, construct_id, options)
         # Batches that still fail after the retries land here (stream position metadata, not the items).
         self.failures = sqs.Queue(
             self,

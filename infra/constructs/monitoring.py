@@ -23,6 +23,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.common.metric_names import Metric
+
 PERIOD = Duration.minutes(5)
 
 
@@ -77,8 +79,8 @@ class Monitoring(Construct):
                 period=PERIOD,
             )
 
-        requests = webhook_metric("WebhookRequests")
-        fallbacks = webhook_metric("Fallback")
+        requests = webhook_metric(Metric.WEBHOOK_REQUESTS)
+        fallbacks = webhook_metric(Metric.FALLBACK)
         fallback_rate = cloudwatch.MathExpression(
             expression="IF(requests > 0, 100 * fallbacks / requests, 0)",
             using_metrics={"requests": requests, "fallbacks": fallbacks},
@@ -95,7 +97,7 @@ class Monitoring(Construct):
         )
         self._alarm(
             "SignatureRejections",
-            webhook_metric("SignatureRejected"),
+            webhook_metric(Metric.SIGNATURE_REJECTED),
             threshold=thresholds.signature_rejections,
             description="Many webhook requests had a bad signature: a rotated secret or someone probing",
         )
@@ -109,7 +111,7 @@ class Monitoring(Construct):
             datapoints=2,
             description=f"Webhook p99 duration above {duration_threshold} ms (budget {webhook_budget_ms} ms)",
         )
-        answer_p99 = webhook_metric("AnswerLatency", statistic="p99")
+        answer_p99 = webhook_metric(Metric.ANSWER_LATENCY, statistic="p99")
         self._alarm(
             "AnswerLatencyP99",
             answer_p99,
@@ -120,7 +122,7 @@ class Monitoring(Construct):
         )
         self._alarm(
             "DecisionLogTimeouts",
-            webhook_metric("DecisionLogTimedOut"),
+            webhook_metric(Metric.DECISION_LOG_TIMED_OUT),
             threshold=10,
             evaluation_periods=3,
             datapoints=2,
@@ -128,7 +130,7 @@ class Monitoring(Construct):
         )
         invalid_config = cloudwatch.Metric(
             namespace=namespace,
-            metric_name="InvalidConfigItem",
+            metric_name=Metric.INVALID_CONFIG_ITEM,
             dimensions_map={"service": item_validator_service},
             statistic="Sum",
             period=PERIOD,
@@ -184,7 +186,7 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Webhook answers",
-                left=[requests, webhook_metric("ConfigServed"), fallbacks],
+                left=[requests, webhook_metric(Metric.CONFIG_SERVED), fallbacks],
                 right=[fallback_rate],
                 width=12,
             ),
@@ -193,7 +195,7 @@ class Monitoring(Construct):
                 left=[
                     cloudwatch.MathExpression(
                         expression=(
-                            f'SEARCH(\'{{{namespace},reason,service}} MetricName="FallbackByReason" '
+                            f'SEARCH(\'{{{namespace},reason,service}} MetricName="{Metric.FALLBACK_BY_REASON}" '
                             f"service=\"{webhook_service}\"', 'Sum', 300)"
                         ),
                         label="",
@@ -207,7 +209,7 @@ class Monitoring(Construct):
                 title="Webhook latency (ms)",
                 left=[
                     answer_p99,
-                    webhook_metric("AnswerLatency", statistic="p50"),
+                    webhook_metric(Metric.ANSWER_LATENCY, statistic="p50"),
                     duration_p99,
                 ],
                 left_annotations=[budget_line],
@@ -215,7 +217,7 @@ class Monitoring(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Rejected and invalid",
-                left=[webhook_metric("SignatureRejected"), webhook_metric("InvalidItem"), invalid_config],
+                left=[webhook_metric(Metric.SIGNATURE_REJECTED), webhook_metric(Metric.INVALID_ITEM), invalid_config],
                 width=12,
             ),
             cloudwatch.GraphWidget(

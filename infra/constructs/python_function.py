@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
@@ -120,3 +121,65 @@ class PythonFunction(Construct):
             # Async retries re-run side effects; the scheduled and stream triggers have their own retry policy.
             retry_attempts=0,
         )
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What one of our functions is, whatever the stage: its package under `functions/`, its settings
+    model and its sizing."""
+
+    package: str
+    settings_model: type[FunctionSettings]
+    description: str
+    timeout: Duration
+    memory_mb: int = 512
+
+    @property
+    def handler(self) -> str:
+        return f"functions.{self.package}.handler.lambda_handler"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionOptions:
+    """How a stage runs one function: shared defaults, its environment, service name and concurrency cap."""
+
+    defaults: FunctionDefaults
+    environment: Mapping[str, str]
+    service_name: str
+    reserved_concurrency: int | None = None
+
+
+class FunctionConstruct(Construct):
+    """The construct of one function concern: builds the PythonFunction its `SPEC` describes (inner id
+    `FUNCTION_ID`); subclasses add the function's triggers and resources."""
+
+    SPEC: ClassVar[FunctionSpec]
+    FUNCTION_ID: ClassVar[str]
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        options: FunctionOptions,
+        *,
+        timeout: Duration | None = None,
+        memory_mb: int | None = None,
+        snap_start: bool = False,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        spec = self.SPEC
+        self.lambda_ = PythonFunction(
+            self,
+            self.FUNCTION_ID,
+            defaults=options.defaults,
+            handler=spec.handler,
+            settings_model=spec.settings_model,
+            environment=options.environment,
+            service_name=options.service_name,
+            description=spec.description,
+            timeout=timeout or spec.timeout,
+            memory_mb=memory_mb or spec.memory_mb,
+            reserved_concurrency=options.reserved_concurrency,
+            snap_start=snap_start,
+        )
+        self.function = self.lambda_.function

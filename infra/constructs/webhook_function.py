@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import replace
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
@@ -10,51 +10,44 @@ from constructs import Construct
 
 from functions.webhook.models import WebhookSettings
 from infra.config import ColdStart
-from infra.constructs.python_function import FunctionDefaults, PythonFunction
+from infra.constructs.python_function import FunctionConstruct, FunctionOptions, FunctionSpec
 
-HANDLER = "functions.webhook.handler.lambda_handler"
 ALIAS_NAME = "live"
+DESCRIPTION = "Answers ThunderPhone call webhooks with a tenant's agent configuration"
 
 
-class WebhookFunction(Construct):
+class WebhookFunction(FunctionConstruct):
     """API Gateway invokes `alias` (never $LATEST), so provisioned concurrency and SnapStart apply to every call.
 
     The timeout comes from the router's budget: the handler answers within BUDGET_MS on its own and the
     Lambda timeout only stops a runaway invocation (ThunderPhone stops waiting at 2 s anyway).
     """
 
+    SPEC = FunctionSpec("webhook", WebhookSettings, DESCRIPTION, Duration.seconds(3))
+    FUNCTION_ID = "Webhook"
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
+        options: FunctionOptions,
         *,
-        defaults: FunctionDefaults,
-        environment: Mapping[str, str],
         budget_ms: int,
         timeout_seconds: int,
         cold_start: ColdStart,
         provisioned_concurrency: int,
-        reserved_concurrency: int | None,
         memory_mb: int,
-        service_name: str,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self.budget_ms = budget_ms
-        self.lambda_ = PythonFunction(
-            self,
-            "Webhook",
-            defaults=defaults,
-            handler=HANDLER,
-            settings_model=WebhookSettings,
-            environment={**environment, "BUDGET_MS": str(budget_ms)},
-            service_name=service_name,
-            description="Answers ThunderPhone call webhooks with a tenant's agent configuration",
+        environment = {**options.environment, "BUDGET_MS": str(budget_ms)}
+        super().__init__(
+            scope,
+            construct_id,
+            replace(options, environment=environment),
             timeout=Duration.seconds(timeout_seconds),
             memory_mb=memory_mb,
-            reserved_concurrency=reserved_concurrency,
             snap_start=cold_start == "snapstart",
         )
-        self.function = self.lambda_.function
+        self.budget_ms = budget_ms
         self.alias = lambda_.Alias(
             self,
             "Live",

@@ -20,7 +20,7 @@ from infra.constructs.data_store import DataTable
 from infra.constructs.item_validator import ItemValidator
 from infra.constructs.monitoring import AlarmThresholds, Monitoring
 from infra.constructs.provisioner import Provisioner
-from infra.constructs.python_function import ARCHITECTURE, RUNTIME, FunctionDefaults, PythonFunction
+from infra.constructs.python_function import ARCHITECTURE, RUNTIME, FunctionDefaults, FunctionOptions, PythonFunction
 from infra.constructs.service_api import ServiceApi
 from infra.constructs.service_secrets import ServiceSecrets
 from infra.constructs.tenant_admin import TenantAdminAccess
@@ -51,7 +51,6 @@ class ServiceStack(Stack):
             removal_policy=keep,
         )
         code = function_code(runtime=RUNTIME, architecture=ARCHITECTURE)
-        reserved = config.reserved_concurrency
         common = FunctionDefaults(
             code=code,
             metrics_namespace=config.metrics_namespace,
@@ -59,62 +58,51 @@ class ServiceStack(Stack):
             log_removal_policy=keep,
         )
 
+        def options(service: str, environment: dict[str, str], reserved_concurrency: int) -> FunctionOptions:
+            return FunctionOptions(
+                defaults=common,
+                environment=environment,
+                service_name=config.service_name(service),
+                reserved_concurrency=reserved_concurrency if config.reserved_concurrency else None,
+            )
+
+        webhook_env = {
+            "TABLE_NAME": config_table.table_name,
+            "CALLS_TABLE_NAME": calls_table.table_name,
+            "SIGNING_SECRET_NAME": config.signing_secret_name,
+            "TOOL_SECRET_PREFIX": config.tool_secret_prefix,
+        }
         webhook = WebhookFunction(
             self,
             "Webhook",
-            environment={
-                "TABLE_NAME": config_table.table_name,
-                "CALLS_TABLE_NAME": calls_table.table_name,
-                "SIGNING_SECRET_NAME": config.signing_secret_name,
-                "TOOL_SECRET_PREFIX": config.tool_secret_prefix,
-            },
+            options("webhook", webhook_env, config.webhook_reserved_concurrency),
             budget_ms=config.webhook_budget_ms,
             timeout_seconds=config.webhook_timeout_seconds,
             cold_start=config.webhook_cold_start,
             provisioned_concurrency=config.webhook_provisioned_concurrency,
-            reserved_concurrency=config.webhook_reserved_concurrency if reserved else None,
             memory_mb=config.webhook_memory_mb,
-            service_name=config.service_name("webhook"),
-            defaults=common,
         )
-        provisioning_env = {
+        api_env = {
             "TABLE_NAME": config_table.table_name,
             "THUNDERPHONE_API_KEY_SECRET_NAME": config.thunderphone_api_key_secret_name,
-            "SIGNING_SECRET_NAME": config.signing_secret_name,
             "THUNDERPHONE_API_BASE": config.thunderphone_api_base,
         }
+        provisioning_env = api_env | {"SIGNING_SECRET_NAME": config.signing_secret_name}
         if config.webhook_base_url:
             provisioning_env["WEBHOOK_BASE_URL"] = config.webhook_base_url
         provisioner = Provisioner(
-            self,
-            "Provisioner",
-            environment=provisioning_env,
-            reserved_concurrency=config.provisioning_reserved_concurrency if reserved else None,
-            service_name=config.service_name("provisioning"),
-            defaults=common,
+            self, "Provisioner", options("provisioning", provisioning_env, config.provisioning_reserved_concurrency)
         )
+        call_sync_env = api_env | {"CALLS_TABLE_NAME": calls_table.table_name}
+        # One sync at a time (see CallSync).
         call_sync = CallSync(
-            self,
-            "CallSync",
-            environment={
-                "TABLE_NAME": config_table.table_name,
-                "CALLS_TABLE_NAME": calls_table.table_name,
-                "THUNDERPHONE_API_KEY_SECRET_NAME": config.thunderphone_api_key_secret_name,
-                "THUNDERPHONE_API_BASE": config.thunderphone_api_base,
-            },
-            schedule=config.call_sync_schedule,
-            reserve_concurrency=reserved,
-            service_name=config.service_name("call-sync"),
-            defaults=common,
+            self, "CallSync", options("call-sync", call_sync_env, 1), schedule=config.call_sync_schedule
         )
         item_validator = ItemValidator(
             self,
             "ItemValidator",
+            options("item-validator", {}, config.item_validator_reserved_concurrency),
             table=config_table,
-            environment={},
-            reserved_concurrency=config.item_validator_reserved_concurrency if reserved else None,
-            service_name=config.service_name("item-validator"),
-            defaults=common,
         )
         self.functions: dict[str, PythonFunction] = {
             "webhook": webhook.lambda_,

@@ -16,8 +16,10 @@ from typing import Annotated
 from pydantic import Field, ValidationError
 
 from functions.common.settings import FunctionSettings, load_settings
+from sbctl.arguments import SubParsers
 from sbctl.context import Context
 from sbctl.errors import UsageError
+from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
 
 
 class CallsCliSettings(FunctionSettings):
@@ -29,7 +31,7 @@ class CallsCliSettings(FunctionSettings):
     DECISION_TTL_DAYS: Annotated[int, Field(ge=1, le=3650)] = 90
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser("calls", help="session reports and the call outcome backfill")
     parser.add_argument("--calls-table", help="calls table name (env SWITCHBOARD_CALLS_TABLE)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -102,8 +104,8 @@ def calls_table(ctx: Context, settings: CallsCliSettings) -> str:
 
 
 def run_report(ctx: Context) -> int:
+    from functions.calls.read_model import CallsReader
     from sbctl.reports.calls import Period, build_report, render_text
-    from sbctl.reports.store import CallsReader
 
     args = ctx.args
     if args.end < args.start:
@@ -125,22 +127,21 @@ def run_report(ctx: Context) -> int:
         for tenant in report.tenants:
             written = plot_tenant(tenant, paths[tenant.tenant_id])
             ctx.warn(f"wrote {written}")
-    return 0
+    return EXIT_OK
 
 
 def run_sync(ctx: Context) -> int:
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
     from functions.call_sync import service
-    from functions.call_sync.adapters import DynamoOutcomeStore, ThunderPhoneCallSource
-    from functions.call_sync.handler import api_key_from_secret, report_json
+    from functions.call_sync.adapters import DynamoOutcomeStore
     from functions.call_sync.models import (
         DEFAULT_LOOKBACK_HOURS,
         DEFAULT_OVERLAP_MINUTES,
         DEFAULT_SETTLE_MINUTES,
         SyncRequest,
+        report_json,
     )
-    from functions.common.thunderphone_api import ThunderPhoneApi
+    from functions.thunderphone.credentials import authenticated_api
+    from functions.thunderphone.resources import ThunderPhoneCalls
 
     args = ctx.args
     settings = _settings()
@@ -154,13 +155,14 @@ def run_sync(ctx: Context) -> int:
     except ValidationError as exc:
         raise UsageError("; ".join(error["msg"] for error in exc.errors())) from None
 
-    provider = SecretsProvider(boto3_client=ctx.client("secretsmanager"))
-
-    def api_key() -> str:
-        value = provider.get(secret_name, max_age=300)
-        return api_key_from_secret(value.decode() if isinstance(value, bytes) else str(value))
-
-    api = ThunderPhoneApi(args.api_base or settings.THUNDERPHONE_API_BASE, api_key, timeout_s=10, max_retries=3)
+    api, key = authenticated_api(
+        ctx.client("secretsmanager"),
+        secret_name,
+        base_url=args.api_base or settings.THUNDERPHONE_API_BASE,
+        timeout_s=10,
+        max_retries=3,
+        key_max_age_s=300,
+    )
     schedule = service.Schedule(  # the scheduled Lambda's defaults, so both continue the same cursor
         directions=("all",),
         lookback=timedelta(hours=DEFAULT_LOOKBACK_HOURS),
@@ -169,7 +171,7 @@ def run_sync(ctx: Context) -> int:
     )
     report = service.sync(
         request,
-        source=ThunderPhoneCallSource(api),
+        source=ThunderPhoneCalls(api, refresh_key=key.refresh),
         store=DynamoOutcomeStore(
             ctx.client("dynamodb"),
             calls_table(ctx, settings),
@@ -193,4 +195,4 @@ def run_sync(ctx: Context) -> int:
         ctx.say("nothing to sync: the last scheduled window ended less than the settle time ago")
     for error in summary["errors"]:
         ctx.warn(f"sbctl: sync stopped: {error}")
-    return 0 if not summary["errors"] else 1
+    return EXIT_FAILED if summary["errors"] else EXIT_OK

@@ -9,11 +9,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from functions.common.tenant_model import Customer
+from functions.tenant_config.models import Customer
 from sbctl import customers_io
-from sbctl.commands.items import EXIT_FAILED, EXIT_OK, SubParsers, add_tenant, print_problems, register_group
+from sbctl.arguments import SubParsers, add_tenant
+from sbctl.commands.items import register_group
 from sbctl.context import Context
 from sbctl.errors import FileProblem
+from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
 from sbctl.files import read_text
 
 PROGRESS_FROM = 100  # writes; smaller imports finish too fast for a progress line to help
@@ -58,7 +60,7 @@ def cmd_import(ctx: Context) -> int:
         raise FileProblem(f"{name}: {exc}") from None
     good, bad = customers_io.parse_rows(rows)
     for row in bad:
-        print_problems(ctx, f"{name}: line {row.line}", row.problems)
+        ctx.warn_problems(f"{name}: line {row.line}", row.problems)
     if bad and not args.skip_invalid:
         ctx.warn(f"{len(bad)} of {len(rows)} row(s) invalid: nothing written (fix them, or pass --skip-invalid)")
         return EXIT_FAILED
@@ -89,5 +91,5 @@ def cmd_export(ctx: Context) -> int:
     else:
         write(customers, ctx.out)
     for error in listing.invalid:
-        print_problems(ctx, f"not exported: invalid item {error.sort_key}", error.problems)
+        ctx.warn_problems(f"not exported: invalid item {error.sort_key}", error.problems)
     return EXIT_FAILED if listing.invalid else EXIT_OK

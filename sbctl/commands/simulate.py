@@ -14,14 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.common.errors import SecretsUnavailable
-from functions.common.tenant_model import zone
-from functions.common.thunderphone import WEB_CALLER, IncomingCall
+from functions.tenant_config.models import zone
+from functions.thunderphone.events import WEB_CALLER, IncomingCall
 from functions.webhook import service
 from functions.webhook.adapters import DynamoTenantStore
 from functions.webhook.models import Reply, WebhookSettings
-from sbctl.commands.items import EXIT_FAILED, EXIT_OK, SubParsers, add_format, add_tenant
+from sbctl.arguments import SubParsers, add_format, add_tenant
 from sbctl.context import Context
 from sbctl.errors import UsageError
+from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
 from sbctl.render import dump
 
 ANONYMOUS_CALLER = "anonymous"  # a phone call whose caller id is withheld

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sbctl.commands.items import SubParsers, register_group
+from sbctl.arguments import SubParsers
+from sbctl.commands.items import register_group
 
 
 def register(subparsers: SubParsers) -> None:

@@ -8,10 +8,11 @@ org-level endpoint would not route to this tenant. Exit code 1 when anything is 
 from __future__ import annotations
 
 from functions.common.errors import StoreUnavailable
-from functions.common.items import ItemKind
-from functions.common.tenant_model import AgentProfile, RoutingRule, Tenant
-from sbctl.commands.items import EXIT_FAILED, EXIT_OK, SubParsers, add_tenant
+from functions.tenant_config.items import ItemKind
+from functions.tenant_config.models import AgentProfile, RoutingRule, Tenant
+from sbctl.arguments import SubParsers, add_tenant
 from sbctl.context import Context
+from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
 
 KINDS: tuple[ItemKind, ...] = ("tenant", "profile", "rule", "customer")
 

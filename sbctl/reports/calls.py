@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from functions.common.call_records import CallRecord
+from functions.calls.read_model import CallRecord
 from sbctl.reports.stats import ALPHA, Significance, two_proportion_z, welch_t
 
 MIN_RATE_SAMPLE = 10  # outcomes per variant before a completion-rate test is reported

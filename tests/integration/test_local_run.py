@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from local.emulator import free_port
+from tests.fixtures.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

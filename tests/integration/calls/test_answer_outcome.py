@@ -9,12 +9,13 @@ from typing import Any
 import boto3
 import pytest
 
+from functions.calls.repository import CallRepository
 from functions.common import table
-from functions.common.items import to_item
-from functions.common.tenant_model import AgentProfile, Tenant
+from functions.tenant_config.items import to_item
+from functions.tenant_config.models import AgentProfile, Tenant
 from functions.webhook.adapters import DynamoTenantStore
-from functions.webhook.call_log import CallLog, answer_outcome
-from tests.conftest import CALLS_TABLE_NAME, TABLE_NAME
+from functions.webhook.service import answer_outcome
+from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME
 from tests.integration.calls.conftest import NOW, get_call
 
 NUMBER = "+15557654321"
@@ -51,7 +52,7 @@ def parts(aws: dict[str, Any]) -> dict[str, Any]:
     )
     return {
         "store": store,
-        "log": CallLog(aws["dynamodb"], CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW),
+        "log": CallRepository(aws["dynamodb"], CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW),
         "client": aws["dynamodb"],
     }
 
@@ -80,7 +81,7 @@ def test_answer_outcome_bad_payload_is_acknowledged_not_retried(parts: dict[str,
 
 
 def test_answer_outcome_store_down_is_429_so_thunderphone_retries(parts: dict[str, Any], aws: dict[str, Any]) -> None:
-    broken = CallLog(aws["dynamodb"], "no-such-table", ttl_days=90, clock=lambda: NOW)
+    broken = CallRepository(aws["dynamodb"], "no-such-table", ttl_days=90, clock=lambda: NOW)
 
     reply = answer_outcome("keeper", "web.complete", COMPLETE, store=parts["store"], log=broken)
 

@@ -12,12 +12,15 @@ from typing import Any
 import pytest
 
 from functions.call_sync.adapters import DynamoOutcomeStore
+from functions.calls.records import InvalidCallEvent, completion_from_api, grade_from_api
+from functions.calls.repository import CallRepository
 from functions.common import table
-from functions.common.call_records import ApiCall, InvalidCallEvent, completion_from_api, grade_from_api
 from functions.common.errors import StoreUnavailable
-from functions.webhook.call_log import CallLog, parse_metric_tenants, tenant_dimension
+from functions.thunderphone.objects import ApiCall
 from functions.webhook.models import CallFacts, Decision
-from tests.conftest import CALLS_TABLE_NAME
+from functions.webhook.service import record_decision, record_outcome
+from functions.webhook.telemetry import parse_metric_tenants, tenant_dimension
+from tests.fixtures.aws import CALLS_TABLE_NAME
 from tests.integration.calls.conftest import NOW, get_call
 
 CALL_ID = 987654321
@@ -66,12 +69,12 @@ API_CALL = ApiCall.model_validate({**COMPLETE, "billing_total_cents": 35, "grade
 
 
 @pytest.fixture
-def log(aws: dict[str, Any]) -> CallLog:
-    return CallLog(aws["dynamodb"], CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
+def log(aws: dict[str, Any]) -> CallRepository:
+    return CallRepository(aws["dynamodb"], CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
 
 
-def test_record_decision_stores_the_decision_without_personal_data(log: CallLog, aws: dict[str, Any]) -> None:
-    log.record_decision(FACTS, DECISION, latency_ms=12.34)
+def test_record_decision_stores_the_decision_without_personal_data(log: CallRepository, aws: dict[str, Any]) -> None:
+    record_decision(log, FACTS, DECISION, latency_ms=12.34)
 
     item = get_call(aws["dynamodb"], "acme", CALL_ID)
     assert item is not None
@@ -89,28 +92,30 @@ def test_record_decision_stores_the_decision_without_personal_data(log: CallLog,
     assert "+14155550199" not in str(item) and "sales agent" not in str(item)
 
 
-def test_record_decision_keeps_the_first_decision_for_a_redelivered_call(log: CallLog, aws: dict[str, Any]) -> None:
-    log.record_decision(FACTS, DECISION, latency_ms=10)
+def test_record_decision_keeps_the_first_decision_for_a_redelivered_call(
+    log: CallRepository, aws: dict[str, Any]
+) -> None:
+    record_decision(log, FACTS, DECISION, latency_ms=10)
     later = Decision(tenant_id="acme", outcome="fallback", reason="budget_exceeded")
-    log.record_decision(FACTS, later, latency_ms=1900)
+    record_decision(log, FACTS, later, latency_ms=1900)
 
     item = get_call(aws["dynamodb"], "acme", CALL_ID)
     assert item is not None and (item["decision"], item["variant"]) == ("config", "B")
 
 
 def test_record_decision_never_raises_and_counts_the_failure(aws: dict[str, Any], capsys: Any) -> None:
-    broken = CallLog(aws["dynamodb"], "no-such-table", ttl_days=90, clock=lambda: NOW)
+    broken = CallRepository(aws["dynamodb"], "no-such-table", ttl_days=90, clock=lambda: NOW)
 
-    broken.record_decision(FACTS, DECISION, latency_ms=5)
+    record_decision(broken, FACTS, DECISION, latency_ms=5)
 
     assert "DecisionLogFailed" in capsys.readouterr().out
 
 
-def test_record_event_stores_outcome_beside_the_decision(log: CallLog, aws: dict[str, Any]) -> None:
-    log.record_decision(FACTS, DECISION, latency_ms=10)
+def test_record_event_stores_outcome_beside_the_decision(log: CallRepository, aws: dict[str, Any]) -> None:
+    record_decision(log, FACTS, DECISION, latency_ms=10)
 
-    assert log.record_event("acme", "web.complete", COMPLETE, keep_transcripts=False) is True
-    assert log.record_event("acme", "call.graded", FULL, keep_transcripts=False) is True
+    assert record_outcome(log, "acme", "web.complete", COMPLETE, keep_transcripts=False) is True
+    assert record_outcome(log, "acme", "call.graded", FULL, keep_transcripts=False) is True
 
     item = get_call(aws["dynamodb"], "acme", CALL_ID)
     assert item is not None
@@ -121,25 +126,25 @@ def test_record_event_stores_outcome_beside_the_decision(log: CallLog, aws: dict
     assert "4111" not in str(item)
 
 
-def test_record_event_duplicate_is_reported_and_changes_nothing(log: CallLog, aws: dict[str, Any]) -> None:
-    log.record_event("acme", "web.complete", COMPLETE, keep_transcripts=False)
+def test_record_event_duplicate_is_reported_and_changes_nothing(log: CallRepository, aws: dict[str, Any]) -> None:
+    record_outcome(log, "acme", "web.complete", COMPLETE, keep_transcripts=False)
     before = get_call(aws["dynamodb"], "acme", CALL_ID)
 
-    assert log.record_event("acme", "web.complete", COMPLETE, keep_transcripts=False) is False
-    assert log.record_event("acme", "call.complete", COMPLETE, keep_transcripts=False) is False
+    assert record_outcome(log, "acme", "web.complete", COMPLETE, keep_transcripts=False) is False
+    assert record_outcome(log, "acme", "call.complete", COMPLETE, keep_transcripts=False) is False
     assert get_call(aws["dynamodb"], "acme", CALL_ID) == before
 
 
-def test_record_event_keeps_the_full_grade_whichever_arrives_first(log: CallLog, aws: dict[str, Any]) -> None:
-    log.record_event("acme", "call.graded", FULL, keep_transcripts=False)
-    assert log.record_event("acme", "call.graded", FAST, keep_transcripts=False) is False
+def test_record_event_keeps_the_full_grade_whichever_arrives_first(log: CallRepository, aws: dict[str, Any]) -> None:
+    record_outcome(log, "acme", "call.graded", FULL, keep_transcripts=False)
+    assert record_outcome(log, "acme", "call.graded", FAST, keep_transcripts=False) is False
 
     item = get_call(aws["dynamodb"], "acme", CALL_ID)
     assert item is not None and item["grader_model"] == "full"
 
 
-def test_record_event_keeps_transcripts_only_when_the_tenant_asks(log: CallLog, aws: dict[str, Any]) -> None:
-    log.record_event("acme", "web.complete", COMPLETE, keep_transcripts=True)
+def test_record_event_keeps_transcripts_only_when_the_tenant_asks(log: CallRepository, aws: dict[str, Any]) -> None:
+    record_outcome(log, "acme", "web.complete", COMPLETE, keep_transcripts=True)
 
     item = get_call(aws["dynamodb"], "acme", CALL_ID)
     assert item is not None
@@ -147,10 +152,12 @@ def test_record_event_keeps_transcripts_only_when_the_tenant_asks(log: CallLog, 
     assert item["recording_url"] == COMPLETE["recording_url"]
 
 
-def test_record_event_without_tenant_finds_it_through_the_call_id_index(log: CallLog, aws: dict[str, Any]) -> None:
-    log.record_decision(FACTS, DECISION, latency_ms=10)
+def test_record_event_without_tenant_finds_it_through_the_call_id_index(
+    log: CallRepository, aws: dict[str, Any]
+) -> None:
+    record_decision(log, FACTS, DECISION, latency_ms=10)
 
-    log.record_event(None, "web.complete", COMPLETE, keep_transcripts=True)
+    record_outcome(log, None, "web.complete", COMPLETE, keep_transcripts=True)
 
     item = get_call(aws["dynamodb"], "acme", CALL_ID)
     assert item is not None and item["status"] == "completed"
@@ -158,46 +165,48 @@ def test_record_event_without_tenant_finds_it_through_the_call_id_index(log: Cal
     assert get_call(aws["dynamodb"], table.UNASSIGNED_TENANT, CALL_ID) is None
 
 
-def test_record_event_for_an_unknown_call_goes_to_the_unassigned_partition(log: CallLog, aws: dict[str, Any]) -> None:
-    log.record_event(None, "telephony.complete", COMPLETE, keep_transcripts=False)
+def test_record_event_for_an_unknown_call_goes_to_the_unassigned_partition(
+    log: CallRepository, aws: dict[str, Any]
+) -> None:
+    record_outcome(log, None, "telephony.complete", COMPLETE, keep_transcripts=False)
 
     item = get_call(aws["dynamodb"], table.UNASSIGNED_TENANT, CALL_ID)
     assert item is not None and item["billing_total_cents"] == 36
 
 
-def test_record_event_rejects_bad_payloads_and_stores_nothing(log: CallLog, aws: dict[str, Any]) -> None:
+def test_record_event_rejects_bad_payloads_and_stores_nothing(log: CallRepository, aws: dict[str, Any]) -> None:
     with pytest.raises(InvalidCallEvent, match="billable_minutes"):
-        log.record_event("acme", "web.complete", {**COMPLETE, "billable_minutes": -1}, keep_transcripts=False)
+        record_outcome(log, "acme", "web.complete", {**COMPLETE, "billable_minutes": -1}, keep_transcripts=False)
     with pytest.raises(InvalidCallEvent, match="not an outcome event"):
-        log.record_event("acme", "web.tool", {"call_id": 1}, keep_transcripts=False)
+        record_outcome(log, "acme", "web.tool", {"call_id": 1}, keep_transcripts=False)
     with pytest.raises(InvalidCallEvent, match="tenant id"):
-        log.record_event("ACME#1", "web.complete", COMPLETE, keep_transcripts=False)
+        record_outcome(log, "ACME#1", "web.complete", COMPLETE, keep_transcripts=False)
 
     assert get_call(aws["dynamodb"], "acme", CALL_ID) is None
 
 
 def test_record_event_raises_store_unavailable_so_thunderphone_retries(aws: dict[str, Any]) -> None:
-    broken = CallLog(aws["dynamodb"], "no-such-table", ttl_days=90, clock=lambda: NOW)
+    broken = CallRepository(aws["dynamodb"], "no-such-table", ttl_days=90, clock=lambda: NOW)
 
     with pytest.raises(StoreUnavailable):
-        broken.record_event("acme", "web.complete", COMPLETE, keep_transcripts=False)
+        record_outcome(broken, "acme", "web.complete", COMPLETE, keep_transcripts=False)
 
 
 # Every delivery a call can see; any order must leave the same item.
-def _deliveries(log: CallLog, store: DynamoOutcomeStore) -> dict[str, Any]:
+def _deliveries(log: CallRepository, store: DynamoOutcomeStore) -> dict[str, Any]:
     completion, grade = completion_from_api(API_CALL), grade_from_api(API_CALL)
     assert completion is not None and grade is not None
     return {
-        "decision": lambda: log.record_decision(FACTS, DECISION, latency_ms=10),
-        "decision again": lambda: log.record_decision(FACTS, DECISION, latency_ms=10),
-        "web.complete": lambda: log.record_event("acme", "web.complete", COMPLETE, keep_transcripts=False),
-        "call.complete (legacy URL)": lambda: log.record_event(
-            "acme", "call.complete", COMPLETE, keep_transcripts=False
+        "decision": lambda: record_decision(log, FACTS, DECISION, latency_ms=10),
+        "decision again": lambda: record_decision(log, FACTS, DECISION, latency_ms=10),
+        "web.complete": lambda: record_outcome(log, "acme", "web.complete", COMPLETE, keep_transcripts=False),
+        "call.complete (legacy URL)": lambda: record_outcome(
+            log, "acme", "call.complete", COMPLETE, keep_transcripts=False
         ),
-        "graded fast": lambda: log.record_event("acme", "call.graded", FAST, keep_transcripts=False),
-        "graded full": lambda: log.record_event("acme", "call.graded", FULL, keep_transcripts=False),
-        "backfill completion": lambda: store.apply_completion("acme", completion),
-        "backfill grade": lambda: store.apply_grade("acme", grade),
+        "graded fast": lambda: record_outcome(log, "acme", "call.graded", FAST, keep_transcripts=False),
+        "graded full": lambda: record_outcome(log, "acme", "call.graded", FULL, keep_transcripts=False),
+        "backfill completion": lambda: store.record_completion("acme", completion, keep_transcripts=False),
+        "backfill grade": lambda: store.record_grade("acme", grade),
     }
 
 
@@ -212,7 +221,7 @@ def _orders(count: int, size: int) -> list[list[int]]:
 
 def test_outcome_is_the_same_in_any_delivery_order(aws: dict[str, Any]) -> None:
     client = aws["dynamodb"]
-    log = CallLog(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
+    log = CallRepository(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
     store = DynamoOutcomeStore(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
     deliveries = list(_deliveries(log, store).values())
     key = {table.PARTITION_KEY: {"S": table.tenant_pk("acme")}, table.SORT_KEY: {"S": table.call_sk(CALL_ID)}}

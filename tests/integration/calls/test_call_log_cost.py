@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from functions.webhook.call_log import CallLog
+from functions.calls.repository import CallRepository
 from functions.webhook.models import CallFacts, Decision
-from tests.conftest import CALLS_TABLE_NAME
+from functions.webhook.service import record_decision
+from tests.fixtures.aws import CALLS_TABLE_NAME
 from tests.integration.calls.conftest import NOW
 
 FACTS = CallFacts(1, "web.incoming", "web", "web", "+15551234567", "home", NOW)
@@ -34,11 +35,11 @@ def _timings(action: Any, runs: int) -> list[float]:
 
 
 def test_record_decision_cost_against_moto(aws: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
-    log = CallLog(aws["dynamodb"], CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
-    log.record_decision(FACTS, DECISION, 1.0)  # warm the client
+    log = CallRepository(aws["dynamodb"], CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
+    record_decision(log, FACTS, DECISION, 1.0)  # warm the client
 
-    first = _timings(lambda i: log.record_decision(replace(FACTS, call_id=10_000 + i), DECISION, 1.0), 100)
-    duplicate = _timings(lambda i: log.record_decision(replace(FACTS, call_id=10_000 + i), DECISION, 1.0), 100)
+    first = _timings(lambda i: record_decision(log, replace(FACTS, call_id=10_000 + i), DECISION, 1.0), 100)
+    duplicate = _timings(lambda i: record_decision(log, replace(FACTS, call_id=10_000 + i), DECISION, 1.0), 100)
 
     with capsys.disabled():  # the figures are the point of this test: show them in the pytest output
         for name, timings in (("new call", first), ("redelivered", duplicate)):

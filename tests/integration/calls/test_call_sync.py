@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 
 from functions.call_sync import handler, service
-from functions.call_sync.adapters import DynamoOutcomeStore, ThunderPhoneCallSource
+from functions.call_sync.adapters import DynamoOutcomeStore
 from functions.call_sync.models import SyncReport, SyncRequest
-from functions.common.thunderphone_api import ThunderPhoneApi
-from functions.webhook.call_log import CallLog
+from functions.calls.repository import CallRepository
+from functions.thunderphone.client import ThunderPhoneApi
+from functions.thunderphone.resources import ThunderPhoneCalls
 from functions.webhook.models import CallFacts, Decision
-from tests.conftest import CALLS_TABLE_NAME, TABLE_NAME, FakeLambdaContext
+from functions.webhook.service import record_decision, record_outcome
+from tests.fixtures.apigw import LambdaContext
+from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME
 from tests.integration.calls.conftest import API_KEY, NOW, get_call
 
 START = datetime(2026, 5, 9, tzinfo=UTC)
@@ -37,7 +40,7 @@ class RecordingApi:
         return self.api.get(path, params)
 
 
-def seed(fake: Any, log: CallLog, *, calls: int = 25, decided: int = 20) -> list[int]:
+def seed(fake: Any, log: CallRepository, *, calls: int = 25, decided: int = 20) -> list[int]:
     """`calls` finished widget calls in the window; Switchboard answered the first `decided`."""
     ids = []
     for i in range(calls):
@@ -55,7 +58,7 @@ def seed(fake: Any, log: CallLog, *, calls: int = 25, decided: int = 20) -> list
         )
         if i < decided:
             facts = CallFacts(call_id, "web.incoming", "web", "web", None, "home", started)
-            log.record_decision(facts, Decision("acme", "config", "rule", rule_id="r", variant="A"), latency_ms=5)
+            record_decision(log, facts, Decision("acme", "config", "rule", rule_id="r", variant="A"), latency_ms=5)
         ids.append(call_id)
     return ids
 
@@ -67,7 +70,7 @@ def parts(aws: dict[str, Any], fake_thunderphone: Any) -> dict[str, Any]:
     return {
         "fake": fake_thunderphone,
         "api": api,
-        "log": CallLog(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW),
+        "log": CallRepository(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW),
         "store": DynamoOutcomeStore(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW),
         "client": client,
     }
@@ -77,7 +80,7 @@ def run(parts: dict[str, Any], request: SyncRequest, *, pages_allowed: int = 100
     budget = iter(range(pages_allowed, -1, -1))
     return service.sync(
         request,
-        source=ThunderPhoneCallSource(parts["api"]),
+        source=ThunderPhoneCalls(parts["api"]),
         store=parts["store"],
         schedule=SCHEDULE,
         page_limit=10,
@@ -142,7 +145,7 @@ def test_events_after_the_backfill_win_and_a_later_backfill_keeps_them(parts: di
         "billing_total_cents": 20,
     }
 
-    assert parts["log"].record_event("acme", "web.complete", event, keep_transcripts=False) is True
+    assert record_outcome(parts["log"], "acme", "web.complete", event, keep_transcripts=False) is True
     run(parts, SyncRequest(start=START, end=END, restart=True))
 
     item = get_call(parts["client"], "acme", ids[0])
@@ -156,7 +159,7 @@ def test_handler_scheduled_run_uses_the_secret_and_saves_its_cursor(
     now = datetime.now(UTC)
     parts["fake"].add_call(call_id=77, direction="widget", start_time=(now - timedelta(hours=3)).isoformat())
     facts = CallFacts(77, "web.incoming", "web", "web", None, None, now - timedelta(hours=3))
-    parts["log"].record_decision(facts, Decision("acme", "fallback", "no_profile"), latency_ms=4)
+    record_decision(parts["log"], facts, Decision("acme", "fallback", "no_profile"), latency_ms=4)
     aws["secretsmanager"].create_secret(Name="switchboard/thunderphone", SecretString=json.dumps({"api_key": API_KEY}))
     for name, value in {
         "TABLE_NAME": TABLE_NAME,
@@ -168,12 +171,14 @@ def test_handler_scheduled_run_uses_the_secret_and_saves_its_cursor(
     }.items():
         monkeypatch.setenv(name, value)
 
-    result = handler.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, FakeLambdaContext())
-    again = handler.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, FakeLambdaContext())
+    result = handler.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext())
+    again = handler.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext())
 
     assert result["finished"] and result["windows"][0]["completions_filled"] == 1
     assert again["windows"] == []  # nothing has settled since the window just synced
-    cursor = handler.get_store().load_cursor("scheduled#all")
+    from functions.call_sync.dependencies import deps
+
+    cursor = deps.store.load_cursor("scheduled#all")
     assert cursor is not None and cursor.done
     assert API_KEY not in json.dumps(result)
 
@@ -186,7 +191,7 @@ def test_handler_reports_a_bad_request_without_running(parts: dict[str, Any], mo
     }.items():
         monkeypatch.setenv(name, value)
 
-    result = handler.lambda_handler({"start": "2026-05-01T00:00:00Z"}, FakeLambdaContext())
+    result = handler.lambda_handler({"start": "2026-05-01T00:00:00Z"}, LambdaContext())
 
     assert not result["finished"] and "both start and end" in result["errors"][0]
     assert parts["api"].offsets == []

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
-from functions.common.tenant_model import Channel
-from functions.webhook.call_log import CallLog
+from functions.calls.repository import CallRepository
+from functions.tenant_config.models import Channel
 from functions.webhook.models import CallFacts, Decision
+from functions.webhook.service import record_decision, record_outcome
 from sbctl.commands import calls
 from sbctl.context import Context
 from sbctl.settings import SbctlSettings
-from tests.conftest import CALLS_TABLE_NAME
+from tests.fixtures.aws import CALLS_TABLE_NAME
 from tests.integration.calls.conftest import API_KEY, NOW
 
 DAY = datetime(2026, 5, 3, 10, tzinfo=UTC)
@@ -37,7 +38,7 @@ def sbctl(argv: list[str]) -> tuple[int, str, str]:
 
 def seed(client: Any) -> None:
     """acme: 4 web sessions (A, A, B, fallback) with 3 outcomes on 2026-05-03; globex: 1 phone session."""
-    log = CallLog(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
+    log = CallRepository(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
     decisions: list[tuple[int, str, Channel, Decision]] = [
         (1, "acme", "web", Decision("acme", "config", "rule", rule_id="greet", variant="A", profile_id="a")),
         (2, "acme", "web", Decision("acme", "config", "rule", rule_id="greet", variant="A", profile_id="a")),
@@ -47,7 +48,7 @@ def seed(client: Any) -> None:
     ]
     for call_id, _tenant, channel, decision in decisions:
         facts = CallFacts(call_id, "web.incoming", channel, "web", None, "home" if channel == "web" else None, DAY)
-        log.record_decision(facts, decision, latency_ms=8)
+        record_decision(log, facts, decision, latency_ms=8)
     for call_id, status, cents in ((1, "completed", 18), (2, "failed", 9), (3, "completed", 27)):
         data = {
             "call_id": call_id,
@@ -56,10 +57,11 @@ def seed(client: Any) -> None:
             "billable_minutes": 1,
             "billing_total_cents": cents,
         }
-        log.record_event("acme", "web.complete", data, keep_transcripts=False)
-    log.record_event("acme", "call.graded", {"call_id": 1, "grade": {"score": 90}}, keep_transcripts=False)
+        record_outcome(log, "acme", "web.complete", data, keep_transcripts=False)
+    record_outcome(log, "acme", "call.graded", {"call_id": 1, "grade": {"score": 90}}, keep_transcripts=False)
     # Outside the period: the next day.
-    log.record_decision(
+    record_decision(
+        log,
         CallFacts(9, "web.incoming", "web", "web", None, None, DAY + timedelta(days=1)),
         Decision("acme", "config", "rule"),
         latency_ms=8,
@@ -128,7 +130,7 @@ def test_report_needs_a_calls_table(aws: dict[str, Any]) -> None:
 
 def test_sync_command_runs_a_window_and_resumes_it(aws: dict[str, Any], fake_thunderphone: Any) -> None:
     aws["secretsmanager"].create_secret(Name="tp-key", SecretString=API_KEY)
-    log = CallLog(aws["dynamodb"], CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
+    log = CallRepository(aws["dynamodb"], CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
     for i in range(3):
         fake_thunderphone.add_call(
             call_id=60 + i,
@@ -137,7 +139,8 @@ def test_sync_command_runs_a_window_and_resumes_it(aws: dict[str, Any], fake_thu
             billable_minutes=1,
             billing_total_cents=9,
         )
-        log.record_decision(
+        record_decision(
+            log,
             CallFacts(60 + i, "web.incoming", "web", "web", None, None, DAY),
             Decision("acme", "config", "rule"),
             latency_ms=3,

@@ -1,24 +1,14 @@
-"""The decision log and outcomes through the webhook Lambda itself (moto, signed events).
-
-Skipped until the webhook handler wires the calls table in (`handler.get_call_log`); see
-docs/observability.md for the wiring.
-"""
+"""The decision log and outcomes through the webhook Lambda itself (moto, signed events)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import pytest
-
 from functions.webhook import handler
-from local import demo
-from tests.conftest import signed_event, webhook_body
+from tests.fixtures import tenants as demo
+from tests.fixtures.apigw import signed_event, webhook_body
 from tests.integration.calls.conftest import get_call
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(handler, "get_call_log"), reason="calls table not wired into the webhook handler yet"
-)
 
 
 def invoke(event: dict[str, Any], lambda_context: Any) -> tuple[int, dict[str, Any]]:

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from functions.common import table
-from functions.common.config_store import ConfigStore, ItemNotFound, NumberTaken, VersionConflict
-from functions.common.items import InvalidItem
-from functions.common.tenant_model import AgentProfile, Customer, RoutingRule, Tenant
-from tests.conftest import TABLE_NAME
+from functions.common.errors import InvalidItem, ItemNotFound, NumberTaken, VersionConflict
+from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, Tenant
+from functions.tenant_config.store import ConfigStore
+from tests.fixtures.aws import TABLE_NAME, put_by_hand
 from tests.integration.config_store import samples
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -143,16 +143,8 @@ def test_config_store_put_refuses_a_tenant_item_for_another_tenant(store: Config
 def test_config_store_list_reports_invalid_items(store: ConfigStore, aws: dict[str, Any]) -> None:
     store.put("acme", AgentProfile.model_validate(samples.profile()), expected_version=None)
     # Given a profile edited by hand with a misspelt attribute
-    aws["dynamodb"].put_item(
-        TableName=TABLE_NAME,
-        Item={
-            "pk": {"S": "TENANT#acme"},
-            "sk": {"S": "CONFIG#PROFILE#broken"},
-            "profile_id": {"S": "broken"},
-            "prompt": {"S": "Hi"},
-            "voice": {"S": "alloy"},
-            "promt": {"S": "typo"},
-        },
+    put_by_hand(
+        aws["dynamodb"], "acme", "CONFIG#PROFILE#broken", profile_id="broken", prompt="Hi", voice="alloy", promt="typo"
     )
     listing = store.list_checked("acme", "profile")
     assert [item.profile_id for item in listing.items] == ["reception"]  # type: ignore[attr-defined]

@@ -8,14 +8,14 @@ import pytest
 
 from functions.item_validator.handler import lambda_handler
 from functions.item_validator.service import check, redact
-from tests.conftest import FakeLambdaContext, load_event
+from tests.fixtures.apigw import LambdaContext, load_event
 
 
 def test_item_validator_logs_and_counts_invalid_writes(
     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given a stream batch with valid, invalid, deleted and unrelated records
-    response = lambda_handler(load_event("stream_config_changes.json"), FakeLambdaContext())
+    response = lambda_handler(load_event("stream_config_changes.json"), LambdaContext())
     # Then nothing is retried
     assert response == {"batchItemFailures": []}
     # And each invalid item is logged once, at WARNING, with tenant, sort key and problems
@@ -43,7 +43,7 @@ def test_item_validator_logs_and_counts_invalid_writes(
 
 
 def test_item_validator_fails_only_a_corrupt_record(capsys: pytest.CaptureFixture[str]) -> None:
-    response = lambda_handler(load_event("stream_corrupt_record.json"), FakeLambdaContext())
+    response = lambda_handler(load_event("stream_corrupt_record.json"), LambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": "000000000000000000012"}]}
 
 

@@ -1,4 +1,4 @@
-"""The provisioning Lambda against moto (the `aws` fixture) and a fake ThunderPhone API on 127.0.0.1."""
+"""The provisioning Lambda against moto (the `aws` fixture) and the fake ThunderPhone API on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from local.fake_thunderphone import FakeThunderPhone, start_fake_thunderphone
-from tests.conftest import SIGNING_SECRET_NAME, TABLE_NAME
+from tests.fixtures.apigw import admin_event
+from tests.fixtures.aws import API_KEY_SECRET_NAME, SIGNING_SECRET_NAME, TABLE_NAME
+from tests.fixtures.thunderphone import FakeThunderPhone, start_fake_thunderphone
 
 API_KEY = "sk_live_test_0123456789abcdef"
-API_KEY_SECRET_NAME = "switchboard/thunderphone-api-key"
 WEBHOOK_BASE = "https://hooks.example.test"
 
 Call = Callable[..., tuple[int, Any]]
@@ -25,25 +25,12 @@ def fake_thunderphone() -> Iterator[FakeThunderPhone]:
     fake.stop()
 
 
-def _clear_factories() -> None:
-    from functions.provisioning import handler
-
-    for factory in (
-        handler.get_settings,
-        handler.get_dynamodb,
-        handler.get_secretsmanager,
-        handler.get_api_key,
-        handler.get_thunderphone,
-        handler.get_key_store,
-        handler.get_signing_secrets,
-    ):
-        factory.cache_clear()
-
-
 @pytest.fixture
 def provisioning_env(
     aws: dict[str, Any], fake_thunderphone: FakeThunderPhone, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, Any]]:
+    from functions.provisioning.dependencies import deps
+
     aws["secretsmanager"].create_secret(Name=API_KEY_SECRET_NAME, SecretString=API_KEY)
     env = {
         "TABLE_NAME": TABLE_NAME,
@@ -56,17 +43,9 @@ def provisioning_env(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    _clear_factories()
+    deps.reset()
     yield aws
-    _clear_factories()
-
-
-def admin_event(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    from local.server import to_event
-
-    raw = b"" if body is None else json.dumps(body).encode()
-    all_headers = {"content-type": "application/json", "host": "abc123.execute-api.eu-west-1.amazonaws.com"}
-    return to_event(method, path, all_headers | (headers or {}), raw, "10.0.0.1")
+    deps.reset()
 
 
 @pytest.fixture

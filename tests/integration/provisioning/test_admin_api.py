@@ -9,8 +9,9 @@ import pytest
 
 from functions.common import table
 from functions.common.errors import StoreUnavailable
-from local.fake_thunderphone import FakeThunderPhone
-from tests.conftest import SIGNING_SECRET, SIGNING_SECRET_NAME, TABLE_NAME, load_event
+from tests.fixtures.apigw import load_event
+from tests.fixtures.aws import SIGNING_SECRET, SIGNING_SECRET_NAME, TABLE_NAME
+from tests.fixtures.thunderphone import FakeThunderPhone
 from tests.integration.provisioning.conftest import API_KEY, WEBHOOK_BASE, Call
 
 KEY = {"name": "Pricing page", "widget_id": "pricing", "allowed_domains": ["www.acme.example", "acme.example"]}
@@ -89,9 +90,10 @@ def test_admin_create_key_event_derives_the_webhook_url_from_the_stage(
     call: Call, tenant: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from functions.provisioning import handler
+    from functions.provisioning.dependencies import deps
 
     monkeypatch.delenv("WEBHOOK_BASE_URL")
-    handler.get_settings.cache_clear()
+    deps.reset()
     result = handler.lambda_handler(load_event("admin_create_key.json"), lambda_context)
     body = json.loads(result["body"])
     assert result["statusCode"] == 201, body

@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.conftest import signed_event, webhook_body
+from tests.fixtures.apigw import signed_event, webhook_body
 from tests.integration.provisioning.conftest import Call
 
 
@@ -37,8 +37,8 @@ def test_provisioned_key_gets_the_default_profile_from_the_router(call: Call, la
     # And once the tenant is suspended, the router falls back ({}), as documented
     status, _ = call("PATCH", "/admin/tenants/bistro", {"version": 1, "status": "suspended"})
     assert status == 200
-    from functions.webhook import handler as webhook_handler
+    from functions.webhook.dependencies import deps
 
-    webhook_handler.get_store.cache_clear()  # the router caches tenant config for CACHE_TTL_SECONDS
+    deps.reset()  # the router caches tenant config for CACHE_TTL_SECONDS
     result = webhook(signed_event(path, webhook_body("web.incoming", 4243, "web", "")), lambda_context)
     assert json.loads(result["body"]) == {}

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from functions.common.thunderphone_api import (
+from functions.thunderphone.client import (
     ThunderPhoneApi,
     ThunderPhoneAuthError,
     ThunderPhoneBadRequest,
@@ -14,7 +14,7 @@ from functions.common.thunderphone_api import (
     ThunderPhonePaymentRequired,
     ThunderPhoneUnavailable,
 )
-from local.fake_thunderphone import FakeThunderPhone
+from tests.fixtures.thunderphone import FakeThunderPhone
 from tests.integration.provisioning.conftest import API_KEY
 
 KEY_BODY = {

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from sbctl.cli import main
-from tests.conftest import TABLE_NAME
+from tests.fixtures.aws import TABLE_NAME
 
 
 @dataclass(frozen=True)

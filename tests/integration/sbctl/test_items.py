@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.conftest import TABLE_NAME
+from tests.fixtures.aws import TABLE_NAME, put_by_hand
 from tests.integration.config_store import samples
 from tests.integration.sbctl.conftest import Sbctl
 
@@ -177,15 +177,7 @@ def test_sbctl_validate_reports_invalid_items_and_dangling_references(
     sbctl("tenants", "put", *T, write("t.yaml", samples.tenant(default_profile_id="missing")))
     sbctl("profiles", "put", *T, write("p.yaml", samples.profile()))
     sbctl("rules", "put", *T, write("r.yaml", samples.rule(profile_id="gone")))
-    aws["dynamodb"].put_item(
-        TableName=TABLE_NAME,
-        Item={
-            "pk": {"S": "TENANT#acme"},
-            "sk": {"S": "CUSTOMER#+33600000000"},
-            "customer_id": {"S": "+33600000000"},
-            "segment": {"S": ""},
-        },
-    )
+    put_by_hand(aws["dynamodb"], "acme", "CUSTOMER#+33600000000", customer_id="+33600000000", segment="")
     result = sbctl("validate", *T)
     assert result.code == 1
     assert "CONFIG#TENANT: default_profile_id 'missing' does not exist" in result.out

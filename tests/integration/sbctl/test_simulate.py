@@ -11,11 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.common.config_store import ConfigStore
-from functions.common.tenant_model import AgentProfile, Customer, RoutingRule, Tenant
+from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, Tenant
+from functions.tenant_config.store import ConfigStore
+from functions.thunderphone.signing import sign
 from functions.webhook import handler
-from functions.webhook.signature import sign
-from tests.conftest import SIGNING_SECRET, TABLE_NAME, TOOL_SECRET_PREFIX, FakeLambdaContext, load_event
+from tests.fixtures.apigw import LambdaContext, load_event
+from tests.fixtures.aws import SIGNING_SECRET, TABLE_NAME, TOOL_SECRET_PREFIX
 from tests.integration.config_store import samples
 from tests.integration.sbctl.conftest import Sbctl
 
@@ -108,7 +109,7 @@ def router_answer(tenant: str, widget: str | None, data: dict[str, Any], event_t
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(handler, "datetime", Frozen)
-        response = handler.lambda_handler(event, FakeLambdaContext())
+        response = handler.lambda_handler(event, LambdaContext())
     assert response["statusCode"] == 200
     return json.loads(response["body"])
 

@@ -8,8 +8,10 @@ import boto3
 import pytest
 
 from functions.webhook import handler
-from local import demo
-from tests.conftest import TABLE_NAME, load_event, signed_event, webhook_body
+from functions.webhook.dependencies import deps
+from tests.fixtures import tenants as demo
+from tests.fixtures.apigw import load_event, signed_event, webhook_body
+from tests.fixtures.aws import TABLE_NAME, put_by_hand
 
 
 def invoke(event: dict[str, Any], lambda_context: Any) -> tuple[int, dict[str, Any]]:
@@ -24,8 +26,8 @@ def count_aws_calls() -> Counter[str]:
     def hook(model: Any, **_: Any) -> None:
         calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
-    handler.get_store()._client.meta.events.register("before-call", hook)
-    handler.get_secrets()._provider.client.meta.events.register("before-call", hook)
+    deps.store._client.meta.events.register("before-call", hook)
+    deps.secrets._provider.client.meta.events.register("before-call", hook)
     return calls
 
 
@@ -74,7 +76,7 @@ def test_unknown_and_suspended_tenants_get_fallback(demo_tenant: str, lambda_con
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":s": {"S": "suspended"}},
     )
-    handler.get_store()._configs.clear()
+    deps.store._configs.clear()
     assert invoke(signed_event("/webhooks/demo", body), lambda_context) == (200, {})
 
 
@@ -82,15 +84,13 @@ def test_corrupt_item_gives_fallback_log_and_metric(
     demo_tenant: str, lambda_context: Any, json_logs: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a rule edited by hand in the console with a typo
-    boto3.client("dynamodb").put_item(
-        TableName=TABLE_NAME,
-        Item={
-            "pk": {"S": "TENANT#demo"},
-            "sk": {"S": "CONFIG#RULE#typo"},
-            "rule_id": {"S": "typo"},
-            "priority": {"S": "first"},
-            "profile_id": {"S": "receptionist"},
-        },
+    put_by_hand(
+        boto3.client("dynamodb"),
+        "demo",
+        "CONFIG#RULE#typo",
+        rule_id="typo",
+        priority="first",
+        profile_id="receptionist",
     )
     # When a call arrives
     status, body = invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)

@@ -7,10 +7,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from functions.thunderphone.signing import sign
 from functions.webhook import handler
-from functions.webhook.signature import sign
-from local.server import to_event
-from tests.conftest import SIGNING_SECRET
+from tests.fixtures.apigw import to_event
+from tests.fixtures.aws import SIGNING_SECRET
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -6,19 +6,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from functions.common.call_records import (
-    ApiCall,
+from functions.calls.records import (
     InvalidCallEvent,
     completion_from_api,
     completion_from_event,
     completion_key,
-    completion_update,
     grade_from_api,
     grade_from_event,
     grade_key,
     normalise_score,
-    time_index_sk,
 )
+from functions.calls.repository import completion_update, time_index_sk
+from functions.thunderphone.objects import ApiCall
 
 COMPLETE = {
     "call_id": 42,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from functions.common.call_records import CallRecord
+from functions.calls.read_model import CallRecord
 from sbctl.reports.calls import Period, build_report, render_text
 
 DAY1 = datetime(2026, 5, 1, 9, tzinfo=UTC)

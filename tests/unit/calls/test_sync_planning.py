@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from functions.call_sync.adapters import parse_page
 from functions.call_sync.models import CallSyncSettings, Cursor, SyncRequest
-from functions.call_sync.ports import SourceUnavailable
 from functions.call_sync.service import Schedule, next_scheduled_cursor
+from functions.thunderphone.client import ThunderPhoneBadResponse
+from functions.thunderphone.resources import parse_page
 
 NOW = datetime(2026, 5, 10, 12, tzinfo=UTC)
 SCHEDULE = Schedule(
@@ -40,7 +40,7 @@ def test_parse_page_skips_and_counts_invalid_entries_but_advances_past_them() ->
 
 
 def test_parse_page_rejects_an_unknown_envelope_naming_its_keys() -> None:
-    with pytest.raises(SourceUnavailable, match="next"):
+    with pytest.raises(ThunderPhoneBadResponse, match="next"):
         parse_page({"next": None, "entries": []})
 
 

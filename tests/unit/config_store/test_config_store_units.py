@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from functions.common.config_store import NumberTaken, VersionConflict, content, item_id_of, kind_of_model
-from functions.common.tenant_model import AgentProfile, Customer
+from functions.common.errors import NumberTaken, VersionConflict
+from functions.tenant_config.items import content, item_id_of, kind_of_model
+from functions.tenant_config.models import AgentProfile, Customer
 
 
 def test_config_store_content_leaves_out_bookkeeping() -> None:

@@ -1,16 +1,15 @@
-"""In-memory implementations of the provisioning ports (they follow the Protocols, not the AWS calls)."""
+"""In-memory implementations of the provisioning ports on our own storage (they follow the Protocols, not
+the AWS calls). ThunderPhone itself is the one fake in tests/fixtures/thunderphone.py."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from functions.common.config_store import VersionConflict, item_id_of, kind_of_model
-from functions.common.items import ItemKind
-from functions.common.tenant_model import StoredItem, Tenant
-from functions.common.thunderphone_api import ThunderPhoneError, ThunderPhoneNotFound
-from functions.provisioning.keys import CreatedEndpoint, KeyRecord, RemoteEndpoint, RemoteKey, Reservation
+from functions.common.errors import VersionConflict
+from functions.provisioning.key_records import KeyRecord, Reservation
+from functions.tenant_config.items import ItemKind, item_id_of, kind_of_model
+from functions.tenant_config.models import StoredItem, Tenant
 
 
 class Clock:
@@ -86,67 +85,6 @@ class MemoryKeys:
         self.reservations[(tenant_id, reservation_id)] = current.model_copy(
             update={"state": "done", "key_id": record.id}
         )
-
-
-class MemoryApi:
-    """ThunderPhone's documented key/endpoint behaviour, in memory; `fail` raises on the next create."""
-
-    def __init__(self) -> None:
-        self.keys: dict[int, dict[str, Any]] = {}
-        self.endpoints: dict[str, dict[str, Any]] = {}
-        self.next_id = 1
-        self.create_error: ThunderPhoneError | None = None
-        self.lose_create_response = False  # make the key, then raise as a timeout would
-        self.creates = 0
-
-    def create_key(self, body: Mapping[str, Any]) -> RemoteKey:
-        self.creates += 1
-        if self.create_error is not None:
-            error, self.create_error = self.create_error, None
-            raise error
-        key = {"id": self.next_id, "key": f"pk_live_{self.next_id:08d}", "is_active": True, "is_enabled": True}
-        key |= dict(body)
-        self.keys[self.next_id] = key
-        self.next_id += 1
-        if self.lose_create_response:
-            from functions.common.thunderphone_api import ThunderPhoneUnavailable
-
-            self.lose_create_response = False
-            raise ThunderPhoneUnavailable("timed out")
-        return RemoteKey.model_validate(key)
-
-    def list_keys(self) -> list[RemoteKey]:
-        return [RemoteKey.model_validate(key) for key in self.keys.values()]
-
-    def update_key(self, key_id: int, body: Mapping[str, Any]) -> RemoteKey:
-        if key_id not in self.keys:
-            raise ThunderPhoneNotFound("no such key", status=404)
-        self.keys[key_id] |= dict(body)
-        return RemoteKey.model_validate(self.keys[key_id])
-
-    def deactivate_key(self, key_id: int) -> None:
-        if key_id not in self.keys:
-            raise ThunderPhoneNotFound("no such key", status=404)
-        self.keys[key_id]["is_active"] = False
-
-    def active(self) -> list[dict[str, Any]]:
-        return [key for key in self.keys.values() if key["is_active"]]
-
-    def list_endpoints(self) -> list[RemoteEndpoint]:
-        return [RemoteEndpoint.model_validate(e) for e in self.endpoints.values()]
-
-    def create_endpoint(self, body: Mapping[str, Any]) -> CreatedEndpoint:
-        endpoint_id = f"00000000-0000-0000-0000-{len(self.endpoints) + 1:012d}"
-        secret = f"whsec_secret{len(self.endpoints) + 1:06d}"
-        self.endpoints[endpoint_id] = {"id": endpoint_id, "secret_hint": "whsec_..." + secret[-6:], **body}
-        return CreatedEndpoint.model_validate(self.endpoints[endpoint_id] | {"secret": secret})
-
-    def update_endpoint(self, endpoint_id: str, body: Mapping[str, Any]) -> RemoteEndpoint:
-        self.endpoints[endpoint_id] |= dict(body)
-        return RemoteEndpoint.model_validate(self.endpoints[endpoint_id])
-
-    def delete_endpoint(self, endpoint_id: str) -> None:
-        self.endpoints.pop(endpoint_id)
 
 
 class MemorySigning:

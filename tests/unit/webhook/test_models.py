@@ -3,8 +3,8 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
-from functions.common.tenant_model import AgentProfile, BusinessHours, Customer, RoutingRule, Tenant
-from functions.common.thunderphone import AgentConfig
+from functions.tenant_config.models import AgentProfile, BusinessHours, Customer, RoutingRule, Tenant
+from functions.thunderphone.agent_config import AgentConfig
 
 
 def test_agent_config_rejects_unknown_keys_and_products() -> None:

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions.common.items import to_item
-from functions.common.tenant_model import StoredItem, Variant
+from functions.tenant_config.items import to_item
+from functions.tenant_config.models import StoredItem, Variant
 from functions.webhook.adapters import build_config
 from functions.webhook.models import CallFacts, Decision, TenantConfig
 from functions.webhook.routing import bucket, decide
-from local import demo
+from tests.fixtures import tenants as demo
 
 # Tuesday 2026-11-24 15:00 UTC = 10:00 in New York (open); 03:00 UTC = 22:00 the day before (closed).
 OPEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -164,6 +164,6 @@ def test_bucket_is_deterministic_and_never_picks_zero_weight(call_id: int, weigh
 
 
 def demo_rule(rule_id: str, priority: int, when: dict[str, Any], profile_id: str, enabled: bool = True) -> StoredItem:
-    from functions.common.tenant_model import RoutingRule
+    from functions.tenant_config.models import RoutingRule
 
     return RoutingRule(rule_id=rule_id, priority=priority, when=when, profile_id=profile_id, enabled=enabled)

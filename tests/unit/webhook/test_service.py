@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from functions.common.errors import SecretsUnavailable, StoreUnavailable
-from functions.common.items import to_item
-from functions.common.tenant_model import Customer
+from functions.tenant_config.items import to_item
+from functions.tenant_config.models import Customer
+from functions.thunderphone.signing import sign
 from functions.webhook.adapters import build_config
 from functions.webhook.models import TenantConfig
 from functions.webhook.service import WebhookRequest, answer
-from functions.webhook.signature import sign
-from local import demo
-from tests.conftest import webhook_body
+from tests.fixtures import tenants as demo
+from tests.fixtures.apigw import webhook_body
 
 SECRET = "whsec_fake"
 

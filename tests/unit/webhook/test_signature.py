@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from functions.webhook.signature import MalformedRequest, header, parse_signing_secrets, raw_body, sign, verify
+from functions.thunderphone.signing import parse_signing_secrets, sign, verify
+from functions.webhook.request import MalformedRequest, header, raw_body
 
 BODY = b'{"data":{"call_id":1,"from_number":"web","to_number":""},"type":"web.incoming"}'
 

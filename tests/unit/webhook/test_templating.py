@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions.common.templating import render, template_errors
+from functions.tenant_config.templating import render, template_errors
 
 CONTEXT = {
     "customer": {"name": "Jane Doe"},

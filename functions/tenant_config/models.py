@@ -14,14 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from functions.common.templating import template_errors
-from functions.common.thunderphone import FunctionSpec, HttpMethod, HttpsUrl, VoiceSettings
+from functions.common.types import E164, CallerPrefix, ItemId, TenantId, VariableName
+from functions.tenant_config.templating import template_errors
+from functions.thunderphone.agent_config import (
+    FunctionSpec,
+    ToolEndpoint,
+    VoiceSettings,
+    require_unique_names,
+)
 
-TenantId = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
-ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")]
-CallerPrefix = Annotated[str, Field(pattern=r"^\+[0-9]{1,14}$")]
-VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 Variables = dict[VariableName, Annotated[str, Field(max_length=2000)]]
 Segment = Annotated[str, Field(min_length=1, max_length=64)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -132,12 +133,12 @@ class SecretRef(BaseModel):
     secret: VariableName
 
 
-class ProfileToolEndpoint(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ProfileToolEndpoint(ToolEndpoint):
+    """A tool endpoint as stored: a header may name a credential instead of holding it."""
 
-    url: HttpsUrl
-    method: HttpMethod = "POST"
-    headers: dict[Annotated[str, Field(min_length=1, max_length=128)], str | SecretRef] = Field(default_factory=dict)
+    headers: dict[Annotated[str, Field(min_length=1, max_length=128)], str | SecretRef] = Field(  # type: ignore[assignment]
+        default_factory=dict
+    )
 
 
 class ProfileTool(BaseModel):
@@ -161,9 +162,7 @@ class AgentProfile(StoredItem, VoiceSettings):
 
     @model_validator(mode="after")
     def _unique_tools(self) -> AgentProfile:
-        names = [tool.function.name for tool in self.tools]
-        if len(names) != len(set(names)):
-            raise ValueError("tool function names must be unique within a profile")
+        require_unique_names(self.tools)
         return self
 
 

@@ -24,74 +24,38 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NoReturn
 
-from functions.common import table
-from functions.common.aws import error_code, store_errors
-from functions.common.errors import StoreUnavailable
-from functions.common.items import (
-    ID_FIELDS,
+from functions.common import dynamo, table
+from functions.common.aws import store_errors
+from functions.common.clock import utc_now
+from functions.common.dynamo import plain
+from functions.common.errors import (
+    InvalidItem,
+    ItemNotFound,
+    NumberTaken,
+    StoreUnavailable,
+    TransactionCancelled,
+    VersionConflict,
+)
+from functions.tenant_config.items import (
     KEY_ATTRIBUTES,
     MODELS,
-    InvalidItem,
     ItemKind,
+    content,
     from_item,
-    plain,
+    item_id_of,
+    kind_of_model,
+    prefix_of,
     sort_key,
     to_item,
 )
-from functions.common.tenant_model import StoredItem, Tenant
+from functions.tenant_config.models import StoredItem, Tenant
 
 HISTORY_KIND = "history"
 BATCH_SIZE = 25  # BatchWriteItem's limit per request
 MAX_BATCH_ATTEMPTS = 8
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class VersionConflict(Exception):
-    """The stored version is not the one the write was based on; nothing was written."""
-
-    def __init__(
-        self,
-        tenant_id: str,
-        kind: ItemKind,
-        item_id: str,
-        expected: int | None,
-        current: StoredItem | None,
-        *,
-        current_version: int | None = None,
-    ) -> None:
-        self.tenant_id = tenant_id
-        self.kind = kind
-        self.item_id = item_id
-        self.expected = expected
-        self.current = current
-        # The stored version even when the stored item does not validate (current is then None).
-        self.current_version = current.version if current is not None else current_version
-        based_on = "a new item" if expected is None else f"version {expected}"
-        stored = "no stored item" if self.current_version is None else f"stored version is {self.current_version}"
-        super().__init__(f"{kind} '{item_id}' of tenant {tenant_id} changed: write based on {based_on}, {stored}")
-
-
-class NumberTaken(Exception):
-    """A phone number is already claimed by another tenant; nothing was written."""
-
-    def __init__(self, number: str, owner: str) -> None:
-        self.number = number
-        self.owner = owner
-        super().__init__(f"phone number {number} already belongs to tenant {owner}")
-
-
-class ItemNotFound(Exception):
-    def __init__(self, tenant_id: str, kind: ItemKind, item_id: str, detail: str | None = None) -> None:
-        self.tenant_id = tenant_id
-        self.kind = kind
-        self.item_id = item_id
-        super().__init__(detail or f"{kind} '{item_id}' of tenant {tenant_id} does not exist")
 
 
 @dataclass(frozen=True)
@@ -123,29 +87,6 @@ class BulkResult:
 Progress = Callable[[int, int], None]
 
 
-def item_id_of(model: StoredItem) -> str:
-    kind = kind_of_model(model)
-    return str(getattr(model, ID_FIELDS[kind]))
-
-
-def kind_of_model(model: StoredItem) -> ItemKind:
-    for kind, cls in MODELS.items():
-        if isinstance(model, cls):
-            return kind
-    raise TypeError(f"{type(model).__name__} is not a stored configuration model")
-
-
-def content(model: StoredItem) -> dict[str, Any]:
-    """A model's data without the bookkeeping (version, updated_at, updated_by): what a diff compares."""
-    return model.model_dump(mode="json", exclude_none=True, exclude={"version", "updated_at", "updated_by"})
-
-
-def _cancellation_codes(exc: BaseException) -> list[str]:
-    response = getattr(exc, "response", None) or {}
-    reasons = response.get("CancellationReasons") or []
-    return [str(reason.get("Code", "None")) for reason in reasons]
-
-
 class ConfigStore:
     """Reads and versioned writes of one tenant's configuration items (boto3 low-level client)."""
 
@@ -158,15 +99,11 @@ class ConfigStore:
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
         self._client = client
         self._table = table_name
         self._actor = actor
         self._clock = clock
         self._sleep = sleep
-        self._serializer = TypeSerializer()
-        self._deserializer = TypeDeserializer()
 
     # ----------------------------------------------------------------- reads
 
@@ -192,8 +129,7 @@ class ConfigStore:
             raw = self._get_raw(tenant_id, table.TENANT_SK)
             raws = [raw] if raw is not None else []
         else:
-            prefix = {"profile": table.PROFILE_SK_PREFIX, "rule": table.RULE_SK_PREFIX}.get(kind, table.CUSTOMER_PREFIX)
-            raws = list(self._query_prefix(tenant_id, prefix))
+            raws = list(self._query_prefix(tenant_id, prefix_of(kind)))
         items: builtins.list[StoredItem] = []
         invalid: builtins.list[InvalidItem] = []
         for raw in raws:
@@ -271,7 +207,7 @@ class ConfigStore:
             raise ItemNotFound(tenant_id, kind, item_id)
         if self._version_of(current) != expected_version:
             self._conflict(tenant_id, kind, item_id, expected_version, current)
-        key = self._key(table.tenant_pk(tenant_id), key_sk)
+        key = dynamo.key(table.tenant_pk(tenant_id), key_sk)
         tombstone = {
             table.PARTITION_KEY: table.tenant_pk(tenant_id),
             table.SORT_KEY: table.history_sk(kind, item_id, expected_version + 1),
@@ -290,7 +226,7 @@ class ConfigStore:
                 }
             },
             {"Put": {"TableName": self._table, "Item": self._archive(tenant_id, kind, item_id, current)}},
-            {"Put": {"TableName": self._table, "Item": self._serialize(tombstone)}},
+            {"Put": {"TableName": self._table, "Item": dynamo.to_attributes(tombstone)}},
         ]
         if kind == "tenant":
             actions += self._releases(self._numbers_of(current), tenant_id)
@@ -337,7 +273,7 @@ class ConfigStore:
         existing = {
             (kind, self._item_id_from_raw(kind, raw)): raw
             for kind in kinds
-            for raw in self._query_prefix(tenant_id, self._prefix(kind))
+            for raw in self._query_prefix(tenant_id, prefix_of(kind))
         }
         last_versions: dict[tuple[ItemKind, str], int] = {}
         if any(key not in existing for key in ids):
@@ -360,7 +296,7 @@ class ConfigStore:
                 version = last_versions.get((kind, item_id), 0)
                 result.created.append(item_id)
             stored = model.model_copy(update={"version": version + 1, "updated_at": now, "updated_by": self._actor})
-            requests.append({"PutRequest": {"Item": self._serialize(to_item(tenant_id, stored))}})
+            requests.append({"PutRequest": {"Item": dynamo.to_attributes(to_item(tenant_id, stored))}})
         if not dry_run:
             self._batch_write(requests, progress)
         return result
@@ -376,11 +312,8 @@ class ConfigStore:
         except InvalidItem:
             return None  # an invalid stored item always differs from a valid import row
 
-    def _prefix(self, kind: ItemKind) -> str:
-        return {"profile": table.PROFILE_SK_PREFIX, "rule": table.RULE_SK_PREFIX}.get(kind, table.CUSTOMER_PREFIX)
-
     def _item_id_from_raw(self, kind: ItemKind, raw: Mapping[str, Any]) -> str:
-        return str(raw[table.SORT_KEY])[len(self._prefix(kind)) :]
+        return str(raw[table.SORT_KEY])[len(prefix_of(kind)) :]
 
     def _version_of(self, raw: Mapping[str, Any] | None) -> int | None:
         if raw is None:
@@ -417,7 +350,7 @@ class ConfigStore:
         for name in ("updated_at", "updated_by"):
             if body.get(name) is not None:
                 entry[name] = body[name]
-        return self._serialize(entry)
+        return dynamo.to_attributes(entry)
 
     def _history_entry(self, tenant_id: str, kind: ItemKind, raw: Mapping[str, Any]) -> HistoryEntry:
         body = raw.get("item")
@@ -450,7 +383,7 @@ class ConfigStore:
         return versions
 
     def _conditional(self, item: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
-        put: dict[str, Any] = {"TableName": self._table, "Item": self._serialize(item)}
+        put: dict[str, Any] = {"TableName": self._table, "Item": dynamo.to_attributes(item)}
         if expected_version is None:
             put["ConditionExpression"] = "attribute_not_exists(#pk)"
             put["ExpressionAttributeNames"] = {"#pk": table.PARTITION_KEY}
@@ -474,7 +407,7 @@ class ConfigStore:
         return {
             "Put": {
                 "TableName": self._table,
-                "Item": self._serialize(item),
+                "Item": dynamo.to_attributes(item),
                 "ConditionExpression": "attribute_not_exists(#pk) OR #tenant = :tenant",
                 "ExpressionAttributeNames": {"#pk": table.PARTITION_KEY, "#tenant": "tenant_id"},
                 "ExpressionAttributeValues": {":tenant": {"S": tenant_id}},
@@ -487,7 +420,7 @@ class ConfigStore:
             {
                 "Delete": {
                     "TableName": self._table,
-                    "Key": self._key(table.number_pk(number), table.NUMBER_SK),
+                    "Key": dynamo.key(table.number_pk(number), table.NUMBER_SK),
                     "ConditionExpression": "#tenant = :tenant",
                     "ExpressionAttributeNames": {"#tenant": "tenant_id"},
                     "ExpressionAttributeValues": {":tenant": {"S": tenant_id}},
@@ -505,26 +438,22 @@ class ConfigStore:
         item_id: str,
         expected_version: int | None,
     ) -> None:
-        from botocore.exceptions import ClientError
-
-        with store_errors(f"write {kind} '{item_id}'"):
-            try:
+        try:
+            with store_errors(f"write {kind} '{item_id}'"):
                 self._client.transact_write_items(TransactItems=actions)
-            except ClientError as exc:
-                if error_code(exc) != "TransactionCanceledException":
-                    raise
-                self._explain_cancellation(exc, actions, tenant_id, kind, item_id, expected_version)
+        except TransactionCancelled as exc:
+            self._explain_cancellation(exc, actions, tenant_id, kind, item_id, expected_version)
 
     def _explain_cancellation(
         self,
-        exc: BaseException,
+        exc: TransactionCancelled,
         actions: builtins.list[dict[str, Any]],
         tenant_id: str,
         kind: ItemKind,
         item_id: str,
         expected_version: int | None,
     ) -> NoReturn:
-        codes = _cancellation_codes(exc)
+        codes = exc.codes
         failed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
         if (failed and failed[0] == 0) or not codes:
             # The item changed between our read and the write.
@@ -544,11 +473,15 @@ class ConfigStore:
         return pk[len(table.NUMBER_PREFIX) :] if isinstance(pk, str) and pk.startswith(table.NUMBER_PREFIX) else None
 
     def _number_owner(self, number: str) -> str | None:
-        with store_errors("read number owner"):
-            item = self._client.get_item(
-                TableName=self._table, Key=self._key(table.number_pk(number), table.NUMBER_SK), ConsistentRead=True
-            ).get("Item")
-        owner = (item or {}).get("tenant_id", {}).get("S")
+        item = dynamo.get(
+            self._client,
+            self._table,
+            table.number_pk(number),
+            table.NUMBER_SK,
+            consistent=True,
+            operation="read number owner",
+        )
+        owner = (item or {}).get("tenant_id")
         return owner if isinstance(owner, str) else None
 
     def number_owner(self, number: str) -> str | None:
@@ -578,50 +511,13 @@ class ConfigStore:
                 progress(done, total)
 
     def _get_raw(self, tenant_id: str, key_sk: str) -> dict[str, Any] | None:
-        with store_errors("read item"):
-            item = self._client.get_item(
-                TableName=self._table, Key=self._key(table.tenant_pk(tenant_id), key_sk), ConsistentRead=True
-            ).get("Item")
-        return self._deserialize(item) if item else None
+        return dynamo.get(self._client, self._table, table.tenant_pk(tenant_id), key_sk, consistent=True)
 
     def _prefix_query(self, tenant_id: str, prefix: str) -> dict[str, Any]:
-        return {
-            "TableName": self._table,
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-            "ExpressionAttributeNames": {"#pk": table.PARTITION_KEY, "#sk": table.SORT_KEY},
-            "ExpressionAttributeValues": {":pk": {"S": table.tenant_pk(tenant_id)}, ":prefix": {"S": prefix}},
-            "ConsistentRead": True,
-        }
+        return dynamo.prefix_query(self._table, table.tenant_pk(tenant_id), prefix, consistent=True)
 
     def _query_prefix(self, tenant_id: str, prefix: str) -> Iterable[dict[str, Any]]:
         return self._pages(self._prefix_query(tenant_id, prefix), "query items")
 
     def _pages(self, request: dict[str, Any], operation: str) -> Iterator[dict[str, Any]]:
-        request = dict(request)
-        while True:
-            with store_errors(operation):
-                page = self._client.query(**request)
-            yield from (self._deserialize(item) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def _key(self, pk: str, sk: str) -> dict[str, Any]:
-        return {table.PARTITION_KEY: {"S": pk}, table.SORT_KEY: {"S": sk}}
-
-    def _serialize(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        from decimal import Decimal
-
-        def numbers(value: Any) -> Any:  # boto3's serializer refuses floats
-            if isinstance(value, float):
-                return Decimal(str(value))
-            if isinstance(value, dict):
-                return {key: numbers(inner) for key, inner in value.items()}
-            if isinstance(value, list):
-                return [numbers(inner) for inner in value]
-            return value
-
-        return {key: self._serializer.serialize(numbers(value)) for key, value in item.items()}
-
-    def _deserialize(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        return {key: self._deserializer.deserialize(value) for key, value in item.items()}
+        return dynamo.pages(self._client, request, operation=operation)

@@ -1,4 +1,4 @@
-"""Publishable keys: ThunderPhone's objects as we read them, our stored record, and the embed snippets.
+"""Publishable keys as Switchboard records them, the create reservation, and the embed snippets.
 
 A key record lives under its tenant at `KEY#{id}` (functions/common/table.py). The full `pk_live_...`
 value is public by design (it ships in web pages); the organisation's `sk_live_...` never comes near it.
@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-KeyMode = Literal["agent", "webhook"]
+from functions.thunderphone.objects import KeyMode, RemoteKey
+
 KeyStatus = Literal["active", "disabled", "deactivated"]
 MARKER_CHARS = 12
 CDN_BASE = "https://cdn.thunderphone.com/widget"
@@ -31,44 +32,6 @@ def marked_name(name: str, marker: str) -> str:
 
 def has_marker(name: str | None, marker: str) -> bool:
     return bool(name) and str(name).endswith(f"[sb:{marker}]")
-
-
-class RemoteKey(BaseModel):
-    """A publishable key as ThunderPhone returns it (unknown fields ignored: the API may add some)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: int
-    name: str = ""
-    key: str
-    key_prefix: str | None = None
-    allowed_domains: list[str] = Field(default_factory=list)
-    is_active: bool = True
-    is_enabled: bool = True
-    mode: KeyMode = "agent"
-    agent_id: int | None = None
-    webhook_url: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-
-class RemoteEndpoint(BaseModel):
-    """An org-level webhook endpoint as ThunderPhone lists it (the secret is never listed)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: str
-    label: str = ""
-    url: str
-    events: list[str] = Field(default_factory=list)
-    status: str = "active"
-    secret_hint: str | None = None
-
-
-class CreatedEndpoint(RemoteEndpoint):
-    """The create answer: the only time ThunderPhone shows the whsec_ secret. Never logged or returned."""
-
-    secret: Annotated[str, Field(min_length=1, repr=False)]
 
 
 class KeyRecord(BaseModel):

@@ -1,4 +1,4 @@
-"""Translation between DynamoDB items and the tenant models, in one place.
+"""Translation between configuration items in the table and the tenant models, in one place.
 
 Items are stored as plain attributes (readable and editable in the console) beside their keys.
 Numbers come back from DynamoDB as Decimal; they are turned into int/float before validation.
@@ -7,13 +7,15 @@ Numbers come back from DynamoDB as Decimal; they are turned into int/float befor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from functions.common import table
-from functions.common.tenant_model import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
+from functions.common.dynamo import decimals, plain
+from functions.common.errors import InvalidItem
+from functions.common.validation import problems_of
+from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
 
 ItemKind = Literal["tenant", "profile", "rule", "customer"]
 ModelT = TypeVar("ModelT", bound=StoredItem)
@@ -36,21 +38,18 @@ KEY_ATTRIBUTES = frozenset(
 )
 
 
-class InvalidItem(Exception):
-    """A stored item that does not validate; carries where it is and why, never its values."""
-
-    def __init__(self, tenant_id: str, sort_key: str, problems: list[str]) -> None:
-        self.tenant_id = tenant_id
-        self.sort_key = sort_key
-        self.problems = problems
-        super().__init__(f"invalid item {sort_key} of tenant {tenant_id}: {'; '.join(problems)}")
-
-
 def sort_key(kind: ItemKind, item_id: str) -> str:
     if kind == "tenant":
         return table.TENANT_SK
     builders = {"profile": table.profile_sk, "rule": table.rule_sk, "customer": table.customer_sk}
     return builders[kind](item_id)
+
+
+def prefix_of(kind: ItemKind) -> str:
+    """The sort-key prefix shared by every item of a kind (the tenant item is a single key)."""
+    return {"tenant": table.TENANT_SK, "profile": table.PROFILE_SK_PREFIX, "rule": table.RULE_SK_PREFIX}.get(
+        kind, table.CUSTOMER_PREFIX
+    )
 
 
 def kind_of(sort_key_value: str) -> ItemKind | None:
@@ -64,22 +63,6 @@ def kind_of(sort_key_value: str) -> ItemKind | None:
         if sort_key_value.startswith(prefix):
             return kind  # type: ignore[return-value]
     return None
-
-
-def plain(value: Any) -> Any:
-    """DynamoDB's Decimals (and sets) as JSON-friendly Python values."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Mapping):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list | set | tuple):
-        return [plain(item) for item in value]
-    return value
-
-
-def problems_of(error: ValidationError) -> list[str]:
-    """Readable one-liners: 'when.caller_numbers.0: String should match pattern ...'."""
-    return [f"{'.'.join(str(part) for part in entry['loc']) or '(item)'}: {entry['msg']}" for entry in error.errors()]
 
 
 def from_item(tenant_id: str, item: Mapping[str, Any], model: type[ModelT] | None = None) -> ModelT:
@@ -101,13 +84,13 @@ def from_item(tenant_id: str, item: Mapping[str, Any], model: type[ModelT] | Non
 
 def to_item(tenant_id: str, model: BaseModel) -> dict[str, Any]:
     """The item to store for `model` (Python values; floats become Decimal for boto3)."""
-    kind = next(kind for kind, cls in MODELS.items() if isinstance(model, cls))
+    kind = kind_of_model(model)  # type: ignore[arg-type]
     body = model.model_dump(mode="json", exclude_none=True)
     item: dict[str, Any] = {
         table.PARTITION_KEY: table.tenant_pk(tenant_id),
         table.SORT_KEY: sort_key(kind, str(body[ID_FIELDS[kind]])),
         "kind": kind,
-        **_decimals(body),
+        **decimals(body),
     }
     if kind == "tenant":
         item[table.TENANT_INDEX_PARTITION_KEY] = table.TENANT_INDEX_PARTITION_VALUE
@@ -115,11 +98,17 @@ def to_item(tenant_id: str, model: BaseModel) -> dict[str, Any]:
     return item
 
 
-def _decimals(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {key: _decimals(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_decimals(item) for item in value]
-    return value
+def kind_of_model(model: StoredItem) -> ItemKind:
+    for kind, cls in MODELS.items():
+        if isinstance(model, cls):
+            return kind
+    raise TypeError(f"{type(model).__name__} is not a stored configuration model")
+
+
+def item_id_of(model: StoredItem) -> str:
+    return str(getattr(model, ID_FIELDS[kind_of_model(model)]))
+
+
+def content(model: StoredItem) -> dict[str, Any]:
+    """A model's data without the bookkeeping (version, updated_at, updated_by): what a diff compares."""
+    return model.model_dump(mode="json", exclude_none=True, exclude={"version", "updated_at", "updated_by"})

@@ -1,4 +1,5 @@
-"""Unit tests of the calls area run with sockets off: nothing here may reach a network."""
+"""Unit tests run with sockets off: nothing here may reach a network (moto in-process and the fake
+ThunderPhone's in-process transport need none)."""
 
 from __future__ import annotations
 

@@ -81,6 +81,12 @@ class ThunderPhoneUnavailable(ThunderPhoneError):
     default_code = "thunderphone_unavailable"
 
 
+class ThunderPhoneBadResponse(ThunderPhoneError):
+    """ThunderPhone answered 2xx with something that is not what its docs describe."""
+
+    default_code = "thunderphone_bad_response"
+
+
 class ThunderPhoneApi:
     """`Authorization: Bearer sk_live_...` JSON client. Paths are relative to the base URL ("publishable-key")."""
 
@@ -210,10 +216,8 @@ def _result(method: str, path: str, status: int, data: bytes) -> Any:
         except (json.JSONDecodeError, UnicodeDecodeError):
             payload = None
             if 200 <= status < 300:
-                raise ThunderPhoneError(
-                    f"ThunderPhone answered {method} {path} with a body that is not JSON",
-                    status=status,
-                    code="thunderphone_bad_response",
+                raise ThunderPhoneBadResponse(
+                    f"ThunderPhone answered {method} {path} with a body that is not JSON", status=status
                 ) from None
     if 200 <= status < 300:
         return payload

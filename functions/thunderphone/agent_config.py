@@ -1,33 +1,15 @@
-"""ThunderPhone's contract as models: webhook payloads in, agent configuration out.
+"""The answer to an incoming event: an agent configuration in ThunderPhone's response schema (section 2).
 
-Source: shared/thunderphone-api.md sections 1-2. Inbound payloads ignore unknown keys (ThunderPhone
-may add fields); the answer forbids them, because ThunderPhone rejects unknown top-level keys.
+The answer forbids unknown keys, because ThunderPhone rejects unknown top-level keys; a stored profile
+shares `VoiceSettings` with it, so ThunderPhone's rules on products and acknowledgements hold for both.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-# Blocking events: ThunderPhone waits up to 2 s for an agent configuration.
-INCOMING_EVENTS = frozenset({"call.incoming", "telephony.incoming", "web.incoming"})
-# The literal `from_number` of widget and mic sessions.
-WEB_CALLER = "web"
-
-# Event types an org-level webhook endpoint may subscribe to (shared/thunderphone-api.md section 1.1).
-WebhookEventType = Literal[
-    "telephony.incoming",
-    "telephony.complete",
-    "telephony.tool",
-    "web.incoming",
-    "web.complete",
-    "web.tool",
-    "call.graded",
-    "issue.reported",
-    "test-call.completed",
-]
-WEBHOOK_EVENT_TYPES: frozenset[str] = frozenset(get_args(WebhookEventType))
 
 Product = Literal["spark", "bolt", "storm-base", "storm-base-with-ack", "storm-extra", "storm-extra-with-ack"]
 ThinkingLevel = Literal["base", "extra"]
@@ -36,25 +18,6 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 ToolName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 HttpsUrl = Annotated[str, Field(min_length=9, max_length=2048, pattern=r"^https://[^\s/]+(/\S*)?$")]
-
-
-class WebhookEnvelope(BaseModel):
-    """Every delivery is `{"type": ..., "data": {...}}`."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    type: Annotated[str, Field(min_length=1, max_length=64)]
-    data: dict[str, Any]
-
-
-class IncomingCall(BaseModel):
-    """`data` of call.incoming / telephony.incoming / web.incoming."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    call_id: Annotated[int, Field(ge=0)]
-    from_number: Annotated[str, Field(min_length=1, max_length=64)]
-    to_number: Annotated[str | None, Field(max_length=64)] = None
 
 
 class FunctionSpec(BaseModel):
@@ -115,6 +78,18 @@ class VoiceSettings(BaseModel):
         return self
 
 
+class HasFunction(Protocol):
+    @property
+    def function(self) -> FunctionSpec: ...
+
+
+def require_unique_names(tools: Sequence[HasFunction]) -> None:
+    """ThunderPhone tells tools apart by their function's name."""
+    names = [tool.function.name for tool in tools]
+    if len(names) != len(set(names)):
+        raise ValueError("tool function names must be unique")
+
+
 class AgentConfig(VoiceSettings):
     """The answer to an incoming event. Only documented keys; validated before it leaves."""
 
@@ -123,9 +98,7 @@ class AgentConfig(VoiceSettings):
 
     @model_validator(mode="after")
     def _unique_tools(self) -> AgentConfig:
-        names = [tool.function.name for tool in self.tools]
-        if len(names) != len(set(names)):
-            raise ValueError("tool function names must be unique")
+        require_unique_names(self.tools)
         return self
 
     def to_response(self) -> dict[str, Any]:

@@ -1,6 +1,4 @@
-"""Provisioning logic: tenants (through ConfigStore), publishable keys and the org-level webhook endpoint.
-
-Pure: collaborators come in as ports (ports.py); no AWS, no environment, no HTTP here.
+"""Publishable keys: create, list, update, deactivate and rotate, never minting a key twice.
 
 Nothing lost, nothing doubled when creating a key. We use a conditional-write reservation item in
 the tenant's partition rather than Powertools idempotency, because a crash after ThunderPhone made
@@ -29,99 +27,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from functions.common.config_store import VersionConflict
 from functions.common.observability import logger
-from functions.common.tenant_model import AgentProfile, Tenant
-from functions.common.thunderphone_api import (
-    ThunderPhoneAuthError,
-    ThunderPhoneBadRequest,
-    ThunderPhoneError,
-    ThunderPhoneNotFound,
-    ThunderPhonePaymentRequired,
-)
 from functions.provisioning.domains import normalise_domains
-from functions.provisioning.errors import AlreadyExists, Conflict, NotFound, RequestInProgress
-from functions.provisioning.keys import (
-    KeyMode,
+from functions.provisioning.errors import Conflict, NotFound, RequestInProgress
+from functions.provisioning.key_records import (
     KeyRecord,
-    RemoteEndpoint,
-    RemoteKey,
     Reservation,
     embed_snippets,
     has_marker,
     marked_name,
     request_marker,
 )
-from functions.provisioning.models import (
-    CreateKeyRequest,
-    CreateTenantRequest,
-    KeyList,
-    KeyView,
-    RotateKeyRequest,
-    TenantList,
-    TenantView,
-    UpdateKeyRequest,
-    UpdateTenantRequest,
-    WebhookEndpointRequest,
-    WebhookEndpointView,
+from functions.provisioning.models import CreateKeyRequest, KeyList, KeyView, RotateKeyRequest, UpdateKeyRequest
+from functions.provisioning.ports import ConfigWriter, KeyApi, KeyStore
+from functions.provisioning.service.tenants import existing_tenant
+from functions.thunderphone.client import (
+    ThunderPhoneAuthError,
+    ThunderPhoneBadRequest,
+    ThunderPhoneNotFound,
+    ThunderPhonePaymentRequired,
 )
-from functions.provisioning.ports import ConfigWriter, KeyApi, KeyStore, SigningSecrets
+from functions.thunderphone.objects import KeyMode, RemoteKey
 
 # ThunderPhone answered: the key was certainly not made, so the claim can go.
 DEFINITE_REFUSALS = (ThunderPhoneBadRequest, ThunderPhoneAuthError, ThunderPhonePaymentRequired, ThunderPhoneNotFound)
-
-
-# ---------------------------------------------------------------- tenants
-
-
-def create_tenant(request: CreateTenantRequest, *, config: ConfigWriter) -> TenantView:
-    """The tenant and its default agent profile, so its very first call already gets a real answer."""
-    tenant_id = request.tenant_id
-    if config.get(tenant_id, "tenant", tenant_id) is not None:
-        raise AlreadyExists(f"tenant '{tenant_id}' already exists; PATCH it to change it")
-    profile_input = request.default_profile.model_dump(exclude_none=True)
-    profile = AgentProfile.model_validate(profile_input)
-    tenant = Tenant.model_validate(
-        request.model_dump(exclude={"default_profile"}, exclude_none=True) | {"default_profile_id": profile.profile_id}
-    )
-    # Profile first: the tenant must never point at a missing profile. A profile left by a create
-    # that failed before its tenant was written is replaced (its version is kept in history).
-    existing = config.get(tenant_id, "profile", profile.profile_id)
-    stored_profile = config.put(tenant_id, profile, expected_version=existing.version if existing is not None else None)
-    try:
-        stored_tenant = config.put(tenant_id, tenant, expected_version=None)
-    except VersionConflict:
-        raise AlreadyExists(f"tenant '{tenant_id}' already exists; PATCH it to change it") from None
-    return TenantView(tenant=stored_tenant, default_profile=stored_profile)
-
-
-def get_tenant(tenant_id: str, *, config: ConfigWriter) -> TenantView:
-    tenant = _tenant(tenant_id, config)
-    profile = config.get(tenant_id, "profile", tenant.default_profile_id)
-    return TenantView(tenant=tenant, default_profile=profile if isinstance(profile, AgentProfile) else None)
-
-
-def list_tenants(*, config: ConfigWriter) -> TenantList:
-    return TenantList(tenants=sorted(config.list_tenants(), key=lambda tenant: tenant.tenant_id))
-
-
-def update_tenant(tenant_id: str, request: UpdateTenantRequest, *, config: ConfigWriter) -> TenantView:
-    """Apply the given fields to the version the caller read; VersionConflict if it changed since."""
-    current = _tenant(tenant_id, config)
-    updated = Tenant.model_validate(current.model_dump() | request.changes())
-    stored = config.put(tenant_id, updated, expected_version=request.version)
-    profile = config.get(tenant_id, "profile", updated.default_profile_id)
-    return TenantView(tenant=stored, default_profile=profile if isinstance(profile, AgentProfile) else None)
-
-
-def _tenant(tenant_id: str, config: ConfigWriter) -> Tenant:
-    tenant = config.get(tenant_id, "tenant", tenant_id)
-    if not isinstance(tenant, Tenant):
-        raise NotFound(f"tenant '{tenant_id}' does not exist")
-    return tenant
-
-
-# ---------------------------------------------------------------- publishable keys
 
 
 @dataclass(frozen=True)
@@ -173,7 +102,7 @@ def create_key(
     deps: KeyDeps,
 ) -> tuple[KeyView, bool]:
     """(the key, True if this request made it; False when an earlier identical request had)."""
-    _tenant(tenant_id, deps.config)
+    existing_tenant(tenant_id, deps.config)
     domains = normalise_domains(request.allowed_domains)
     spec = KeySpec(
         name=request.name,
@@ -203,6 +132,7 @@ def ensure_key(
     marker = request_marker(tenant_id, token)
     now = deps.clock()
     now_s = int(now.timestamp())
+    attempt = _Attempt(tenant_id, spec, marker, reservation_id, replaces, now)
     claim = Reservation(
         reservation_id=reservation_id,
         request_hash=request_hash,
@@ -221,7 +151,7 @@ def ensure_key(
             record = deps.keys.get_key(tenant_id, existing.key_id)
             if record is not None:
                 return record, False
-        adopted = _adopt(tenant_id, spec, marker, reservation_id, deps, replaces, now)
+        adopted = _adopt(attempt, deps)
         if adopted is not None:
             return adopted, True
         if existing.lease_until > now_s:
@@ -238,62 +168,59 @@ def ensure_key(
     except DEFINITE_REFUSALS:
         deps.keys.release(tenant_id, reservation_id)
         raise
-    record = _record(tenant_id, remote, spec, marker, reservation_id, deps, replaces, now)
+    record = _record(attempt, remote, deps)
     logger.info("publishable key created", extra={"tenant_id": tenant_id, "key_id": record.id, "mode": record.mode})
     return record, True
 
 
-def _record(
-    tenant_id: str,
-    remote: RemoteKey,
-    spec: KeySpec,
-    marker: str,
-    reservation_id: str,
-    deps: KeyDeps,
-    replaces: int | None,
-    now: datetime,
-) -> KeyRecord:
+@dataclass(frozen=True)
+class _Attempt:
+    """One attempt at a create request: what to make, and how the key is marked and reserved."""
+
+    tenant_id: str
+    spec: KeySpec
+    marker: str
+    reservation_id: str
+    replaces: int | None
+    now: datetime
+
+
+def _record(attempt: _Attempt, remote: RemoteKey, deps: KeyDeps) -> KeyRecord:
     """Record the key ThunderPhone holds and close its reservation, in one write."""
     record = KeyRecord.from_remote(
         remote,
-        name=spec.name,
-        marker=marker,
-        widget_id=spec.widget_id,
-        now=now,
-        replaces=replaces,
-        reservation_id=reservation_id,
+        name=attempt.spec.name,
+        marker=attempt.marker,
+        widget_id=attempt.spec.widget_id,
+        now=attempt.now,
+        replaces=attempt.replaces,
+        reservation_id=attempt.reservation_id,
     )
-    deps.keys.complete(tenant_id, record, reservation_id)
+    deps.keys.complete(attempt.tenant_id, record, attempt.reservation_id)
     return record
 
 
-def _adopt(
-    tenant_id: str,
-    spec: KeySpec,
-    marker: str,
-    reservation_id: str,
-    deps: KeyDeps,
-    replaces: int | None,
-    now: datetime,
-) -> KeyRecord | None:
+def _adopt(attempt: _Attempt, deps: KeyDeps) -> KeyRecord | None:
     """The key an earlier attempt of this request made at ThunderPhone, recorded now; None if there is none."""
     matches: list[RemoteKey] = sorted(
-        (key for key in deps.api.list_keys() if has_marker(key.name, marker)), key=lambda key: key.id
+        (key for key in deps.api.list_keys() if has_marker(key.name, attempt.marker)), key=lambda key: key.id
     )
     if not matches:
         return None
     keep, extras = matches[0], matches[1:]
     for extra in extras:  # cannot happen with the lease; if it ever does, never leave a second live key
         if extra.is_active:
-            logger.warning("deactivating a duplicate key", extra={"tenant_id": tenant_id, "key_id": extra.id})
+            logger.warning("deactivating a duplicate key", extra={"tenant_id": attempt.tenant_id, "key_id": extra.id})
             _deactivate_remote(deps.api, extra.id)
-    record = _record(tenant_id, keep, spec, marker, reservation_id, deps, replaces, now)
-    logger.warning("adopted a key made by an earlier attempt", extra={"tenant_id": tenant_id, "key_id": keep.id})
+    record = _record(attempt, keep, deps)
+    logger.warning(
+        "adopted a key made by an earlier attempt", extra={"tenant_id": attempt.tenant_id, "key_id": keep.id}
+    )
     return record
 
 
 def list_keys(tenant_id: str, *, deps: KeyDeps) -> KeyList:
-    _tenant(tenant_id, deps.config)
+    existing_tenant(tenant_id, deps.config)
     records = sorted(deps.keys.list_keys(tenant_id), key=lambda record: record.id)
     return KeyList(keys=[_view(record, deps) for record in records])
 
@@ -382,7 +309,7 @@ def _deactivate_remote(api: KeyApi, key_id: int) -> None:
 
 
 def _key(tenant_id: str, key_id: int, deps: KeyDeps) -> KeyRecord:
-    _tenant(tenant_id, deps.config)
+    existing_tenant(tenant_id, deps.config)
     record = deps.keys.get_key(tenant_id, key_id)
     if record is None:
         raise NotFound(f"tenant '{tenant_id}' has no key {key_id}")
@@ -399,67 +326,3 @@ def _view(record: KeyRecord, deps: KeyDeps, warnings: tuple[str, ...] = ()) -> K
 
 def _hash(value: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
-# ---------------------------------------------------------------- org-level webhook endpoint
-
-
-def register_webhook_endpoint(
-    request: WebhookEndpointRequest,
-    *,
-    webhook_base: str,
-    api: KeyApi,
-    signing: SigningSecrets,
-    signing_secret_name: str,
-) -> WebhookEndpointView:
-    """Register ThunderPhone's org-level endpoint for this deployment and keep its one-time secret.
-
-    Idempotent: an endpoint for the URL whose secret we hold (ThunderPhone's `secret_hint` shows the
-    last 6 characters) is kept, only its events/label are brought up to date. Otherwise a new endpoint
-    is made, its secret is put first in the signing-secrets secret beside every current one, and only
-    then are the old endpoints for the URL removed (their secrets stay valid).
-    """
-    url = request.url or f"{webhook_base.rstrip('/')}/webhooks"
-    current = [endpoint for endpoint in api.list_endpoints() if endpoint.url == url]
-    stored = tuple(signing.read())
-    known = [endpoint for endpoint in current if _secret_known(endpoint, stored)]
-    if known and not request.rotate_secret:
-        endpoint = known[0]
-        if sorted(endpoint.events) != sorted(request.events) or endpoint.label != request.label:
-            endpoint = api.update_endpoint(endpoint.id, {"label": request.label, "events": list(request.events)})
-        return WebhookEndpointView(
-            endpoint=endpoint, created=False, signing_secret_name=signing_secret_name, valid_signing_secrets=len(stored)
-        )
-    created = api.create_endpoint({"label": request.label, "url": url, "events": list(request.events)})
-    secrets = (created.secret, *(secret for secret in stored if secret != created.secret))
-    try:
-        signing.write(secrets)
-    except Exception:
-        # Without its secret the new endpoint is useless: remove it so a retry starts clean.
-        try:
-            api.delete_endpoint(created.id)
-        except ThunderPhoneError:
-            logger.exception("could not remove the endpoint whose secret was not stored", extra={"id": created.id})
-        raise
-    removed: list[str] = []
-    for old in current:
-        with contextlib.suppress(ThunderPhoneNotFound):
-            api.delete_endpoint(old.id)
-        removed.append(old.id)
-    public = RemoteEndpoint.model_validate(created.model_dump(exclude={"secret"}))
-    logger.info("webhook endpoint registered", extra={"endpoint_id": created.id, "removed": removed})
-    return WebhookEndpointView(
-        endpoint=public,
-        created=True,
-        removed_endpoint_ids=removed,
-        signing_secret_name=signing_secret_name,
-        valid_signing_secrets=len(secrets),
-    )
-
-
-def _secret_known(endpoint: RemoteEndpoint, stored: tuple[str, ...]) -> bool:
-    hint = (endpoint.secret_hint or "").rstrip()
-    tail = hint[-6:]
-    if len(tail) < 6 or "…" in tail or "." in tail:
-        return False
-    return any(secret.endswith(tail) for secret in stored)

@@ -1,0 +1,60 @@
+"""The backfill's composition root: settings, the calls table and ThunderPhone's calls API, built once
+per container (lazily) from the environment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+
+from functions.call_sync import service
+from functions.call_sync.adapters import DynamoOutcomeStore
+from functions.call_sync.models import CallSyncSettings
+from functions.common.aws import client_config, make_client
+from functions.common.clock import utc_now
+from functions.common.dependencies import Dependencies
+from functions.thunderphone.credentials import authenticated_api
+from functions.thunderphone.resources import ThunderPhoneCalls
+
+API_KEY_MAX_AGE_S = 300
+
+
+class CallSyncDependencies(Dependencies[CallSyncSettings]):
+    @cached_property
+    def store(self) -> DynamoOutcomeStore:
+        settings = self.settings
+        config = client_config(connect_timeout_s=2, read_timeout_s=5, max_attempts=4)
+        return DynamoOutcomeStore(
+            make_client("dynamodb", config),
+            settings.CALLS_TABLE_NAME,
+            ttl_days=settings.DECISION_TTL_DAYS,
+            clock=utc_now,
+        )
+
+    @cached_property
+    def source(self) -> ThunderPhoneCalls:
+        settings = self.settings
+        secretsmanager = make_client(
+            "secretsmanager", client_config(connect_timeout_s=2, read_timeout_s=5, max_attempts=3)
+        )
+        api, key = authenticated_api(
+            secretsmanager,
+            settings.THUNDERPHONE_API_KEY_SECRET_NAME,
+            base_url=settings.THUNDERPHONE_API_BASE,
+            timeout_s=settings.THUNDERPHONE_TIMEOUT_S,
+            max_retries=settings.THUNDERPHONE_MAX_RETRIES,
+            key_max_age_s=API_KEY_MAX_AGE_S,
+        )
+        return ThunderPhoneCalls(api, refresh_key=key.refresh)
+
+    @cached_property
+    def schedule(self) -> service.Schedule:
+        settings = self.settings
+        return service.Schedule(
+            directions=settings.directions,
+            lookback=timedelta(hours=settings.SYNC_LOOKBACK_HOURS),
+            settle=timedelta(minutes=settings.SYNC_SETTLE_MINUTES),
+            overlap=timedelta(minutes=settings.SYNC_OVERLAP_MINUTES),
+        )
+
+
+deps = CallSyncDependencies(CallSyncSettings)

@@ -1,0 +1,200 @@
+"""Call records: the decision, completion and grade facts of a call, and the precedence that merges them.
+
+One item per call (pk TENANT#{tenant_id}, sk CALL#{call_id}) holds three independent groups of
+attributes, each written by its own UpdateItem so arrival order never matters:
+
+    decision    written once by the webhook when it answers (first decision wins; a redelivered
+                incoming event finds it and changes nothing)
+    completion  call.complete / telephony.complete / web.complete, or the backfill
+    grade       call.graded, or the backfill
+
+Each outcome group carries a precedence key, a string compared in the write's condition:
+`completion_key` = "{rank}#{digest}", `grade_key` = "{rank}#{graded_at}#{digest}". A write lands only
+when the stored key is absent or smaller, so duplicates (equal key) are no-ops and any delivery order
+ends in the same item. Ranks: backfill 1 < event 2 (an event is ThunderPhone's own word at the time;
+the backfill only fills gaps); for grades, event without a report 2 < event with a report 3 (the
+"full" grading carries `report`; UNCONFIRMED, see docs/observability.md).
+
+This module is pure: the facts and their precedence keys. `repository.py` writes them; `read_model.py` reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from functions.common.clock import iso
+from functions.common.validation import problems_of
+from functions.thunderphone.events import CallCompleted, CallGraded, CallSummary
+from functions.thunderphone.objects import ApiCall
+
+Source = Literal["event", "sync"]
+COMPLETION_RANK: dict[Source, int] = {"sync": 1, "event": 2}
+GRADE_RANK_SYNC, GRADE_RANK_FAST, GRADE_RANK_FULL = 1, 2, 3
+# DynamoDB items stop at 400 KB; a compressed transcript above this is not kept (flagged instead).
+MAX_TRANSCRIPT_BYTES = 200_000
+
+
+class InvalidCallEvent(ValueError):
+    """An outcome event whose `data` does not validate; lists field names, never values."""
+
+
+EventT = TypeVar("EventT", bound=BaseModel)
+
+
+def _parse(model: type[EventT], event_type: str, data: Mapping[str, Any]) -> EventT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidCallEvent(f"{event_type}: {'; '.join(problems_of(exc, root='data'))}") from None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A call's completion facts, from an event or from the calls API."""
+
+    call_id: int
+    source: Source
+    event_type: str  # the event name, or "sync"
+    direction: str | None = None
+    status: str | None = None
+    end_reason: str | None = None
+    duration_seconds: float | None = None
+    billable_minutes: float | None = None
+    billing_total_cents: float | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    product: str | None = None
+    voice: str | None = None
+    recording_url: str | None = None
+    transcripts: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    call_id: int
+    source: Source
+    rank: int
+    score_raw: float | None
+    call_outcome: str | None = None
+    outcome_label: str | None = None
+    grader_model: str | None = None
+    graded_at: datetime | None = None
+
+    @property
+    def score(self) -> float | None:
+        return normalise_score(self.score_raw)
+
+
+_SUMMARY_FIELDS = tuple(name for name in CallSummary.model_fields if name in Completion.__dataclass_fields__)
+
+
+def normalise_score(raw: float | None) -> float | None:
+    """Scores on a 0-100 scale. The docs disagree (n8n: 0-100; call object: 0.92), so a value in
+    [0, 1] is read as a fraction (a 0-100 grade of exactly 0 or 1 is read the same). UNCONFIRMED."""
+    if raw is None:
+        return None
+    return round(raw * 100 if 0 <= raw <= 1 else raw, 2)
+
+
+def _completion(summary: CallSummary, *, source: Source, event_type: str, **extra: Any) -> Completion:
+    """The completion facts both sources share (everything of `_CallSummary` that a Completion keeps)."""
+    shared = {name: getattr(summary, name) for name in _SUMMARY_FIELDS}
+    return Completion(source=source, event_type=event_type, **shared, **extra)
+
+
+def completion_from_event(event_type: str, data: Mapping[str, Any]) -> Completion:
+    event = _parse(CallCompleted, event_type, data)
+    return _completion(
+        event, source="event", event_type=event_type, recording_url=event.recording_url, transcripts=event.transcripts
+    )
+
+
+def grade_from_event(event_type: str, data: Mapping[str, Any]) -> Grade:
+    event = _parse(CallGraded, event_type, data)
+    return Grade(
+        call_id=event.call_id,
+        source="event",
+        rank=GRADE_RANK_FULL if event.report is not None else GRADE_RANK_FAST,
+        score_raw=event.grade.score,
+        call_outcome=event.grade.call_outcome,
+        outcome_label=event.report.outcome_label if event.report else None,
+        grader_model=event.grade.grader_model,
+        graded_at=event.graded_at,
+    )
+
+
+def completion_from_api(call: ApiCall) -> Completion | None:
+    """None while the call is still running (nothing final to store yet)."""
+    if not call.finished:
+        return None
+    return _completion(call, source="sync", event_type="sync")
+
+
+def grade_from_api(call: ApiCall) -> Grade | None:
+    if call.grade_score is None:
+        return None
+    return Grade(call_id=call.call_id, source="sync", rank=GRADE_RANK_SYNC, score_raw=call.grade_score, graded_at=None)
+
+
+def channel_of(direction: str | None) -> str | None:
+    if direction in ("widget", "mic"):
+        return "web"
+    if direction in ("inbound", "outbound"):
+        return "phone"
+    return None
+
+
+def _digest(values: Mapping[str, Any]) -> str:
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """What the decision log keeps about one answer: no phone number of the caller, no prompt."""
+
+    tenant_id: str
+    call_id: int
+    event_type: str
+    channel: str
+    widget_id: str | None
+    to_number: str | None
+    decision: str  # config / fallback
+    reason: str
+    rule_id: str | None
+    variant: str | None
+    profile_id: str | None
+    profile_version: int | None
+    customer_known: bool
+    latency_ms: float
+    decided_at: datetime
+
+
+def completion_key(completion: Completion) -> str:
+    facts = {
+        "status": completion.status,
+        "end_reason": completion.end_reason,
+        "duration_seconds": completion.duration_seconds,
+        "billable_minutes": completion.billable_minutes,
+        "billing_total_cents": completion.billing_total_cents,
+        "end_time": iso(completion.end_time) if completion.end_time else None,
+    }
+    return f"{COMPLETION_RANK[completion.source]}#{_digest(facts)}"
+
+
+def grade_key(grade: Grade) -> str:
+    facts = {
+        "score": grade.score_raw,
+        "call_outcome": grade.call_outcome,
+        "outcome_label": grade.outcome_label,
+        "grader_model": grade.grader_model,
+    }
+    graded = iso(grade.graded_at) if grade.graded_at else ""
+    return f"{grade.rank}#{graded}#{_digest(facts)}"

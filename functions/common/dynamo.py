@@ -1,0 +1,109 @@
+"""DynamoDB plumbing every adapter shares: attribute conversion, keys and paginated reads.
+
+Items are plain attributes (readable and editable in the console). Numbers come back from DynamoDB as
+Decimal and go in as Decimal (boto3 refuses floats); `plain` and `decimals` convert at the edges.
+Reads go through `store_errors`, so callers only ever see our domain errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from functions.common import table
+from functions.common.aws import store_errors
+
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+
+@cache
+def _serializer() -> TypeSerializer:
+    from boto3.dynamodb.types import TypeSerializer  # lazily: importing boto3 costs cold-start time
+
+    return TypeSerializer()
+
+
+@cache
+def _deserializer() -> TypeDeserializer:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
+
+
+def decimals(value: Any) -> Any:
+    """Floats (also inside maps and lists) as Decimal; str() keeps 0.1 as 0.1, not its binary expansion."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {key: decimals(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [decimals(item) for item in value]
+    return value
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB's Decimals (and sets) as JSON-friendly Python values."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
+def attribute(value: Any) -> dict[str, Any]:
+    """One Python value in the low-level client's attribute-value form ({"S": ...}, {"N": ...}, ...)."""
+    return dict(_serializer().serialize(decimals(value)))
+
+
+def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: attribute(value) for name, value in item.items()}
+
+
+def from_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A low-level item as Python values (numbers stay Decimal; `plain` them where JSON is wanted)."""
+    deserialize = _deserializer().deserialize
+    return {name: deserialize(value) for name, value in item.items()}
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {table.PARTITION_KEY: {"S": pk}, table.SORT_KEY: {"S": sk}}
+
+
+def prefix_query(table_name: str, pk: str, prefix: str, *, consistent: bool = False) -> dict[str, Any]:
+    """Query arguments for the items of partition `pk` whose sort key starts with `prefix`."""
+    request: dict[str, Any] = {
+        "TableName": table_name,
+        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+        "ExpressionAttributeNames": {"#pk": table.PARTITION_KEY, "#sk": table.SORT_KEY},
+        "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
+    }
+    if consistent:
+        request["ConsistentRead"] = True
+    return request
+
+
+def pages(client: Any, request: Mapping[str, Any], *, operation: str, scan: bool = False) -> Iterator[dict[str, Any]]:
+    """Every item a Query (or Scan) returns, page after page, as Python values."""
+    call = client.scan if scan else client.query
+    request = dict(request)
+    while True:
+        with store_errors(operation):
+            page = call(**request)
+        yield from (from_attributes(item) for item in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def get(
+    client: Any, table_name: str, pk: str, sk: str, *, consistent: bool = False, operation: str = "read item"
+) -> dict[str, Any] | None:
+    """One item as Python values, or None."""
+    with store_errors(operation):
+        item = client.get_item(TableName=table_name, Key=key(pk, sk), ConsistentRead=consistent).get("Item")
+    return from_attributes(item) if item else None

@@ -1,0 +1,29 @@
+"""Every metric Switchboard emits, named once: the functions emit these names and
+infra/constructs/monitoring.py alarms and charts on the same constants, so an alarm can never watch a
+metric that no longer exists. Namespace and `service` dimension come from POWERTOOLS_* settings."""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class Metric:
+    """Plain strings, not an Enum: they go to CloudWatch through Powertools and to the CDK through jsii."""
+
+    # webhook
+    WEBHOOK_REQUESTS: Final = "WebhookRequests"
+    CONFIG_SERVED: Final = "ConfigServed"
+    FALLBACK: Final = "Fallback"
+    FALLBACK_BY_REASON: Final = "FallbackByReason"  # dimension `reason`
+    SIGNATURE_REJECTED: Final = "SignatureRejected"
+    INVALID_ITEM: Final = "InvalidItem"
+    ANSWER_LATENCY: Final = "AnswerLatency"  # milliseconds
+    TENANT_ANSWERS: Final = "TenantAnswers"  # dimensions `tenant` (METRIC_TENANTS or "other"), `outcome`
+    DECISION_LOG_TIMED_OUT: Final = "DecisionLogTimedOut"
+    DECISION_LOG_FAILED: Final = "DecisionLogFailed"
+    # item validator
+    INVALID_CONFIG_ITEM: Final = "InvalidConfigItem"
+    # call sync
+    CALL_SYNC_COMPLETIONS_FILLED: Final = "CallSyncCompletionsFilled"
+    CALL_SYNC_GRADES_FILLED: Final = "CallSyncGradesFilled"
+    CALL_SYNC_FAILED: Final = "CallSyncFailed"

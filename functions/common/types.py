@@ -1,0 +1,31 @@
+"""Identifier and number types every function shares, defined once (pydantic annotated types, plus
+plain checks for the hot path where building a model would cost more than the check)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import Field
+
+TENANT_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+ITEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+# 1-63 lowercase letters, digits or inner hyphens: a DNS label, so it fits keys, URLs and secret names.
+TenantId = Annotated[str, Field(pattern=TENANT_ID_PATTERN)]
+ItemId = Annotated[str, Field(pattern=ITEM_ID_PATTERN)]
+E164 = Annotated[str, Field(pattern=E164_PATTERN)]
+CallerPrefix = Annotated[str, Field(pattern=r"^\+[0-9]{1,14}$")]
+VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+
+_TENANT_ID = re.compile(TENANT_ID_PATTERN)
+_E164 = re.compile(E164_PATTERN)
+
+
+def is_tenant_id(value: str) -> bool:
+    return _TENANT_ID.match(value) is not None
+
+
+def is_e164(value: str) -> bool:
+    return _E164.match(value) is not None

@@ -1,0 +1,58 @@
+"""Tenants, written through the versioned configuration store: create (with a default profile), read,
+list, update."""
+
+from __future__ import annotations
+
+from functions.common.errors import VersionConflict
+from functions.provisioning.errors import AlreadyExists, NotFound
+from functions.provisioning.models import CreateTenantRequest, TenantList, TenantView, UpdateTenantRequest
+from functions.provisioning.ports import ConfigWriter
+from functions.tenant_config.models import AgentProfile, Tenant
+
+
+def create_tenant(request: CreateTenantRequest, *, config: ConfigWriter) -> TenantView:
+    """The tenant and its default agent profile, so its very first call already gets a real answer."""
+    tenant_id = request.tenant_id
+    if config.get(tenant_id, "tenant", tenant_id) is not None:
+        raise AlreadyExists(f"tenant '{tenant_id}' already exists; PATCH it to change it")
+    profile_input = request.default_profile.model_dump(exclude_none=True)
+    profile = AgentProfile.model_validate(profile_input)
+    tenant = Tenant.model_validate(
+        request.model_dump(exclude={"default_profile"}, exclude_none=True) | {"default_profile_id": profile.profile_id}
+    )
+    # Profile first: the tenant must never point at a missing profile. A profile left by a create
+    # that failed before its tenant was written is replaced (its version is kept in history).
+    existing = config.get(tenant_id, "profile", profile.profile_id)
+    stored_profile = config.put(tenant_id, profile, expected_version=existing.version if existing is not None else None)
+    try:
+        stored_tenant = config.put(tenant_id, tenant, expected_version=None)
+    except VersionConflict:
+        raise AlreadyExists(f"tenant '{tenant_id}' already exists; PATCH it to change it") from None
+    return TenantView(tenant=stored_tenant, default_profile=stored_profile)
+
+
+def get_tenant(tenant_id: str, *, config: ConfigWriter) -> TenantView:
+    tenant = existing_tenant(tenant_id, config)
+    profile = config.get(tenant_id, "profile", tenant.default_profile_id)
+    return TenantView(tenant=tenant, default_profile=profile if isinstance(profile, AgentProfile) else None)
+
+
+def list_tenants(*, config: ConfigWriter) -> TenantList:
+    return TenantList(tenants=sorted(config.list_tenants(), key=lambda tenant: tenant.tenant_id))
+
+
+def update_tenant(tenant_id: str, request: UpdateTenantRequest, *, config: ConfigWriter) -> TenantView:
+    """Apply the given fields to the version the caller read; VersionConflict if it changed since."""
+    current = existing_tenant(tenant_id, config)
+    updated = Tenant.model_validate(current.model_dump() | request.changes())
+    stored = config.put(tenant_id, updated, expected_version=request.version)
+    profile = config.get(tenant_id, "profile", updated.default_profile_id)
+    return TenantView(tenant=stored, default_profile=profile if isinstance(profile, AgentProfile) else None)
+
+
+def existing_tenant(tenant_id: str, config: ConfigWriter) -> Tenant:
+    """The stored tenant; NotFound when there is none."""
+    tenant = config.get(tenant_id, "tenant", tenant_id)
+    if not isinstance(tenant, Tenant):
+        raise NotFound(f"tenant '{tenant_id}' does not exist")
+    return tenant

@@ -1,0 +1,65 @@
+"""The answer's time budget: the work runs on the worker pool and is waited for only until BUDGET_MS.
+
+An answer past its budget is `{}` (ThunderPhone then uses the static agent); the AWS clients' own
+timeouts make sure an abandoned worker finishes soon after. The decision log is written after the
+answer is decided and waited for at most DECISION_LOG_TIMEOUT_MS, never past the budget; nothing it
+does can change the answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from functions.common.metric_names import Metric
+from functions.common.observability import logger
+from functions.webhook import service, telemetry
+from functions.webhook.models import Reply
+from functions.webhook.ports import DecisionLog
+
+
+def remaining_s(started: float, budget_ms: int) -> float:
+    return max(0.0, budget_ms / 1000 - (time.perf_counter() - started))
+
+
+def answer_within(pool: Executor, answer: Callable[[], Reply], *, started: float, budget_ms: int) -> Reply:
+    try:
+        return pool.submit(answer).result(timeout=remaining_s(started, budget_ms))
+    except FutureTimeout:
+        return service.fallback("budget_exceeded")
+    except Exception:
+        logger.exception("webhook answer failed")
+        return service.fallback("internal_error")
+
+
+def log_decision_within(
+    pool: Executor,
+    log: Callable[[], DecisionLog | None],
+    reply: Reply,
+    *,
+    latency_ms: float,
+    started: float,
+    budget_ms: int,
+    timeout_ms: int,
+) -> None:
+    """One write on the pool, waited for at most `timeout_ms` and never past the budget (an unfinished
+    write completes on its worker). Every failure is logged and counted, never raised."""
+    if reply.decision is None or reply.facts is None:
+        return
+    decision, facts = reply.decision, reply.facts
+
+    def write() -> None:
+        target = log()
+        if target is not None:
+            service.record_decision(target, facts, decision, latency_ms)
+
+    try:
+        wait_s = min(timeout_ms / 1000, remaining_s(started, budget_ms))
+        pool.submit(write).result(timeout=wait_s)
+    except FutureTimeout:
+        logger.warning("decision log write timed out", extra={"call_id": reply.call_id})
+        telemetry.count(Metric.DECISION_LOG_TIMED_OUT)
+    except Exception:
+        logger.exception("decision log write failed")

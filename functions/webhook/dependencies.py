@@ -1,0 +1,76 @@
+"""The webhook's composition root: settings, the worker pool, the stores and the call log, built once
+per container (lazily) from the environment."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from typing import Any
+
+from pydantic import ValidationError
+
+from functions.calls.repository import CallRepository
+from functions.common.aws import client_config, make_client
+from functions.common.dependencies import Dependencies
+from functions.webhook.adapters import DynamoTenantStore, SecretsManagerSource
+from functions.webhook.models import WebhookSettings
+from functions.webhook.telemetry import parse_metric_tenants
+
+WORKERS = 8
+
+
+class WebhookDependencies(Dependencies[WebhookSettings]):
+    def __init__(self) -> None:
+        super().__init__(WebhookSettings)
+        # Outlives reset(): the pool holds no configuration, and tests would otherwise pile up threads.
+        self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="webhook")
+
+    def _client(self, service: str) -> Any:
+        """A client with the answer's time limits (the adapters build theirs on first use)."""
+        settings = self.settings
+        config = client_config(
+            connect_timeout_s=settings.AWS_CONNECT_TIMEOUT_MS / 1000,
+            read_timeout_s=settings.AWS_READ_TIMEOUT_MS / 1000,
+            max_attempts=settings.AWS_MAX_ATTEMPTS,
+        )
+        return make_client(service, config)
+
+    @cached_property
+    def store(self) -> DynamoTenantStore:
+        settings = self.settings
+        return DynamoTenantStore(
+            lambda: self._client("dynamodb"),
+            settings.TABLE_NAME,
+            ttl_seconds=settings.CACHE_TTL_SECONDS,
+            max_tenants=settings.CACHE_MAX_TENANTS,
+            max_customers=settings.CACHE_MAX_CUSTOMERS,
+            pool=self.pool,
+        )
+
+    @cached_property
+    def secrets(self) -> SecretsManagerSource:
+        settings = self.settings
+        return SecretsManagerSource(
+            lambda: self._client("secretsmanager"),
+            signing_secret_name=settings.SIGNING_SECRET_NAME,
+            tool_secret_prefix=settings.TOOL_SECRET_PREFIX,
+            ttl_seconds=settings.CACHE_TTL_SECONDS,
+        )
+
+    @cached_property
+    def call_log(self) -> CallRepository | None:
+        """The calls table, through its own client (built on first use, off the answer's path)."""
+        settings = self.settings
+        if not settings.CALLS_TABLE_NAME:
+            return None
+        return CallRepository(self._client("dynamodb"), settings.CALLS_TABLE_NAME, ttl_days=settings.DECISION_TTL_DAYS)
+
+    @cached_property
+    def metric_tenants(self) -> frozenset[str]:
+        try:
+            return parse_metric_tenants(self.settings.METRIC_TENANTS)
+        except ValidationError:  # broken settings are reported by the answer path; metrics must still flush
+            return frozenset()
+
+
+deps = WebhookDependencies()
