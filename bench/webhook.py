@@ -59,7 +59,7 @@ def main() -> dict[str, Any]:
     os.environ.update(emulator.function_environment())
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
     calls_table = os.environ.pop("CALLS_TABLE_NAME")  # first without the decision log
-    emulator.provision(signing_secret=SIGNING_SECRET, thunderphone_api_key="sk_live_bench")
+    tokens = emulator.provision(signing_secret=SIGNING_SECRET, thunderphone_api_key="sk_live_bench")
     try:
         from functions.thunderphone.signing import sign
         from functions.webhook import handler
@@ -76,10 +76,10 @@ def main() -> dict[str, Any]:
                 from_number=demo.VIP_CALLER,
                 to_number=demo.DEMO_NUMBER,
             )
-            return event(body, "/webhooks/demo")
+            return event(body, f"/webhooks/{tokens['key']}")
 
         web = sample_body(event_type="web.incoming", call_id=2, from_number="web", to_number="")
-        vip_event, web_event = vip_call(1), event(web, "/webhooks/demo/pricing")
+        vip_event, web_event = vip_call(1), event(web, f"/webhooks/{tokens['pricing']}")
         context = LambdaContext(function_name="webhook", remaining_ms=3000)
         calls: Counter[str] = Counter()
 

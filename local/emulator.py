@@ -7,6 +7,8 @@ import json
 import os
 from typing import Any
 
+from functions.webhook_routes.model import new_token
+from functions.webhook_routes.repository import RouteRepository
 from tests.fixtures import tenants as demo
 from tests.fixtures.aws import create_resources, seed
 from tests.fixtures.network import free_port
@@ -57,8 +59,9 @@ def function_environment() -> dict[str, str]:
     }
 
 
-def provision(*, signing_secret: str, thunderphone_api_key: str) -> None:
-    """Create the tables and secrets a deployment has, then seed the demo tenant."""
+def provision(*, signing_secret: str, thunderphone_api_key: str) -> dict[str, str]:
+    """Create the tables and secrets a deployment has, seed the demo tenant and give it webhook URLs
+    (fresh capability tokens, as provisioning would). Returns the tokens: `key`, `pricing`, `org`."""
     import boto3
 
     dynamodb = boto3.client("dynamodb")
@@ -74,3 +77,8 @@ def provision(*, signing_secret: str, thunderphone_api_key: str) -> None:
     secrets.create_secret(Name=API_KEY_SECRET_NAME, SecretString=thunderphone_api_key)
     secrets.create_secret(Name=TOOL_SECRET_PREFIX + demo.TENANT_ID, SecretString=json.dumps(demo.TOOL_CREDENTIALS))
     seed(dynamodb, TABLE_NAME, demo.TENANT_ID, demo.demo_items(), actor="make-run-seed")
+    tokens = {"key": new_token(), "pricing": new_token(), "org": new_token()}
+    routes = RouteRepository(dynamodb, TABLE_NAME)
+    for route in demo.demo_routes(key_token=tokens["key"], pricing_token=tokens["pricing"], org_token=tokens["org"]):
+        routes.add(route)
+    return tokens

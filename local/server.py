@@ -105,7 +105,7 @@ def main() -> None:
     moto_server, aws_endpoint = emulator.start_moto()
     os.environ.update(emulator.function_environment())
     api_key, fake = thunderphone_api(base_url)
-    emulator.provision(signing_secret=signing_secret, thunderphone_api_key=api_key)
+    tokens = emulator.provision(signing_secret=signing_secret, thunderphone_api_key=api_key)
 
     from functions.provisioning.handler import lambda_handler as admin_handler
     from functions.webhook.handler import lambda_handler as webhook_handler
@@ -124,20 +124,24 @@ def main() -> None:
         f"""
 Switchboard is running locally (AWS emulated by moto at {aws_endpoint}; {thunderphone}).
 
-  Webhook:   POST {base_url}/webhooks/{{tenant_id}}[/{{widget_id}}]   and   POST {base_url}/webhooks
+  Webhooks:  POST {base_url}/webhooks/{{token}}: every key and the org-level endpoint has its own
+             unguessable URL (docs/security.md); the demo tenant's were drawn at start-up:
+             key        {base_url}/webhooks/{tokens["key"]}
+             pricing    {base_url}/webhooks/{tokens["pricing"]}   (its pricing-page widget)
+             org-level  {base_url}/webhooks/{tokens["org"]}   (phone numbers decide the tenant)
   Admin API: {base_url}/admin/tenants ...  (LOCAL ONLY: no SigV4 here; IAM-authorised in AWS)
   Tenant:    '{demo.TENANT_ID}' (Acme Dental, America/New_York), number {demo.DEMO_NUMBER}
   Signing secret: $THUNDERPHONE_WEBHOOK_SECRET (default '{DEFAULT_SIGNING_SECRET}')
 
 A widget session on the demo tenant's pricing page:
 
-  {curl_command(base_url, f"/webhooks/{demo.TENANT_ID}/pricing", web, signing_secret)}
+  {curl_command(base_url, f"/webhooks/{tokens['pricing']}", web, signing_secret)}
 
 A phone call from the VIP customer Jane Doe to the demo number (org-level endpoint):
 
-  {curl_command(base_url, "/webhooks", vip, signing_secret)}
+  {curl_command(base_url, f"/webhooks/{tokens['org']}", vip, signing_secret)}
 
-Onboard a tenant and give it a widget key (docs/provisioning.md):
+Onboard a tenant and give it a widget key; the key's webhook_url is its own new token URL (docs/provisioning.md):
 
   curl -sS {base_url}/admin/tenants -H 'Content-Type: application/json' \\
     --data-raw '{{"tenant_id":"globex","display_name":"Globex","timezone":"Europe/Paris"}}'

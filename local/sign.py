@@ -1,4 +1,4 @@
-"""Sign a webhook body the way ThunderPhone does: `python -m local.sign '<body>' [--path /webhooks/demo]`.
+"""Sign a webhook body the way ThunderPhone does: `python -m local.sign '<body>' --path /webhooks/<token>`.
 
 Prints a ready-to-run curl command for the local run (secret: $THUNDERPHONE_WEBHOOK_SECRET or the default).
 """
@@ -14,7 +14,9 @@ from local.server import DEFAULT_SIGNING_SECRET, curl_command
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("body", help="the exact JSON body to send")
-    parser.add_argument("--path", default="/webhooks/demo", help="route to call (default /webhooks/demo)")
+    parser.add_argument(
+        "--path", required=True, help="the webhook URL's path, /webhooks/<token> (make run prints them)"
+    )
     parser.add_argument("--base-url", default=f"http://127.0.0.1:{os.environ.get('PORT', '8787')}")
     args = parser.parse_args()
     secret = os.environ.get("THUNDERPHONE_WEBHOOK_SECRET", DEFAULT_SIGNING_SECRET)

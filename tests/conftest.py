@@ -87,9 +87,14 @@ def aws(webhook_env: dict[str, str]) -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def demo_tenant(aws: dict[str, Any]) -> str:
     """The demo tenant of `make run`, seeded into the moto table, with its tool credentials secret."""
+    from functions.webhook_routes.repository import RouteRepository
     from tests.fixtures import tenants
 
     seed(aws["dynamodb"], TABLE_NAME, tenants.TENANT_ID, tenants.demo_items())
+    routes = RouteRepository(aws["dynamodb"], TABLE_NAME)
+    tokens = {"key_token": tenants.KEY_TOKEN, "pricing_token": tenants.PRICING_TOKEN, "org_token": tenants.ORG_TOKEN}
+    for route in tenants.demo_routes(**tokens):
+        routes.add(route)
     aws["secretsmanager"].create_secret(
         Name=TOOL_SECRET_PREFIX + tenants.TENANT_ID, SecretString=json.dumps(tenants.TOOL_CREDENTIALS)
     )

@@ -232,12 +232,9 @@ class CallRepository:
         records = sorted(self.calls_of(call_id), key=lambda record: not record.has_decision)
         return records[0] if records else None
 
-    def tenant_of_call(self, call_id: int) -> str | None:
-        """The tenant a call is stored under; a real tenant wins over the unassigned bucket."""
-        tenants = [record.tenant_id for record in self.calls_of(call_id)]
-        real = [tenant for tenant in tenants if tenant != table.UNASSIGNED_TENANT]
-        found = real or tenants
-        return found[0] if found else None
+    def deciding_tenants(self, call_id: int) -> set[str]:
+        """The tenants a decision was recorded for, for this call id."""
+        return {record.tenant_id for record in self.calls_of(call_id) if record.has_decision}
 
     def _apply(self, request: dict[str, Any], operation: str) -> bool:
         try:

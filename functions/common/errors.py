@@ -35,13 +35,25 @@ class SecretsUnavailable(Exception):
 
 
 class InvalidItem(Exception):
-    """A stored item that does not validate; carries where it is and why, never its values."""
+    """A stored item that does not validate. `problems` say where and why, for the tenant's admin (our own
+    validators may quote the offending text); `log_text` names tenant, sort key and fields only, for logs."""
 
     def __init__(self, tenant_id: str, sort_key: str, problems: list[str]) -> None:
         self.tenant_id = tenant_id
         self.sort_key = sort_key
         self.problems = problems
         super().__init__(f"invalid item {sort_key} of tenant {tenant_id}: {'; '.join(problems)}")
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields the problems are about ('when.caller_numbers.0: ...' -> 'when.caller_numbers.0')."""
+        return list(dict.fromkeys(problem.partition(": ")[0] for problem in self.problems))
+
+    @property
+    def log_text(self) -> str:
+        from functions.common.masking import mask_sort_key
+
+        return f"invalid item {mask_sort_key(self.sort_key)} of tenant {self.tenant_id}: {', '.join(self.fields)}"
 
 
 class VersionConflict(Exception):
@@ -70,12 +82,12 @@ class VersionConflict(Exception):
 
 
 class NumberTaken(Exception):
-    """A phone number is already claimed by another tenant; nothing was written."""
+    """A phone number is already claimed by another tenant; nothing was written. The message never
+    names that tenant (whoever reads it may be a tenant admin)."""
 
-    def __init__(self, number: str, owner: str) -> None:
+    def __init__(self, number: str) -> None:
         self.number = number
-        self.owner = owner
-        super().__init__(f"phone number {number} already belongs to tenant {owner}")
+        super().__init__(f"phone number {number} already belongs to another tenant")
 
 
 class ItemNotFound(Exception):

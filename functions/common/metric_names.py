@@ -21,6 +21,7 @@ class Metric:
     TENANT_ANSWERS: Final = "TenantAnswers"  # dimensions `tenant` (METRIC_TENANTS or "other"), `outcome`
     DECISION_LOG_TIMED_OUT: Final = "DecisionLogTimedOut"
     DECISION_LOG_FAILED: Final = "DecisionLogFailed"
+    OUTCOME_REFUSED: Final = "OutcomeRefused"  # an outcome event for a call another tenant answered
     # item validator
     INVALID_CONFIG_ITEM: Final = "InvalidConfigItem"
     # call sync

@@ -9,13 +9,16 @@ deployed, the one tests create and the one code reads can never drift apart.
     TENANT#{tenant_id}      CONFIG#RULE#{rule_id}                routing rule
     TENANT#{tenant_id}      CUSTOMER#{customer_id}               per-customer record (phone: E.164)
     TENANT#{tenant_id}      HISTORY#{kind}#{id}#{version:010d}   previous versions (admin tooling)
-    TENANT#{tenant_id}      KEY#{key_id}                         publishable key record
-    TENANT#{tenant_id}      KEYREQ#{hash}                        key-create reservation (TTL expires_at)
+    OPERATOR#{tenant_id}    KEY#{key_id}                         publishable key record
+    OPERATOR#{tenant_id}    KEYREQ#{hash}                        key-create reservation (TTL expires_at)
     NUMBER#{e164}           NUMBER                               which tenant owns a phone number
+    ROUTE#{sha256(token)}   ROUTE                                what a webhook URL's token opens
 
-Every tenant item lives in the tenant's own partition, so `dynamodb:LeadingKeys` on
-`TENANT#${aws:PrincipalTag/tenant_id}` confines a tenant admin to their tenant. Config items share
-the `CONFIG#` prefix so the router loads a tenant's whole configuration with one Query.
+Every item a tenant admin may edit lives in the tenant's own partition, so `dynamodb:LeadingKeys` on
+`TENANT#${aws:PrincipalTag/tenant_id}` confines a tenant admin to their tenant; what only the operator
+writes about a tenant (its keys and key reservations) lives in `OPERATOR#{tenant_id}`, and routes and
+number claims in partitions of their own, all out of a tenant admin's reach. Config items share the
+`CONFIG#` prefix so the router loads a tenant's whole configuration with one Query.
 """
 
 from __future__ import annotations
@@ -74,7 +77,9 @@ SYNC_PK = "SYNC#CALLS"
 SYNC_CURSOR_PREFIX = "CURSOR#"
 
 TENANT_PREFIX = "TENANT#"
+OPERATOR_PREFIX = "OPERATOR#"
 NUMBER_PREFIX = "NUMBER#"
+ROUTE_PREFIX = "ROUTE#"
 CONFIG_PREFIX = "CONFIG#"
 CUSTOMER_PREFIX = "CUSTOMER#"
 HISTORY_PREFIX = "HISTORY#"
@@ -84,10 +89,19 @@ TENANT_SK = f"{CONFIG_PREFIX}TENANT"
 PROFILE_SK_PREFIX = f"{CONFIG_PREFIX}PROFILE#"
 RULE_SK_PREFIX = f"{CONFIG_PREFIX}RULE#"
 NUMBER_SK = "NUMBER"
+ROUTE_SK = "ROUTE"
 
 
 def tenant_pk(tenant_id: str) -> str:
     return f"{TENANT_PREFIX}{tenant_id}"
+
+
+def operator_pk(tenant_id: str) -> str:
+    return f"{OPERATOR_PREFIX}{tenant_id}"
+
+
+def route_pk(route_id: str) -> str:
+    return f"{ROUTE_PREFIX}{route_id}"
 
 
 def profile_sk(profile_id: str) -> str:

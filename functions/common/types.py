@@ -18,6 +18,8 @@ ItemId = Annotated[str, Field(pattern=ITEM_ID_PATTERN)]
 E164 = Annotated[str, Field(pattern=E164_PATTERN)]
 CallerPrefix = Annotated[str, Field(pattern=r"^\+[0-9]{1,14}$")]
 VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+# An item's version: 1 for a new item, +1 per change (0: written by hand without one).
+Version = Annotated[int, Field(ge=0, le=2_000_000_000)]
 
 _TENANT_ID = re.compile(TENANT_ID_PATTERN)
 _E164 = re.compile(E164_PATTERN)

@@ -1,6 +1,11 @@
 """DynamoDB and Secrets Manager behind the provisioning service's ports: key records, create
 reservations, and the webhook's signing-secrets secret. (ThunderPhone itself is reached through
-functions.thunderphone.resources.)"""
+functions.thunderphone.resources, webhook routes through functions.webhook_routes.repository.)
+
+Key records and reservations live in `OPERATOR#{tenant_id}`, never in the tenant's own partition: a
+tenant admin can write anything under `TENANT#{tenant_id}`, and a record the operator acts on (rotate,
+deactivate) must not be one they could have planted. An item whose own id disagrees with its sort key is
+invalid, so a record can never act on another key."""
 
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ def reservation_sk(reservation_id: str) -> str:
 
 
 class DynamoKeyStore:
-    """Key records (`KEY#{id}`) and create reservations (`KEYREQ#{id}`) in the tenant's partition."""
+    """Key records (`KEY#{id}`) and create reservations (`KEYREQ#{id}`) in `OPERATOR#{tenant_id}`."""
 
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -38,13 +43,11 @@ class DynamoKeyStore:
 
     def get_key(self, tenant_id: str, key_id: int) -> KeyRecord | None:
         raw = self._get(tenant_id, table.key_sk(str(key_id)))
-        return None if raw is None else self._model(tenant_id, raw, KeyRecord)
+        return None if raw is None else self._record(tenant_id, raw)
 
     def list_keys(self, tenant_id: str) -> list[KeyRecord]:
-        request = dynamo.prefix_query(self._table, table.tenant_pk(tenant_id), table.KEY_PREFIX, consistent=True)
-        return [
-            self._model(tenant_id, raw, KeyRecord) for raw in dynamo.pages(self._client, request, operation="list keys")
-        ]
+        request = dynamo.prefix_query(self._table, table.operator_pk(tenant_id), table.KEY_PREFIX, consistent=True)
+        return [self._record(tenant_id, raw) for raw in dynamo.pages(self._client, request, operation="list keys")]
 
     def put_key(self, tenant_id: str, record: KeyRecord) -> None:
         with store_errors(f"store key {record.id}"):
@@ -52,7 +55,7 @@ class DynamoKeyStore:
 
     def reserve(self, tenant_id: str, reservation: Reservation, *, expires_at: int) -> Reservation | None:
         item = {
-            table.PARTITION_KEY: table.tenant_pk(tenant_id),
+            table.PARTITION_KEY: table.operator_pk(tenant_id),
             table.SORT_KEY: reservation_sk(reservation.reservation_id),
             "kind": RESERVATION_KIND,
             table.TTL_ATTRIBUTE: expires_at,
@@ -72,7 +75,9 @@ class DynamoKeyStore:
         raw = self._get(tenant_id, reservation_sk(reservation.reservation_id))
         if raw is None:  # released between our write and read: the caller retries from the start
             raise StoreUnavailable("key creation reservation changed concurrently; retry")
-        return self._model(tenant_id, raw, Reservation)
+        stored = self._model(tenant_id, raw, Reservation)
+        self._own_id(tenant_id, raw, reservation_sk(stored.reservation_id))
+        return stored
 
     def take_over(self, tenant_id: str, reservation_id: str, *, stale_lease: int, new_lease: int) -> bool:
         try:
@@ -116,7 +121,7 @@ class DynamoKeyStore:
 
     def _key_item(self, tenant_id: str, record: KeyRecord) -> dict[str, Any]:
         item = {
-            table.PARTITION_KEY: table.tenant_pk(tenant_id),
+            table.PARTITION_KEY: table.operator_pk(tenant_id),
             table.SORT_KEY: table.key_sk(str(record.id)),
             "kind": KEY_KIND,
             **record.model_dump(mode="json", exclude_none=True),
@@ -124,7 +129,19 @@ class DynamoKeyStore:
         return dynamo.to_attributes(item)
 
     def _get(self, tenant_id: str, sort_key: str) -> dict[str, Any] | None:
-        return dynamo.get(self._client, self._table, table.tenant_pk(tenant_id), sort_key, consistent=True)
+        return dynamo.get(self._client, self._table, table.operator_pk(tenant_id), sort_key, consistent=True)
+
+    def _record(self, tenant_id: str, raw: Mapping[str, Any]) -> KeyRecord:
+        record = self._model(tenant_id, raw, KeyRecord)
+        self._own_id(tenant_id, raw, table.key_sk(str(record.id)))
+        return record
+
+    @staticmethod
+    def _own_id(tenant_id: str, raw: Mapping[str, Any], expected_sort_key: str) -> None:
+        """An item is about the id its sort key names, or it is invalid (never the other item's id)."""
+        sort_key = str(raw.get(table.SORT_KEY, ""))
+        if sort_key != expected_sort_key:
+            raise InvalidItem(tenant_id, sort_key, ["the item's own id does not match its sort key"])
 
     def _model(self, tenant_id: str, raw: Mapping[str, Any], model: type[ModelT]) -> ModelT:
         data = {key: plain(value) for key, value in raw.items() if key not in _NON_MODEL}
@@ -134,7 +151,7 @@ class DynamoKeyStore:
             raise InvalidItem(tenant_id, str(raw.get(table.SORT_KEY, "")), problems_of(exc)) from None
 
     def _key(self, tenant_id: str, sort_key: str) -> dict[str, Any]:
-        return dynamo.key(table.tenant_pk(tenant_id), sort_key)
+        return dynamo.key(table.operator_pk(tenant_id), sort_key)
 
 
 class SecretsManagerSigningSecrets:

@@ -1,5 +1,5 @@
-"""The provisioning API's composition root: settings, AWS clients, the ThunderPhone API and the stores,
-built once per container (lazily) from the environment."""
+"""The provisioning API's composition root: settings, AWS clients, the ThunderPhone API and the stores
+(key records, webhook routes, signing secrets), built once per container (lazily) from the environment."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from functions.common.dependencies import Dependencies
 from functions.provisioning.adapters import DynamoKeyStore, SecretsManagerSigningSecrets
 from functions.provisioning.models import ProvisioningSettings
 from functions.provisioning.service.keys import KeyDeps
+from functions.provisioning.service.webhook_endpoint import EndpointDeps
 from functions.tenant_config.store import ConfigStore
 from functions.thunderphone.credentials import authenticated_api
 from functions.thunderphone.resources import ThunderPhoneKeys
+from functions.webhook_routes.repository import RouteRepository
 
 
 class ProvisioningDependencies(Dependencies[ProvisioningSettings]):
@@ -44,6 +46,10 @@ class ProvisioningDependencies(Dependencies[ProvisioningSettings]):
         return DynamoKeyStore(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
+    def routes(self) -> RouteRepository:
+        return RouteRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
     def signing_secrets(self) -> SecretsManagerSigningSecrets:
         return SecretsManagerSigningSecrets(self.secretsmanager, self.settings.SIGNING_SECRET_NAME)
 
@@ -57,10 +63,20 @@ class ProvisioningDependencies(Dependencies[ProvisioningSettings]):
             config=self.config_store(actor),
             keys=self.key_store,
             api=self.thunderphone,
+            routes=self.routes,
             clock=utc_now,
             lease_seconds=settings.KEY_CREATE_LEASE_SECONDS,
             remember_seconds=settings.IDEMPOTENCY_TTL_HOURS * 3600,
             cdn_version=settings.WIDGET_CDN_VERSION,
+        )
+
+    def endpoint(self) -> EndpointDeps:
+        return EndpointDeps(
+            api=self.thunderphone,
+            signing=self.signing_secrets,
+            routes=self.routes,
+            clock=utc_now,
+            signing_secret_name=self.settings.SIGNING_SECRET_NAME,
         )
 
 

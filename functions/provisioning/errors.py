@@ -20,6 +20,7 @@ from functions.common.errors import (
     VersionConflict,
 )
 from functions.common.observability import logger
+from functions.common.validation import explain
 from functions.provisioning.domains import InvalidDomains
 from functions.thunderphone.client import (
     ThunderPhoneAuthError,
@@ -138,12 +139,11 @@ def response_for(exc: Exception, names: Mapping[str, str]) -> Response[dict[str,
 
 
 def validation_error(errors: list[Any]) -> Response[dict[str, Any]]:
-    """pydantic errors as {"field.path": [messages]}; inputs are never echoed back."""
-    fields: dict[str, list[str]] = {}
-    for entry in errors:
-        location = [str(part) for part in entry.get("loc", ())]
-        if location and location[0] in ("body", "query", "path", "header"):
-            location = location[1:] or location
-        fields.setdefault(".".join(location) or "(request)", []).append(str(entry.get("msg", "invalid")))
-    problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
-    return error(400, "validation_error", f"the request is invalid: {problems}", fields)
+    """pydantic errors as {"field.path": [sentences]}, in words (common/validation.py); inputs are never echoed."""
+    return invalid_request(400, "validation_error", explain(errors))
+
+
+def invalid_request(status: int, code: str, fields: dict[str, list[str]]) -> Response[dict[str, Any]]:
+    """A request refused for what it sent: every field's sentences, also joined into the message."""
+    problems = "; ".join(sentence for sentences in fields.values() for sentence in sentences)
+    return error(status, code, f"the request is invalid: {problems}", fields)

@@ -1,7 +1,10 @@
 """Publishable keys as Switchboard records them, the create reservation, and the embed snippets.
 
-A key record lives under its tenant at `KEY#{id}` (functions/common/table.py). The full `pk_live_...`
-value is public by design (it ships in web pages); the organisation's `sk_live_...` never comes near it.
+A key record lives in the operator-only partition of its tenant, `OPERATOR#{tenant_id}` / `KEY#{id}`
+(functions/common/table.py), out of a tenant admin's reach. A webhook-mode key's `webhook_url` is a
+capability, `{base}/webhooks/{token}`; the record keeps the URL (the operator must see it) and the
+token's hash (`route_id`), so the key's route can be retired. The full `pk_live_...` value is public by
+design (it ships in web pages); the organisation's `sk_live_...` never comes near it.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from functions.common.types import ItemId
 from functions.thunderphone.objects import KeyMode, RemoteKey
+from functions.webhook_routes.model import ROUTE_ID_PATTERN, TOKEN_PATTERN
 
 KeyStatus = Literal["active", "disabled", "deactivated"]
 MARKER_CHARS = 12
@@ -45,7 +50,8 @@ class KeyRecord(BaseModel):
     mode: KeyMode
     agent_id: int | None = None
     webhook_url: str | None = None
-    widget_id: str | None = None
+    route_id: Annotated[str | None, Field(pattern=ROUTE_ID_PATTERN)] = None  # sha256 of the URL's token
+    widget_id: ItemId | None = None
     name: str  # as given by the operator; ThunderPhone holds `marked_name(name, marker)`
     marker: str
     allowed_domains: list[str]
@@ -72,6 +78,7 @@ class KeyRecord(BaseModel):
         name: str,
         marker: str,
         widget_id: str | None,
+        route_id: str | None,
         now: datetime,
         replaces: int | None = None,
         reservation_id: str | None = None,
@@ -83,6 +90,7 @@ class KeyRecord(BaseModel):
             mode=remote.mode,
             agent_id=remote.agent_id,
             webhook_url=remote.webhook_url,
+            route_id=route_id,
             widget_id=widget_id,
             name=name,
             marker=marker,
@@ -129,6 +137,9 @@ class Reservation(BaseModel):
     state: Literal["pending", "done"]
     lease_until: int  # epoch seconds; a pending claim older than this may be taken over
     key_id: int | None = None
+    # Webhook mode: the token of the key's URL, drawn once per reservation so every retry or take-over
+    # of the request routes the same URL (a secret: the reservation lives in the operator partition).
+    webhook_token: Annotated[str | None, Field(pattern=TOKEN_PATTERN, repr=False)] = None
 
 
 class EmbedSnippets(BaseModel):

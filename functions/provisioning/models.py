@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.common.settings import FunctionSettings
-from functions.common.types import E164, ItemId, TenantId
+from functions.common.types import E164, ItemId, TenantId, Version
 from functions.provisioning.key_records import EmbedSnippets, KeyRecord
 from functions.tenant_config.models import AgentProfile, BusinessHours, Template, Tenant, Variables
 from functions.thunderphone.agent_config import VoiceSettings
@@ -81,7 +81,7 @@ class CreateTenantRequest(_Request):
 class UpdateTenantRequest(_Request):
     """Only the fields given change; `version` is the one the change is based on (optimistic)."""
 
-    version: Annotated[int, Field(ge=0)]
+    version: Version
     status: Literal["active", "suspended"] | None = None
     display_name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     timezone: str | None = None
@@ -103,6 +103,8 @@ class TenantView(BaseModel):
 
 class TenantList(BaseModel):
     tenants: list[Tenant]
+    # Tenants whose tenant item does not validate (the router falls back for all their calls); fix by hand.
+    invalid_tenants: list[str] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- keys
@@ -112,7 +114,7 @@ class CreateKeyRequest(_Request):
     name: Annotated[str, Field(min_length=1, max_length=80)] = DEFAULT_KEY_NAME
     mode: KeyMode = "webhook"
     agent_id: Annotated[int | None, Field(ge=1)] = None
-    # Webhook mode: the key's webhook_url ends in /webhooks/{tenant_id}/{widget_id}, so rules can match it.
+    # Webhook mode: the key's route names this widget (its URL is a token), so rules can match it.
     widget_id: ItemId | None = None
     allowed_domains: Annotated[list[str], Field(min_length=1, max_length=50)]
 
@@ -121,7 +123,7 @@ class CreateKeyRequest(_Request):
         if self.mode == "agent" and self.agent_id is None:
             raise ValueError("agent_id is required when mode is 'agent'")
         if self.mode == "agent" and self.widget_id is not None:
-            raise ValueError("widget_id only applies to mode 'webhook' (it becomes part of the webhook URL)")
+            raise ValueError("widget_id only applies to mode 'webhook' (the key's webhook route names it)")
         if self.mode == "webhook" and self.agent_id is not None:
             raise ValueError("agent_id only applies to mode 'agent'")
         return self
@@ -152,12 +154,15 @@ class KeyList(BaseModel):
 
 
 class WebhookEndpointRequest(_Request):
-    url: Annotated[str | None, Field(pattern=r"^https?://\S+$", max_length=2048)] = None
+    # The deployment's public base (default: WEBHOOK_BASE_URL, else this API's URL); the endpoint's URL is
+    # always `{base_url}/webhooks/{token}` with a fresh token, never given by the caller (it would be guessable).
+    base_url: Annotated[str | None, Field(pattern=r"^https?://[^\s?#]+$", max_length=2048)] = None
     label: Annotated[str, Field(min_length=1, max_length=120)] = "Switchboard"
     events: Annotated[list[WebhookEventType], Field(min_length=1)] = Field(
         default_factory=lambda: list(DEFAULT_ENDPOINT_EVENTS)  # type: ignore[arg-type]
     )
-    # Make a new endpoint (and secret) even when one with a stored secret exists; the old secret stays valid.
+    # Make a new endpoint (new URL and secret) even when one with a stored secret exists; the old URL is
+    # retired, the old secret stays valid.
     rotate_secret: bool = False
 
 

@@ -4,12 +4,15 @@ ThunderPhone, the unit tests with in-memory fakes."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from functions.provisioning.key_records import KeyRecord, Reservation
 from functions.tenant_config.items import ItemKind
-from functions.tenant_config.models import StoredItem, Tenant
+from functions.tenant_config.models import StoredItem
+from functions.tenant_config.store import Listing
 from functions.thunderphone.objects import CreatedEndpoint, RemoteEndpoint, RemoteKey
+from functions.webhook_routes.model import Route
 
 
 class ConfigWriter(Protocol):
@@ -19,11 +22,11 @@ class ConfigWriter(Protocol):
 
     def put(self, tenant_id: str, model: StoredItem, *, expected_version: int | None) -> StoredItem: ...
 
-    def list_tenants(self) -> list[Tenant]: ...
+    def list_tenants(self) -> Listing: ...
 
 
 class KeyStore(Protocol):
-    """Key records and create reservations, in the tenant's partition."""
+    """Key records and create reservations, in the tenant's operator-only partition (`OPERATOR#{tenant_id}`)."""
 
     def get_key(self, tenant_id: str, key_id: int) -> KeyRecord | None: ...
 
@@ -53,6 +56,8 @@ class KeyApi(Protocol):
 
     def create_key(self, body: Mapping[str, Any]) -> RemoteKey: ...
 
+    def get_key(self, key_id: int) -> RemoteKey: ...
+
     def list_keys(self) -> list[RemoteKey]: ...
 
     def update_key(self, key_id: int, body: Mapping[str, Any]) -> RemoteKey: ...
@@ -66,6 +71,20 @@ class KeyApi(Protocol):
     def update_endpoint(self, endpoint_id: str, body: Mapping[str, Any]) -> RemoteEndpoint: ...
 
     def delete_endpoint(self, endpoint_id: str) -> None: ...
+
+
+class RouteStore(Protocol):
+    """What each webhook URL's token opens (functions.webhook_routes.repository.RouteRepository)."""
+
+    def get(self, route_id: str, *, consistent: bool = False) -> Route | None: ...
+
+    def add(self, route: Route) -> None:
+        """Store a new route; ConditionFailed when one already exists under its id."""
+        ...
+
+    def retire(self, route_id: str, *, at: datetime) -> None:
+        """The URL stops opening anything; ConditionFailed when there is no such route."""
+        ...
 
 
 class SigningSecrets(Protocol):

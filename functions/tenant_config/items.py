@@ -77,8 +77,11 @@ def from_item(tenant_id: str, item: Mapping[str, Any], model: type[ModelT] | Non
         parsed = chosen.model_validate(data)
     except ValidationError as exc:
         raise InvalidItem(tenant_id, sort_key_value, problems_of(exc)) from None
+    # Bound to where it is stored: an item can never speak for another tenant or another key.
     if kind is not None and sort_key(kind, getattr(parsed, ID_FIELDS[kind])) != sort_key_value:
-        raise InvalidItem(tenant_id, sort_key_value, [f"{ID_FIELDS[kind]} does not match the item's key"])
+        raise InvalidItem(tenant_id, sort_key_value, [f"{ID_FIELDS[kind]}: does not match the item's key"])
+    if isinstance(parsed, Tenant) and parsed.tenant_id != tenant_id:
+        raise InvalidItem(tenant_id, sort_key_value, ["tenant_id: does not match the item's partition"])
     return parsed  # type: ignore[return-value]
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from functions.common.types import E164, CallerPrefix, ItemId, TenantId, VariableName
+from functions.common.types import E164, CallerPrefix, ItemId, TenantId, VariableName, Version
 from functions.tenant_config.templating import template_errors
 from functions.thunderphone.agent_config import (
     FunctionSpec,
@@ -52,7 +52,7 @@ class StoredItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    version: Annotated[int, Field(ge=0)] = 0
+    version: Version = 0
     updated_at: datetime | None = None
     updated_by: Annotated[str | None, Field(max_length=256)] = None
 
@@ -108,9 +108,9 @@ class Tenant(StoredItem):
     tenant_id: TenantId
     display_name: Annotated[str, Field(min_length=1, max_length=200)]
     status: Literal["active", "suspended"] = "active"
-    timezone: str = "UTC"
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
     variables: Variables = Field(default_factory=dict)
-    phone_numbers: list[E164] = Field(default_factory=list)
+    phone_numbers: Annotated[list[E164], Field(max_length=100)] = Field(default_factory=list)
     default_profile_id: ItemId
     business_hours: BusinessHours | None = None
     keep_transcripts: bool = False
@@ -120,9 +120,16 @@ class Tenant(StoredItem):
     def _known_zone(cls, value: str) -> str:
         try:
             zone(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone '{value}' (use an IANA name such as 'Europe/Paris')") from exc
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # a directory or an over-long name: OSError
+            raise ValueError("unknown time zone (use an IANA name such as 'Europe/Paris')") from exc
         return value
+
+    @field_validator("phone_numbers")
+    @classmethod
+    def _each_number_once(cls, numbers: list[str]) -> list[str]:
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("each phone number may be listed once")
+        return numbers
 
 
 class SecretRef(BaseModel):

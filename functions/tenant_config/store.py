@@ -139,8 +139,9 @@ class ConfigStore:
                 invalid.append(exc)
         return Listing(items, invalid)
 
-    def list_tenants(self) -> builtins.list[Tenant]:
-        """Every tenant, through the sparse `tenants` index (operators only: it spans partitions)."""
+    def list_tenants(self) -> Listing:
+        """Every tenant, through the sparse `tenants` index (operators only: it spans partitions). A tenant
+        item that does not validate is listed apart, so one tenant's broken item never hides the others."""
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": table.TENANT_INDEX,
@@ -148,11 +149,16 @@ class ConfigStore:
             "ExpressionAttributeNames": {"#pk": table.TENANT_INDEX_PARTITION_KEY},
             "ExpressionAttributeValues": {":pk": {"S": table.TENANT_INDEX_PARTITION_VALUE}},
         }
-        tenants: builtins.list[Tenant] = []
+        tenants: builtins.list[StoredItem] = []
+        invalid: builtins.list[InvalidItem] = []
         for raw in self._pages(request, "list tenants"):
-            tenant_id = str(raw.get(table.TENANT_INDEX_SORT_KEY, ""))
-            tenants.append(from_item(tenant_id, raw, Tenant))
-        return tenants
+            # The partition names the tenant, never an attribute an edit could change.
+            tenant_id = str(raw.get(table.PARTITION_KEY, ""))[len(table.TENANT_PREFIX) :]
+            try:
+                tenants.append(from_item(tenant_id, raw, Tenant))
+            except InvalidItem as exc:
+                invalid.append(exc)
+        return Listing(tenants, invalid)
 
     def history(self, tenant_id: str, kind: ItemKind, item_id: str) -> builtins.list[HistoryEntry]:
         """Every version of an item, oldest first; the current version (if any) comes last."""
@@ -191,10 +197,10 @@ class ConfigStore:
                 {"Put": {"TableName": self._table, "Item": self._archive(tenant_id, kind, item_id, current)}}
             )
         if isinstance(stored, Tenant):
-            # Only changed numbers are written, so a tenant admin (no access to NUMBER# items) can
-            # still edit the rest of their tenant item.
+            # Every listed number is claimed again, not only the new ones: a list that already names
+            # another tenant's number (an edit made around this store) is refused, never kept.
             before: set[str] = set(self._numbers_of(current))
-            actions += [self._claim(number, tenant_id) for number in stored.phone_numbers if number not in before]
+            actions += [self._claim(number, tenant_id) for number in stored.phone_numbers]
             actions += self._releases(sorted(before - set(stored.phone_numbers)), tenant_id)
         self._transact(actions, tenant_id, kind, item_id, expected_version)
         return stored
@@ -463,8 +469,7 @@ class ConfigStore:
         for index in failed:
             number = self._number_in(actions[index])
             if number is not None:
-                owner = self._number_owner(number)
-                raise NumberTaken(number, owner or "(unknown)") from None
+                raise NumberTaken(number) from None
         raise StoreUnavailable(f"write {kind} '{item_id}' was cancelled: {', '.join(codes)}") from exc
 
     def _number_in(self, action: Mapping[str, Any]) -> str | None:

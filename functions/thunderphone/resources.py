@@ -99,6 +99,9 @@ class ThunderPhoneKeys(_Resource):
     def create_key(self, body: Mapping[str, Any]) -> RemoteKey:
         return parse(RemoteKey, self._call(lambda: self._api.post("publishable-key", body)))
 
+    def get_key(self, key_id: int) -> RemoteKey:
+        return parse(RemoteKey, self._call(lambda: self._api.get(f"publishable-key/{key_id}")))
+
     def list_keys(self) -> list[RemoteKey]:
         found, _ = entries(self._call(lambda: self._api.get("publishable-key")))
         return [parse(RemoteKey, item) for item in found]

@@ -20,6 +20,8 @@ from functions.tenant_config.items import from_item, kind_of
 from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
 from functions.thunderphone.signing import parse_signing_secrets
 from functions.webhook.models import TenantConfig
+from functions.webhook_routes.model import Route
+from functions.webhook_routes.repository import RouteRepository
 
 T = TypeVar("T")
 _MISSING = object()
@@ -66,12 +68,17 @@ class DynamoTenantStore:
         self._pool = pool
         self._configs = TTLMemo(max_tenants, ttl_seconds)
         self._numbers = TTLMemo(max_tenants * 4, ttl_seconds)
+        self._routes = TTLMemo(max_tenants * 8, ttl_seconds)
         self._customers = TTLMemo(max_customers, ttl_seconds)
 
     @cached_property
     def _client(self) -> Any:
         """Built on first use: a rejected request (413, 401) never pays for a client."""
         return self._client_factory()
+
+    @cached_property
+    def _route_repository(self) -> RouteRepository:
+        return RouteRepository(self._client, self._table)
 
     def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
         if customer_id is None:
@@ -82,6 +89,10 @@ class DynamoTenantStore:
         pending = self._pool.submit(self._customer, tenant_id, customer_id)
         config = self._config(tenant_id)
         return config, pending.result()
+
+    def route(self, route_id: str) -> Route | None:
+        """Cached like the rest: a retired route stops opening anything within the cache time."""
+        return self._routes.get(route_id, lambda: self._route_repository.get(route_id))
 
     def tenant_for_number(self, number: str) -> str | None:
         def fetch() -> str | None:

@@ -16,6 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from functions.common.metric_names import Metric
 from functions.common.observability import logger
 from functions.webhook import service, telemetry
+from functions.webhook.decision_log import record_decision
 from functions.webhook.models import Reply
 from functions.webhook.ports import DecisionLog
 
@@ -53,7 +54,7 @@ def log_decision_within(
     def write() -> None:
         target = log()
         if target is not None:
-            service.record_decision(target, facts, decision, latency_ms)
+            record_decision(target, facts, decision, latency_ms)
 
     try:
         wait_s = min(timeout_ms / 1000, remaining_s(started, budget_ms))

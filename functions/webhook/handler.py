@@ -1,9 +1,8 @@
 """Lambda entry point for ThunderPhone webhooks: `functions.webhook.handler.lambda_handler`.
 
-Routes (API Gateway HTTP API, payload v2):
-    POST /webhooks                           org-level endpoint; tenant found from `to_number`
-    POST /webhooks/{tenant_id}               a tenant's publishable keys / numbers
-    POST /webhooks/{tenant_id}/{widget_id}   one key per site or page group
+One route (API Gateway HTTP API, payload v2): POST /webhooks/{token}. The token is a capability: a
+publishable key's webhook URL or the org-level endpoint (webhook_routes/); the route it opens names the
+tenant and widget, never the path or the body. An unknown token is a 404.
 
 Never answers 5xx: a config, `{}` (fallback), 401, 413 or 400, always inside BUDGET_MS (budget.py).
 """
@@ -18,40 +17,29 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.common.apigw import MalformedRequest, header, raw_body
 from functions.common.observability import logger, metrics, tracer
 from functions.thunderphone.signing import SIGNATURE_HEADER
 from functions.webhook import budget, service, telemetry
 from functions.webhook.dependencies import deps
 from functions.webhook.models import Reply
-from functions.webhook.request import MalformedRequest, header, raw_body
 
 app = APIGatewayHttpResolver()
 
 
-@app.post("/webhooks")
-def org_webhook() -> Response[str]:
-    return respond(tenant_id=None, widget_id=None)
+@app.post("/webhooks/<token>")
+def webhook(token: str) -> Response[str]:
+    return respond(token)
 
 
-@app.post("/webhooks/<tenant_id>")
-def tenant_webhook(tenant_id: str) -> Response[str]:
-    return respond(tenant_id=tenant_id, widget_id=None)
-
-
-@app.post("/webhooks/<tenant_id>/<widget_id>")
-def widget_webhook(tenant_id: str, widget_id: str) -> Response[str]:
-    return respond(tenant_id=tenant_id, widget_id=widget_id)
-
-
-def respond(*, tenant_id: str | None, widget_id: str | None) -> Response[str]:
+def respond(token: str) -> Response[str]:
     started = time.perf_counter()
     event = app.current_event.raw_event
     try:
         request = service.WebhookRequest(
             body=raw_body(event),
             signature=header(event, SIGNATURE_HEADER),
-            tenant_id=tenant_id,
-            widget_id=widget_id,
+            token=token,
             received_at=datetime.now(UTC),
         )
     except MalformedRequest:
@@ -72,9 +60,7 @@ def respond(*, tenant_id: str | None, widget_id: str | None) -> Response[str]:
         )
     except Exception:
         logger.exception("decision log write failed")
-    telemetry.record_answer(
-        reply, tenant_id=tenant_id, widget_id=widget_id, latency_ms=latency_ms, metric_tenants=deps.metric_tenants
-    )
+    telemetry.record_answer(reply, latency_ms=latency_ms, metric_tenants=deps.metric_tenants)
     return Response(status_code=reply.status, content_type="application/json", body=json.dumps(reply.body))
 
 

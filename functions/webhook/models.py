@@ -15,6 +15,7 @@ from functions.tenant_config.models import AgentProfile, Channel, RoutingRule, T
 
 FallbackReason = Literal[
     "unknown_tenant",
+    "invalid_route",
     "tenant_suspended",
     "unknown_number",
     "invalid_item",
@@ -112,3 +113,5 @@ class Reply:
     decision: Decision | None = None
     call_id: int | None = None
     facts: CallFacts | None = None  # for the decision log
+    tenant_id: str | None = None  # the tenant the route named or the number claim found, once known
+    widget_id: str | None = None

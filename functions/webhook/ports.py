@@ -9,6 +9,7 @@ from typing import Protocol
 from functions.calls.records import Completion, DecisionRecord, Grade
 from functions.tenant_config.models import Customer
 from functions.webhook.models import TenantConfig
+from functions.webhook_routes.model import Route
 
 
 class TenantStore(Protocol):
@@ -17,7 +18,11 @@ class TenantStore(Protocol):
         ...
 
     def tenant_for_number(self, number: str) -> str | None:
-        """The tenant owning a ThunderPhone number; raises StoreUnavailable."""
+        """The tenant owning a ThunderPhone number (the operator's claim); raises StoreUnavailable."""
+        ...
+
+    def route(self, route_id: str) -> Route | None:
+        """The route a token's hash names; raises StoreUnavailable or InvalidItem."""
         ...
 
 
@@ -45,4 +50,6 @@ class OutcomeLog(Protocol):
 
     def record_grade(self, tenant_id: str, grade: Grade) -> bool: ...
 
-    def tenant_of_call(self, call_id: int) -> str | None: ...
+    def deciding_tenants(self, call_id: int) -> set[str]:
+        """The tenants the router decided this call for (normally one; none if it never answered it)."""
+        ...

@@ -138,19 +138,21 @@ def decide(
     tool_secrets: ToolSecrets,
     max_prompt_chars: int,
 ) -> Decision:
+    tenant_id = config.tenant_id  # the route's tenant; the tenant item is bound to it (items.from_item)
     tenant = config.tenant
     if tenant is None:
         invalid = config.invalid.get(table.TENANT_SK)
         if invalid is not None:
-            return Decision(config.tenant_id, "fallback", "invalid_item", problems=(str(invalid),))
-        return Decision(config.tenant_id, "fallback", "unknown_tenant")
-    tenant_id = tenant.tenant_id
+            return Decision(tenant_id, "fallback", "invalid_item", problems=(invalid.log_text,))
+        return Decision(tenant_id, "fallback", "unknown_tenant")
     if tenant.status != "active":
         return Decision(tenant_id, "fallback", "tenant_suspended")
     if any(key.startswith(table.RULE_SK_PREFIX) for key in config.invalid):
         # An unreadable rule might have matched this call: answering with another rule could serve
         # the wrong agent, while {} serves the key's static agent as ThunderPhone designed.
-        problems = tuple(str(error) for key, error in config.invalid.items() if key.startswith(table.RULE_SK_PREFIX))
+        problems = tuple(
+            error.log_text for key, error in config.invalid.items() if key.startswith(table.RULE_SK_PREFIX)
+        )
         return Decision(tenant_id, "fallback", "invalid_item", problems=problems)
 
     local = call.received_at.astimezone(zone(tenant.timezone))
@@ -173,7 +175,7 @@ def decide(
     )
     sort_key = table.profile_sk(profile_id)
     if sort_key in config.invalid:
-        return replace(chosen, reason="invalid_item", problems=(str(config.invalid[sort_key]),))
+        return replace(chosen, reason="invalid_item", problems=(config.invalid[sort_key].log_text,))
     profile = config.profiles.get(profile_id)
     if profile is None:
         return replace(chosen, reason="no_profile", problems=(f"profile '{profile_id}' does not exist",))

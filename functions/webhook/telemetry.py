@@ -11,8 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from functions.common.masking import mask_number
 from functions.common.metric_names import Metric
-from functions.common.observability import logger, mask_number, metrics
+from functions.common.observability import logger, metrics
 from functions.webhook.models import Reply
 
 OTHER_TENANTS = "other"
@@ -41,10 +42,8 @@ def count(name: str, *, immediately: bool = False, **dimensions: str) -> None:
             metric.add_dimension(name=dimension, value=value)
 
 
-def record_answer(
-    reply: Reply, *, tenant_id: str | None, widget_id: str | None, latency_ms: float, metric_tenants: Collection[str]
-) -> None:
-    """One log line and the metrics for every answer."""
+def record_answer(reply: Reply, *, latency_ms: float, metric_tenants: Collection[str]) -> None:
+    """One log line and the metrics for every answer; a tenant is named only once a route named it."""
     decision = reply.decision
     if reply.call_id is not None:
         logger.set_correlation_id(str(reply.call_id))
@@ -52,8 +51,8 @@ def record_answer(
         "outcome": reply.outcome,
         "reason": reply.reason,
         "status": reply.status,
-        "tenant_id": decision.tenant_id if decision else tenant_id,
-        "widget_id": widget_id,
+        "tenant_id": decision.tenant_id if decision else reply.tenant_id,
+        "widget_id": reply.widget_id,
         "call_id": reply.call_id,
         "latency_ms": round(latency_ms, 1),
     }

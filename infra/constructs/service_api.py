@@ -17,7 +17,8 @@ from constructs import Construct
 from infra import nag
 from infra.constructs.python_function import retention
 
-WEBHOOK_PATHS = ("/webhooks", "/webhooks/{tenant_id}", "/webhooks/{tenant_id}/{widget_id}")
+# One route: the token in the path is a capability (functions/webhook_routes); no path names a tenant.
+WEBHOOK_PATHS = ("/webhooks/{token}",)
 # One proxy route keeps every admin operation behind IAM, including ones added to the provisioning API later.
 ADMIN_PATH = "/admin/{proxy+}"
 
@@ -97,7 +98,8 @@ class ServiceApi(Construct):
                 route,
                 "AwsSolutions-APIG4",
                 "ThunderPhone cannot sign requests with AWS credentials; the webhook verifies the "
-                "HMAC-SHA256 X-ThunderPhone-Signature over the raw body before reading anything.",
+                "HMAC-SHA256 X-ThunderPhone-Signature over the raw body before reading anything, and the "
+                "path's token is an unguessable capability naming the route.",
             )
 
         self.admin_routes = self.api.add_routes(

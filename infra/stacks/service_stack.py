@@ -176,7 +176,6 @@ class ServiceStack(Stack):
         self._acknowledge_function_findings()
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the webhook and admin API")
-        CfnOutput(self, "WebhookUrl", value=f"{self.api.url}webhooks", description="ThunderPhone webhook URL")
         CfnOutput(self, "ConfigTableName", value=config_table.table_name)
         CfnOutput(self, "CallsTableName", value=calls_table.table_name)
         CfnOutput(self, "SigningSecretName", value=config.signing_secret_name)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.common.errors import InvalidItem, ItemNotFound
+from functions.common.errors import ItemNotFound
 from functions.tenant_config.items import ItemKind, content, item_id_of
-from functions.tenant_config.models import StoredItem
 from sbctl.context import Context
 from sbctl.edits import parse_documents
 from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
@@ -28,12 +27,9 @@ def cmd_get(ctx: Context, kind: ItemKind) -> int:
 
 
 def cmd_list(ctx: Context, kind: ItemKind) -> int:
-    if kind == "tenant" and not ctx.args.tenant:
-        items: list[StoredItem] = list(ctx.store.list_tenants())
-        invalid: list[InvalidItem] = []
-    else:
-        listing = ctx.store.list_checked(ctx.args.tenant, kind)
-        items, invalid = listing.items, listing.invalid
+    every_tenant = kind == "tenant" and not ctx.args.tenant
+    listing = ctx.store.list_tenants() if every_tenant else ctx.store.list_checked(ctx.args.tenant, kind)
+    items, invalid = listing.items, listing.invalid
     if ctx.args.format == "table":
         rows = [
             (item_id_of(item), item.version, timestamp(item.updated_at), item.updated_by, summary(item))

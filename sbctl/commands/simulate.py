@@ -13,12 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from functions.common.errors import SecretsUnavailable
 from functions.tenant_config.models import zone
 from functions.thunderphone.events import WEB_CALLER, IncomingCall
 from functions.webhook import service
 from functions.webhook.adapters import DynamoTenantStore
 from functions.webhook.models import Reply, WebhookSettings
+from functions.webhook_routes.model import Route, route_id
 from sbctl.arguments import SubParsers, add_format, add_tenant
 from sbctl.context import Context
 from sbctl.errors import UsageError
@@ -91,12 +94,11 @@ def cmd_simulate(ctx: Context) -> int:
             from_number=WEB_CALLER if args.channel == "web" else (args.caller or ANONYMOUS_CALLER),
             to_number=args.to,
         )
-        request = service.WebhookRequest(
-            body=b"", signature=None, tenant_id=args.tenant, widget_id=args.widget, received_at=received_at
-        )
+        route = simulated_route(args.tenant, args.widget, received_at)
         event_type = "web.incoming" if args.channel == "web" else "telephony.incoming"
         reply = service.answer_incoming(
-            request,
+            route,
+            received_at,
             event_type,
             call,
             store=store,
@@ -105,6 +107,19 @@ def cmd_simulate(ctx: Context) -> int:
         )
     ctx.say(service_report(reply, call, args.channel, args.widget, received_at, args.format))
     return EXIT_OK if reply.outcome == "config" else EXIT_FAILED
+
+
+def simulated_route(tenant_id: str, widget_id: str | None, at: datetime) -> Route:
+    """As if the call came through one of the tenant's keys (for --widget, the key of that widget)."""
+    try:
+        return Route(
+            route_id=route_id("sbctl-simulate"), kind="key", tenant_id=tenant_id, widget_id=widget_id, created_at=at
+        )
+    except ValidationError:
+        raise UsageError(
+            "--tenant is 1 to 63 lowercase letters, digits or hyphens, and --widget 1 to 64 letters, digits, '.', '_' "
+            "or '-'"
+        ) from None
 
 
 def arrival(text: str | None, timezone: str) -> datetime:

@@ -46,7 +46,7 @@ def cmd_validate(ctx: Context) -> int:
             for number in tenant.phone_numbers:
                 owner = ctx.store.number_owner(number)
                 if owner != tenant_id:
-                    claimed = f"claimed by tenant '{owner}'" if owner else "not claimed"
+                    claimed = "claimed by another tenant" if owner else "not claimed"
                     findings.append(("CONFIG#TENANT", f"phone number {number} is {claimed}: org-level calls miss it"))
         except StoreUnavailable:
             notes.append("phone number claims not checked: these credentials cannot read NUMBER# items")

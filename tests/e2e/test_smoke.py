@@ -5,8 +5,8 @@
 
 API_URL is the stack output `ApiUrl`. SMOKE_SIGNING_SECRET is a secret that operators keep in the
 stage's signing-secrets list for this purpose only (docs/deploy.md); without it the signed check
-is skipped and only the rejections are checked. The call goes to a tenant that does not exist, so
-the router answers `{}` (fallback) and nothing is stored for a real tenant.
+is skipped and only the rejections are checked. The calls go to a webhook URL nobody was given (a
+fresh random token), so the router answers 404 and nothing is read or stored for a real tenant.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import urllib.error
 import urllib.request
 from typing import Any
@@ -26,8 +27,9 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("API_URL"), reason="API_URL not set: no deployed stage to test"),
 ]
 
-SMOKE_TENANT = os.environ.get("SMOKE_TENANT_ID", "smoke-test")
 TIMEOUT_S = 10
+# A capability URL nobody was given: proves the webhook verifies and refuses guessed URLs.
+UNKNOWN_PATH = f"/webhooks/{secrets.token_urlsafe(24)}"
 
 
 def post(path: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -50,19 +52,18 @@ def call_incoming() -> bytes:
     return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
 
 
-def test_smoke_signed_webhook_answers_200_with_json() -> None:
+def test_smoke_signed_webhook_to_a_guessed_url_is_404() -> None:
     secret = os.environ.get("SMOKE_SIGNING_SECRET")
     if not secret:
         pytest.skip("SMOKE_SIGNING_SECRET not set")
     body = call_incoming()
     signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    status, answer = post(f"/webhooks/{SMOKE_TENANT}", body, {"X-ThunderPhone-Signature": signature})
-    assert status == 200
-    assert isinstance(answer, dict)
+    status, answer = post(UNKNOWN_PATH, body, {"X-ThunderPhone-Signature": signature})
+    assert (status, answer) == (404, {"error": "not_found"})
 
 
 def test_smoke_unsigned_webhook_never_gets_a_config() -> None:
-    status, answer = post(f"/webhooks/{SMOKE_TENANT}", call_incoming())
+    status, answer = post(UNKNOWN_PATH, call_incoming())
     if os.environ.get("SMOKE_SIGNING_SECRET"):
         assert status == 401  # signing secrets are configured
     else:

@@ -75,15 +75,10 @@ def actions_on(template: dict[str, Any], handler: str, logical_id: str) -> set[s
 def test_api_routes_webhooks_public_admin_iam(dev: dict[str, Any]) -> None:
     # Given the synthesized API, When reading its routes, Then webhooks are public POSTs and admin needs IAM
     routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in resources(dev, "AWS::ApiGatewayV2::Route").values()}
-    assert set(routes) == {
-        "POST /webhooks",
-        "POST /webhooks/{tenant_id}",
-        "POST /webhooks/{tenant_id}/{widget_id}",
-        "ANY /admin/{proxy+}",
-    }
+    # the only webhook route takes a capability token; no route names a tenant
+    assert set(routes) == {"POST /webhooks/{token}", "ANY /admin/{proxy+}"}
     assert routes["ANY /admin/{proxy+}"]["AuthorizationType"] == "AWS_IAM"
-    for key in ("POST /webhooks", "POST /webhooks/{tenant_id}", "POST /webhooks/{tenant_id}/{widget_id}"):
-        assert routes[key].get("AuthorizationType", "NONE") == "NONE"
+    assert routes["POST /webhooks/{token}"].get("AuthorizationType", "NONE") == "NONE"
 
 
 def test_api_webhook_routes_invoke_live_alias_admin_invokes_provisioning(dev: dict[str, Any]) -> None:

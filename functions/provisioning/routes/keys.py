@@ -18,12 +18,17 @@ def _deps() -> KeyDeps:
     return deps.keys(actor(router.current_event.raw_event))
 
 
+def _webhook_base() -> str:
+    return webhook_base(router.current_event.raw_event, deps.settings.WEBHOOK_BASE_URL)
+
+
 @router.post("/admin/tenants/<tenant_id>/keys")
 def create_key(
     tenant_id: TenantIdPath, body: CreateKeyRequest, idempotency_key: IdempotencyKey = None
 ) -> Response[KeyView]:
-    base = webhook_base(router.current_event.raw_event, deps.settings.WEBHOOK_BASE_URL)
-    view, made = keys.create_key(tenant_id, body, idempotency_key=idempotency_key, webhook_base=base, deps=_deps())
+    view, made = keys.create_key(
+        tenant_id, body, idempotency_key=idempotency_key, webhook_base=_webhook_base(), deps=_deps()
+    )
     return Response(status_code=201 if made else 200, content_type="application/json", body=view)
 
 
@@ -55,6 +60,11 @@ def rotate_key(
     idempotency_key: IdempotencyKey = None,
 ) -> Response[KeyView]:
     view, made = keys.rotate_key(
-        tenant_id, key_id, body or RotateKeyRequest(), idempotency_key=idempotency_key, deps=_deps()
+        tenant_id,
+        key_id,
+        body or RotateKeyRequest(),
+        idempotency_key=idempotency_key,
+        webhook_base=_webhook_base(),
+        deps=_deps(),
     )
     return Response(status_code=201 if made else 200, content_type="application/json", body=view)

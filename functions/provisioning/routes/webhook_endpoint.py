@@ -15,11 +15,8 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 @router.post("/admin/webhook-endpoint")
 def register(body: WebhookEndpointRequest | None = None) -> Response[WebhookEndpointView]:
-    view = register_webhook_endpoint(
-        body or WebhookEndpointRequest(),
-        webhook_base=webhook_base(router.current_event.raw_event, deps.settings.WEBHOOK_BASE_URL),
-        api=deps.thunderphone,
-        signing=deps.signing_secrets,
-        signing_secret_name=deps.settings.SIGNING_SECRET_NAME,
-    )
+    request = body or WebhookEndpointRequest()
+    # An explicit base_url needs nothing from the event (nor WEBHOOK_BASE_URL).
+    base = request.base_url or webhook_base(router.current_event.raw_event, deps.settings.WEBHOOK_BASE_URL)
+    view = register_webhook_endpoint(request, webhook_base=base, deps=deps.endpoint())
     return Response(status_code=201 if view.created else 200, content_type="application/json", body=view)

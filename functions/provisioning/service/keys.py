@@ -1,25 +1,38 @@
 """Publishable keys: create, list, update, deactivate and rotate, never minting a key twice.
 
+Every webhook-mode key gets its own capability URL, `{base}/webhooks/{token}` (192 random bits): the
+router finds the key's tenant and widget from the token's route (functions/webhook_routes/), never from
+the path. The route is opened before ThunderPhone is given the URL and retired when the key is
+deactivated or rotated away; rotation gives the new key a new URL. Agent-mode keys have no route.
+
 Nothing lost, nothing doubled when creating a key. We use a conditional-write reservation item in
-the tenant's partition rather than Powertools idempotency, because a crash after ThunderPhone made
-the key but before we stored it must be *recovered*, not merely replayed or blocked: Powertools would
-keep an INPROGRESS record until the function's timeout and then run the create again, minting a
-second key. The reservation carries a marker that we also put in the key's `name` at ThunderPhone,
-so any retry (client, Lambda or timeout) first looks for the key that attempt made
+the tenant's operator-only partition rather than Powertools idempotency, because a crash after
+ThunderPhone made the key but before we stored it must be *recovered*, not merely replayed or blocked:
+Powertools would keep an INPROGRESS record until the function's timeout and then run the create again,
+minting a second key. The reservation carries a marker that we also put in the key's `name` at
+ThunderPhone, so any retry (client, Lambda or timeout) first looks for the key that attempt made
 (`GET /v1/publishable-key`) and adopts it:
 
-1. `reserve`: put `KEYREQ#{id}` if absent (id = hash of tenant + Idempotency-Key, or of the request body).
+1. `reserve`: put `KEYREQ#{id}` if absent (id = hash of tenant + Idempotency-Key, or of the request
+   body), with a webhook token drawn now: the reservation, not the attempt, owns the token, so every
+   retry and take-over of the request uses the same URL.
 2. If it already exists: same request? `done` -> return the stored key; `pending` -> look for the
    marker at ThunderPhone and adopt the key if found; else wait for the lease to expire, then take
    the claim over (conditional on the old lease) and create.
-3. Create at ThunderPhone with the marked name; a definite refusal (400/401/402/403/404) drops the
-   claim, an unknown outcome (timeout, 5xx) keeps it so a retry reconciles.
+3. Open the token's route (an attempt that finds it already open goes on), then create at ThunderPhone
+   with the marked name; a definite refusal (400/401/402/403/404) drops the claim and retires the
+   route, an unknown outcome (timeout, 5xx) keeps both so a retry reconciles.
 4. Store the key record and mark the claim done in one transaction.
+
+Rotation trusts no stored key field it could be tricked with: the new key is made from ThunderPhone's
+own view of the old key (which must carry the record's marker), the record's validated widget id and a
+fresh token; the record's `webhook_url` and `agent_id` are never copied.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -39,8 +52,9 @@ from functions.provisioning.key_records import (
     request_marker,
 )
 from functions.provisioning.models import CreateKeyRequest, KeyList, KeyView, RotateKeyRequest, UpdateKeyRequest
-from functions.provisioning.ports import ConfigWriter, KeyApi, KeyStore
+from functions.provisioning.ports import ConfigWriter, KeyApi, KeyStore, RouteStore
 from functions.provisioning.service.tenants import existing_tenant
+from functions.provisioning.service.webhook_urls import open_route, retire_route
 from functions.thunderphone.client import (
     ThunderPhoneAuthError,
     ThunderPhoneBadRequest,
@@ -48,6 +62,7 @@ from functions.thunderphone.client import (
     ThunderPhonePaymentRequired,
 )
 from functions.thunderphone.objects import KeyMode, RemoteKey
+from functions.webhook_routes import model as webhook_routes
 
 # ThunderPhone answered: the key was certainly not made, so the claim can go.
 DEFINITE_REFUSALS = (ThunderPhoneBadRequest, ThunderPhoneAuthError, ThunderPhonePaymentRequired, ThunderPhoneNotFound)
@@ -58,6 +73,7 @@ class KeyDeps:
     config: ConfigWriter
     keys: KeyStore
     api: KeyApi
+    routes: RouteStore
     clock: Callable[[], datetime]
     lease_seconds: int = 60
     remember_seconds: int = 24 * 3600
@@ -66,16 +82,34 @@ class KeyDeps:
 
 @dataclass(frozen=True)
 class KeySpec:
-    """Everything ThunderPhone needs to make a key, plus where its calls are routed."""
+    """Everything ThunderPhone needs to make a key, plus where its calls are routed. A webhook-mode key's
+    URL is `{webhook_base}/webhooks/{token}`, the token drawn once per create request (its reservation);
+    the spec itself holds no token, so it can say whether two requests are the same."""
 
     name: str
     mode: KeyMode
     agent_id: int | None
-    webhook_url: str | None
+    webhook_base: str | None  # webhook mode only, without a trailing slash
     widget_id: str | None
     allowed_domains: tuple[str, ...]
 
-    def body(self, marker: str) -> dict[str, Any]:
+    @classmethod
+    def of(
+        cls,
+        *,
+        name: str,
+        mode: KeyMode,
+        agent_id: int | None,
+        webhook_base: str,
+        widget_id: str | None,
+        allowed_domains: tuple[str, ...],
+    ) -> KeySpec:
+        """Only the fields the mode uses: agent mode has no URL or widget, webhook mode no agent."""
+        if mode == "agent":
+            return cls(name, mode, agent_id, None, None, allowed_domains)
+        return cls(name, mode, None, webhook_base.rstrip("/"), widget_id, allowed_domains)
+
+    def body(self, marker: str, token: str | None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "name": marked_name(self.name, marker),
             "mode": self.mode,
@@ -83,14 +117,11 @@ class KeySpec:
         }
         if self.mode == "agent":
             body["agent_id"] = self.agent_id
+        elif self.webhook_base is None or token is None:
+            raise ValueError("a webhook-mode key needs a base URL and a token")
         else:
-            body["webhook_url"] = self.webhook_url
+            body["webhook_url"] = webhook_routes.webhook_url(self.webhook_base, token)
         return body
-
-
-def webhook_url(base: str, tenant_id: str, widget_id: str | None) -> str:
-    url = f"{base.rstrip('/')}/webhooks/{tenant_id}"
-    return f"{url}/{widget_id}" if widget_id else url
 
 
 def create_key(
@@ -104,17 +135,17 @@ def create_key(
     """(the key, True if this request made it; False when an earlier identical request had)."""
     existing_tenant(tenant_id, deps.config)
     domains = normalise_domains(request.allowed_domains)
-    spec = KeySpec(
+    spec = KeySpec.of(
         name=request.name,
         mode=request.mode,
         agent_id=request.agent_id,
-        webhook_url=webhook_url(webhook_base, tenant_id, request.widget_id) if request.mode == "webhook" else None,
+        webhook_base=webhook_base,
         widget_id=request.widget_id,
         allowed_domains=domains.domains,
     )
-    request_hash = _hash({"op": "create", **spec.__dict__})
-    token = f"key:{idempotency_key}" if idempotency_key else f"auto:{request_hash}"
-    record, made = ensure_key(tenant_id, spec, token=token, request_hash=request_hash, deps=deps)
+    request_hash = _hash({"op": "create", **dataclasses.asdict(spec)})  # base and widget, never the token
+    request_token = f"key:{idempotency_key}" if idempotency_key else f"auto:{request_hash}"
+    record, made = ensure_key(tenant_id, spec, request_token=request_token, request_hash=request_hash, deps=deps)
     return _view(record, deps, domains.warnings), made
 
 
@@ -122,23 +153,23 @@ def ensure_key(
     tenant_id: str,
     spec: KeySpec,
     *,
-    token: str,
+    request_token: str,
     request_hash: str,
     deps: KeyDeps,
     replaces: int | None = None,
 ) -> tuple[KeyRecord, bool]:
-    """Exactly one ThunderPhone key per (tenant, token), recorded; see the module docstring."""
-    reservation_id = hashlib.sha256(f"{tenant_id}\n{token}".encode()).hexdigest()[:32]
-    marker = request_marker(tenant_id, token)
+    """Exactly one ThunderPhone key per (tenant, request token), recorded; see the module docstring."""
+    reservation_id = hashlib.sha256(f"{tenant_id}\n{request_token}".encode()).hexdigest()[:32]
+    marker = request_marker(tenant_id, request_token)
     now = deps.clock()
     now_s = int(now.timestamp())
-    attempt = _Attempt(tenant_id, spec, marker, reservation_id, replaces, now)
     claim = Reservation(
         reservation_id=reservation_id,
         request_hash=request_hash,
         marker=marker,
         state="pending",
         lease_until=now_s + deps.lease_seconds,
+        webhook_token=webhook_routes.new_token() if spec.mode == "webhook" else None,
     )
     existing = deps.keys.reserve(tenant_id, claim, expires_at=now_s + deps.remember_seconds)
     if existing is not None:
@@ -151,6 +182,11 @@ def ensure_key(
             record = deps.keys.get_key(tenant_id, existing.key_id)
             if record is not None:
                 return record, False
+    attempt = _Attempt(tenant_id, spec, marker, reservation_id, (existing or claim).webhook_token, replaces, now)
+    route = attempt.route()
+    if route is not None:  # before ThunderPhone may call the URL; a retry finds its own route open
+        open_route(deps.routes, route)
+    if existing is not None:
         adopted = _adopt(attempt, deps)
         if adopted is not None:
             return adopted, True
@@ -164,9 +200,10 @@ def ensure_key(
             raise RequestInProgress("the same request was just resumed by another call; retry in a few seconds")
         logger.warning("resuming an abandoned key creation", extra={"tenant_id": tenant_id, "marker": marker})
     try:
-        remote = deps.api.create_key(spec.body(marker))
+        remote = deps.api.create_key(spec.body(marker, attempt.token))
     except DEFINITE_REFUSALS:
         deps.keys.release(tenant_id, reservation_id)
+        retire_route(deps.routes, attempt.route_id, at=now)
         raise
     record = _record(attempt, remote, deps)
     logger.info("publishable key created", extra={"tenant_id": tenant_id, "key_id": record.id, "mode": record.mode})
@@ -181,8 +218,30 @@ class _Attempt:
     spec: KeySpec
     marker: str
     reservation_id: str
+    token: str | None  # the reservation's webhook token (webhook mode)
     replaces: int | None
     now: datetime
+
+    @property
+    def route_id(self) -> str | None:
+        return webhook_routes.route_id(self.token) if self.token is not None else None
+
+    def route(self) -> webhook_routes.Route | None:
+        """The route the key's URL opens: its tenant and widget. None in agent mode."""
+        if self.spec.mode != "webhook":
+            return None
+        if self.token is None:
+            raise Conflict(
+                "the stored reservation of this request has no webhook token; retry with a new Idempotency-Key",
+                code="webhook_route_unusable",
+            )
+        return webhook_routes.Route(
+            route_id=webhook_routes.route_id(self.token),
+            kind="key",
+            tenant_id=self.tenant_id,
+            widget_id=self.spec.widget_id,
+            created_at=self.now,
+        )
 
 
 def _record(attempt: _Attempt, remote: RemoteKey, deps: KeyDeps) -> KeyRecord:
@@ -192,6 +251,7 @@ def _record(attempt: _Attempt, remote: RemoteKey, deps: KeyDeps) -> KeyRecord:
         name=attempt.spec.name,
         marker=attempt.marker,
         widget_id=attempt.spec.widget_id,
+        route_id=attempt.route_id,
         now=attempt.now,
         replaces=attempt.replaces,
         reservation_id=attempt.reservation_id,
@@ -267,34 +327,58 @@ def rotate_key(
     request: RotateKeyRequest,
     *,
     idempotency_key: str | None,
+    webhook_base: str,
     deps: KeyDeps,
 ) -> tuple[KeyView, bool]:
-    """A new key with the same settings first; the old one is deactivated only once the new one is stored.
-    Repeating the call finishes an interrupted rotation and returns the same new key."""
+    """A new key with the same settings and a new webhook URL first; the old key is deactivated and its
+    URL retired only once the new one is stored. Repeating the call finishes an interrupted rotation and
+    returns the same new key."""
     old = _key(tenant_id, key_id, deps)
     if old.replaced_by is not None:
         new = _key(tenant_id, old.replaced_by, deps)
         return _view(new, deps), False
     if not old.is_active:
         raise Conflict(f"key {key_id} is deactivated; create a new key instead", code="key_deactivated")
-    spec = KeySpec(
-        name=request.name or old.name,
-        mode=old.mode,
-        agent_id=old.agent_id,
-        webhook_url=old.webhook_url,
-        widget_id=old.widget_id,
-        allowed_domains=tuple(old.allowed_domains),
-    )
+    spec = _successor(old, request.name or old.name, webhook_base, deps)
     request_hash = _hash({"op": "rotate", "key_id": old.id, "name": spec.name})
-    token = f"key:{idempotency_key}" if idempotency_key else f"rotate:{old.id}"
-    new, made = ensure_key(tenant_id, spec, token=token, request_hash=request_hash, deps=deps, replaces=old.id)
+    request_token = f"key:{idempotency_key}" if idempotency_key else f"rotate:{old.id}"
+    new, made = ensure_key(
+        tenant_id, spec, request_token=request_token, request_hash=request_hash, deps=deps, replaces=old.id
+    )
     _retire(tenant_id, old, deps, replaced_by=new.id)
     return _view(new, deps), made
 
 
+def _successor(old: KeyRecord, name: str, webhook_base: str, deps: KeyDeps) -> KeySpec:
+    """What the new key of a rotation is made of: ThunderPhone's own view of the old key (mode, agent,
+    domains re-checked), which must carry the record's marker, the record's validated widget id, and a new
+    URL under `webhook_base`. The record's `webhook_url` and `agent_id` are never used."""
+    remote = deps.api.get_key(old.id)
+    if not has_marker(remote.name, old.marker):
+        raise Conflict(
+            f"key {old.id} at ThunderPhone is not the key this record was made for (its name lacks the record's "
+            "marker); refusing to rotate it",
+            code="key_record_mismatch",
+        )
+    if remote.mode == "agent" and remote.agent_id is None:
+        raise Conflict(f"key {old.id} at ThunderPhone is in agent mode without an agent; refusing to rotate it")
+    return KeySpec.of(
+        name=name,
+        mode=remote.mode,
+        agent_id=remote.agent_id,
+        webhook_base=webhook_base,
+        widget_id=old.widget_id,
+        allowed_domains=normalise_domains(remote.allowed_domains).domains,
+    )
+
+
 def _retire(tenant_id: str, record: KeyRecord, deps: KeyDeps, *, replaced_by: int | None) -> KeyRecord:
+    """Deactivate at ThunderPhone and retire the URL, then record it: an interrupted retirement is still
+    `active` in the record, so repeating the call finishes it."""
     _deactivate_remote(deps.api, record.id)
-    retired = record.deactivated(now=deps.clock(), replaced_by=replaced_by)
+    now = deps.clock()
+    retire_route(deps.routes, record.route_id, at=now)
+    retired = record.deactivated(now=now, replaced_by=replaced_by)
     deps.keys.put_key(tenant_id, retired)
     if record.reservation_id:
         # A later identical create should make a new key, not return this dead one.

@@ -38,7 +38,9 @@ def get_tenant(tenant_id: str, *, config: ConfigWriter) -> TenantView:
 
 
 def list_tenants(*, config: ConfigWriter) -> TenantList:
-    return TenantList(tenants=sorted(config.list_tenants(), key=lambda tenant: tenant.tenant_id))
+    listing = config.list_tenants()
+    tenants = sorted((item for item in listing.items if isinstance(item, Tenant)), key=lambda item: item.tenant_id)
+    return TenantList(tenants=tenants, invalid_tenants=sorted(error.tenant_id for error in listing.invalid))
 
 
 def update_tenant(tenant_id: str, request: UpdateTenantRequest, *, config: ConfigWriter) -> TenantView:

@@ -17,9 +17,11 @@ from functions.calls.repository import CallRepository
 from functions.common import table
 from functions.common.errors import StoreUnavailable
 from functions.thunderphone.objects import ApiCall
-from functions.webhook.models import CallFacts, Decision
-from functions.webhook.service import record_decision, record_outcome
+from functions.webhook.decision_log import record_decision
+from functions.webhook.models import CallFacts, Decision, TenantConfig
+from functions.webhook.outcomes import answer_outcome, record_outcome
 from functions.webhook.telemetry import parse_metric_tenants, tenant_dimension
+from functions.webhook_routes.model import Route, route_id
 from tests.fixtures.aws import CALLS_TABLE_NAME
 from tests.integration.calls.conftest import NOW, get_call
 
@@ -152,12 +154,28 @@ def test_record_event_keeps_transcripts_only_when_the_tenant_asks(log: CallRepos
     assert item["recording_url"] == COMPLETE["recording_url"]
 
 
+class NothingConfigured:
+    """The configuration side of an outcome: no number claimed, no tenant item."""
+
+    def tenant_for_number(self, number: str) -> str | None:
+        return None
+
+    def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, None]:
+        return TenantConfig(tenant_id=tenant_id, tenant=None), None
+
+    def route(self, route_id: str) -> None:
+        return None
+
+
+ORG = Route(route_id=route_id("org"), kind="org", created_at=NOW)
+
+
 def test_record_event_without_tenant_finds_it_through_the_call_id_index(
     log: CallRepository, aws: dict[str, Any]
 ) -> None:
     record_decision(log, FACTS, DECISION, latency_ms=10)
 
-    record_outcome(log, None, "web.complete", COMPLETE, keep_transcripts=True)
+    answer_outcome(ORG, "web.complete", COMPLETE, store=NothingConfigured(), log=log)
 
     item = get_call(aws["dynamodb"], "acme", CALL_ID)
     assert item is not None and item["status"] == "completed"
@@ -168,7 +186,7 @@ def test_record_event_without_tenant_finds_it_through_the_call_id_index(
 def test_record_event_for_an_unknown_call_goes_to_the_unassigned_partition(
     log: CallRepository, aws: dict[str, Any]
 ) -> None:
-    record_outcome(log, None, "telephony.complete", COMPLETE, keep_transcripts=False)
+    answer_outcome(ORG, "telephony.complete", COMPLETE, store=NothingConfigured(), log=log)
 
     item = get_call(aws["dynamodb"], table.UNASSIGNED_TENANT, CALL_ID)
     assert item is not None and item["billing_total_cents"] == 36

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from functions.calls.repository import CallRepository
+from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
-from functions.webhook.service import record_decision
 from tests.fixtures.aws import CALLS_TABLE_NAME
 from tests.integration.calls.conftest import NOW
 

@@ -15,8 +15,9 @@ from functions.call_sync.models import SyncReport, SyncRequest
 from functions.calls.repository import CallRepository
 from functions.thunderphone.client import ThunderPhoneApi
 from functions.thunderphone.resources import ThunderPhoneCalls
+from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
-from functions.webhook.service import record_decision, record_outcome
+from functions.webhook.outcomes import record_outcome
 from tests.fixtures.apigw import LambdaContext
 from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME
 from tests.integration.calls.conftest import API_KEY, NOW, get_call

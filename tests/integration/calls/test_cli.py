@@ -13,8 +13,9 @@ import pytest
 
 from functions.calls.repository import CallRepository
 from functions.tenant_config.models import Channel
+from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
-from functions.webhook.service import record_decision, record_outcome
+from functions.webhook.outcomes import record_outcome
 from sbctl.commands import calls
 from sbctl.context import Context
 from sbctl.settings import SbctlSettings

@@ -16,7 +16,7 @@ from functions.tenant_config.store import ConfigStore
 from functions.thunderphone.signing import sign
 from functions.webhook import handler
 from tests.fixtures.apigw import LambdaContext, load_event
-from tests.fixtures.aws import SIGNING_SECRET, TABLE_NAME, TOOL_SECRET_PREFIX
+from tests.fixtures.aws import SIGNING_SECRET, TABLE_NAME, TOOL_SECRET_PREFIX, add_route
 from tests.integration.config_store import samples
 from tests.integration.sbctl.conftest import Sbctl
 
@@ -87,16 +87,24 @@ def seed(aws: dict[str, Any]) -> None:
     )
 
 
+# The capability URL of each (tenant, widget) key the router is called through (filled by `seeded`).
+PATHS: dict[tuple[str, str | None], str] = {}
+
+
 @pytest.fixture
 def seeded(aws: dict[str, Any]) -> Iterator[dict[str, Any]]:
     seed(aws)
+    PATHS.clear()
+    for tenant in ("acme", "ghost"):
+        for widget in (None, "pricing", "support"):
+            PATHS[(tenant, widget)] = add_route(aws["dynamodb"], tenant, widget)
     yield aws
 
 
 def router_answer(tenant: str, widget: str | None, data: dict[str, Any], event_type: str, at: datetime) -> Any:
     """POST the signed webhook to the real handler, at a fixed time."""
     body = json.dumps({"type": event_type, "data": data}, sort_keys=True, separators=(",", ":"))
-    path = f"/webhooks/{tenant}" + (f"/{widget}" if widget else "")
+    path = PATHS[(tenant, widget)]
     event = load_event("sbctl_apigw_webhook.json")
     event["rawPath"] = event["requestContext"]["http"]["path"] = path
     event["body"] = body

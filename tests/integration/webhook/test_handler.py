@@ -11,7 +11,7 @@ from functions.webhook import handler
 from functions.webhook.dependencies import deps
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import load_event, signed_event, webhook_body
-from tests.fixtures.aws import TABLE_NAME, put_by_hand
+from tests.fixtures.aws import TABLE_NAME, add_route, put_by_hand
 
 
 def invoke(event: dict[str, Any], lambda_context: Any) -> tuple[int, dict[str, Any]]:
@@ -63,12 +63,13 @@ def test_other_events_are_acknowledged(demo_tenant: str, lambda_context: Any) ->
 
 def test_oversized_body_is_413(demo_tenant: str, lambda_context: Any) -> None:
     body = json.dumps({"type": "web.incoming", "data": {"pad": "x" * 70_000}}).encode()
-    assert invoke(signed_event("/webhooks/demo", body), lambda_context)[0] == 413
+    assert invoke(signed_event(f"/webhooks/{demo.KEY_TOKEN}", body), lambda_context)[0] == 413
 
 
 def test_unknown_and_suspended_tenants_get_fallback(demo_tenant: str, lambda_context: Any) -> None:
     body = webhook_body("web.incoming", 1, "web")
-    assert invoke(signed_event("/webhooks/nobody", body), lambda_context) == (200, {})
+    nobody = add_route(boto3.client("dynamodb"), "nobody")  # a route to a tenant with no items
+    assert invoke(signed_event(nobody, body), lambda_context) == (200, {})
     boto3.client("dynamodb").update_item(
         TableName=TABLE_NAME,
         Key={"pk": {"S": "TENANT#demo"}, "sk": {"S": "CONFIG#TENANT"}},
@@ -77,7 +78,7 @@ def test_unknown_and_suspended_tenants_get_fallback(demo_tenant: str, lambda_con
         ExpressionAttributeValues={":s": {"S": "suspended"}},
     )
     deps.store._configs.clear()
-    assert invoke(signed_event("/webhooks/demo", body), lambda_context) == (200, {})
+    assert invoke(signed_event(f"/webhooks/{demo.KEY_TOKEN}", body), lambda_context) == (200, {})
 
 
 def test_corrupt_item_gives_fallback_log_and_metric(
@@ -105,14 +106,16 @@ def test_corrupt_item_gives_fallback_log_and_metric(
 def test_warm_path_makes_no_aws_call_and_cold_miss_reads_once(demo_tenant: str, lambda_context: Any) -> None:
     calls = count_aws_calls()
     invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)
-    # Cold: one signing-secret read, one Query for the tenant, one GetItem for the caller, one tool secret.
+    # Cold: one signing-secret read, one GetItem for the URL's route, one Query for the tenant, one GetItem
+    # for the caller, one tool secret.
     assert calls == Counter(
         {
             "secretsmanager.GetSecretValue": 2,
             "dynamodb.Query": 1,
-            "dynamodb.GetItem": 1,
+            "dynamodb.GetItem": 2,
         }
     )
+    invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)  # its own route: read once, cold
     calls.clear()
     for _ in range(3):
         assert invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)[0] == 200

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from functions.thunderphone.signing import sign
 from functions.webhook import handler
+from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import to_event
 from tests.fixtures.aws import SIGNING_SECRET
 
@@ -37,7 +38,17 @@ payloads = st.one_of(
     signing=st.sampled_from(["valid", "wrong", "missing", "garbage"]),
     encode=st.booleans(),
     path=st.sampled_from(
-        ["/webhooks", "/webhooks/demo", "/webhooks/demo/pricing", "/webhooks/UPPER", "/webhooks/a/b/c"]
+        [
+            f"/webhooks/{demo.KEY_TOKEN}",
+            f"/webhooks/{demo.PRICING_TOKEN}",
+            f"/webhooks/{demo.ORG_TOKEN}",
+            "/webhooks/" + "x" * 32,  # a token shape nobody was given
+            "/webhooks",
+            "/webhooks/demo",
+            "/webhooks/demo/pricing",
+            "/webhooks/UPPER",
+            "/webhooks/a/b/c",
+        ]
     ),
     extra_headers=st.dictionaries(st.text(min_size=1, max_size=10), st.text(max_size=20), max_size=3),
 )
@@ -64,13 +75,16 @@ def test_handler_never_5xx_and_always_json(
     response = handler.lambda_handler(event, lambda_context)
 
     parsed = json.loads(response["body"])
-    routed = path != "/webhooks/a/b/c"
-    if not routed:
+    token_shaped = path.count("/") == 2  # the only route: POST /webhooks/{token}
+    known = path.removeprefix("/webhooks/") in (demo.KEY_TOKEN, demo.PRICING_TOKEN, demo.ORG_TOKEN)
+    if not token_shaped:
         assert response["statusCode"] == 404
-    elif signing == "valid":
+    elif signing != "valid":
+        assert (response["statusCode"], parsed) == (401, {"error": "unauthorized"})
+    elif known:
         assert response["statusCode"] == 200
     else:
-        assert (response["statusCode"], parsed) == (401, {"error": "unauthorized"})
+        assert (response["statusCode"], parsed) == (404, {"error": "not_found"})
     if response["statusCode"] == 200 and parsed:
         assert set(parsed) <= {
             "prompt",

@@ -23,4 +23,4 @@ def test_config_store_errors_explain_themselves() -> None:
     )
     created = VersionConflict("acme", "rule", "vip", None, None, current_version=0)
     assert "based on a new item, stored version is 0" in str(created)
-    assert str(NumberTaken("+33180000001", "acme")) == "phone number +33180000001 already belongs to tenant acme"
+    assert str(NumberTaken("+33180000001")) == "phone number +33180000001 already belongs to another tenant"

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from functions.common.errors import VersionConflict
+from functions.common.errors import ConditionFailed, VersionConflict
 from functions.provisioning.key_records import KeyRecord, Reservation
 from functions.tenant_config.items import ItemKind, item_id_of, kind_of_model
 from functions.tenant_config.models import StoredItem, Tenant
+from functions.tenant_config.store import Listing
+from functions.webhook_routes.model import Route, route_id, token_in
 
 
 class Clock:
@@ -39,8 +41,8 @@ class MemoryConfig:
         self.items[(tenant_id, kind, item_id)] = stored
         return stored
 
-    def list_tenants(self) -> list[Tenant]:
-        return [item for item in self.items.values() if isinstance(item, Tenant)]
+    def list_tenants(self) -> Listing:
+        return Listing([item for item in self.items.values() if isinstance(item, Tenant)], [])
 
 
 class MemoryKeys:
@@ -85,6 +87,33 @@ class MemoryKeys:
         self.reservations[(tenant_id, reservation_id)] = current.model_copy(
             update={"state": "done", "key_id": record.id}
         )
+
+
+class MemoryRoutes:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+
+    def get(self, route_id: str, *, consistent: bool = False) -> Route | None:
+        return self.routes.get(route_id)
+
+    def add(self, route: Route) -> None:
+        if route.route_id in self.routes:
+            raise ConditionFailed("store route failed: ConditionalCheckFailedException")
+        self.routes[route.route_id] = route
+
+    def retire(self, route_id: str, *, at: datetime) -> None:
+        current = self.routes.get(route_id)
+        if current is None:
+            raise ConditionFailed("retire route failed: ConditionalCheckFailedException")
+        self.routes[route_id] = current.model_copy(update={"status": "retired", "retired_at": at})
+
+    def of_url(self, url: str | None) -> Route | None:
+        """The route a webhook URL opens (None for a URL that is not a token URL, or one without a route)."""
+        token = token_in(url)
+        return None if token is None else self.routes.get(route_id(token))
+
+    def active(self) -> list[Route]:
+        return [route for route in self.routes.values() if route.active]
 
 
 class MemorySigning:

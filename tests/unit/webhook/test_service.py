@@ -13,10 +13,16 @@ from functions.thunderphone.signing import sign
 from functions.webhook.adapters import build_config
 from functions.webhook.models import TenantConfig
 from functions.webhook.service import WebhookRequest, answer
+from functions.webhook_routes.model import Route, route_id
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import webhook_body
 
 SECRET = "whsec_fake"
+GHOST_TOKEN = "route-to-a-tenant-with-no-items1"
+DEMO_ROUTES = demo.demo_routes(key_token=demo.KEY_TOKEN, pricing_token=demo.PRICING_TOKEN, org_token=demo.ORG_TOKEN)
+GHOST = Route(
+    route_id=route_id(GHOST_TOKEN), kind="key", tenant_id="ghost", created_at=datetime(2026, 1, 1, tzinfo=UTC)
+)
 
 
 @dataclass
@@ -26,8 +32,12 @@ class FakeStore:
     )
     numbers: dict[str, str] = field(default_factory=lambda: {demo.DEMO_NUMBER: "demo"})
     customers: dict[str, Customer] = field(default_factory=dict)
+    routes: dict[str, Route] = field(default_factory=lambda: {r.route_id: r for r in [*DEMO_ROUTES, GHOST]})
     error: Exception | None = None
     loads: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def route(self, route_id: str) -> Route | None:
+        return self.routes.get(route_id)
 
     def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
         self.loads.append((tenant_id, customer_id))
@@ -57,10 +67,8 @@ class FakeSecrets:
         return demo.TOOL_CREDENTIALS
 
 
-def request(
-    body: bytes, *, tenant: str | None = "demo", secret: str = SECRET, widget: str | None = None
-) -> WebhookRequest:
-    return WebhookRequest(body, sign(body, secret), tenant, widget, datetime(2026, 11, 24, 15, tzinfo=UTC))
+def request(body: bytes, *, token: str = demo.KEY_TOKEN, secret: str = SECRET) -> WebhookRequest:
+    return WebhookRequest(body, sign(body, secret), token, datetime(2026, 11, 24, 15, tzinfo=UTC))
 
 
 def call(req: WebhookRequest, store: FakeStore | None = None, secrets: FakeSecrets | None = None):  # type: ignore[no-untyped-def]
@@ -112,7 +120,7 @@ def test_answer_acknowledges_other_events_without_reading_tenant() -> None:
 def test_answer_org_level_endpoint_finds_tenant_by_number_and_customer_by_caller() -> None:
     store = FakeStore(customers={demo.VIP_CALLER: next(m for m in demo.demo_items() if isinstance(m, Customer))})
     body = webhook_body("telephony.incoming", 9, demo.VIP_CALLER, demo.DEMO_NUMBER)
-    reply = call(request(body, tenant=None), store)
+    reply = call(request(body, token=demo.ORG_TOKEN), store)
     assert reply.decision is not None and reply.decision.rule_id == "vip"
     assert store.loads == [("demo", demo.VIP_CALLER)]
 
@@ -125,9 +133,18 @@ def test_answer_web_sessions_never_look_up_a_customer() -> None:
 
 def test_answer_unknown_number_and_bad_tenant_ids_fall_back() -> None:
     body = webhook_body("telephony.incoming", 9, "+12125550000", "+19995550000")
-    assert call(request(body, tenant=None)).reason == "unknown_number"
-    assert call(request(body, tenant="Bad_Tenant!")).reason == "unknown_tenant"
-    assert call(request(body, tenant="ghost")).reason == "unknown_tenant"
+    assert call(request(body, token=demo.ORG_TOKEN)).reason == "unknown_number"
+    claimed_badly = FakeStore(numbers={"+19995550000": "Bad_Tenant!"})  # a corrupt claim names no tenant
+    assert call(request(body, token=demo.ORG_TOKEN), claimed_badly).reason == "unknown_tenant"
+    assert call(request(body, token=GHOST_TOKEN)).reason == "unknown_tenant"
+
+
+def test_answer_unknown_or_malformed_tokens_are_404_after_the_signature() -> None:
+    body = webhook_body("web.incoming", 1, "web")
+    for token in ("x" * 32, "demo", "", "a/b", demo.KEY_TOKEN.upper()):
+        store = FakeStore()
+        assert (call(request(body, token=token), store).status, store.loads) == (404, [])
+    assert call(request(body, token="x" * 32, secret="whsec_wrong")).status == 401
 
 
 def test_answer_store_errors_become_fallback() -> None:

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
+from functions.common.apigw import MalformedRequest, header, raw_body
 from functions.thunderphone.signing import parse_signing_secrets, sign, verify
-from functions.webhook.request import MalformedRequest, header, raw_body
 
 BODY = b'{"data":{"call_id":1,"from_number":"web","to_number":""},"type":"web.incoming"}'
 

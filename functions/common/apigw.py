@@ -1,4 +1,4 @@
-"""Reading an API Gateway HTTP API (v2) request as ThunderPhone sent it: the exact body bytes and a header."""
+"""Reading an API Gateway HTTP API (v2) request as the caller sent it: the exact body bytes and a header."""
 
 from __future__ import annotations
 
