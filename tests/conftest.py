@@ -28,6 +28,7 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+from tests.fixtures.admin import call, fake_thunderphone, provisioning_env, tenant
 from tests.fixtures.apigw import LambdaContext
 from tests.fixtures.aws import (
     CALLS_TABLE_NAME,
@@ -37,6 +38,9 @@ from tests.fixtures.aws import (
     emulated_aws,
     seed,
 )
+
+# The admin API's fixtures (tests/fixtures/admin.py), for every test that calls it.
+__all__ = ["call", "fake_thunderphone", "provisioning_env", "tenant"]
 
 
 @pytest.fixture

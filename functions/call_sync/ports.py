@@ -20,7 +20,7 @@ class CallSource(Protocol):
 
 class OutcomeStore(Protocol):
     def find_call(self, call_id: int) -> CallRecord | None:
-        """Our item for a call (the one with a decision if several); raises StoreUnavailable."""
+        """Our item for a call (the decided one; None if several tenants decided it); raises StoreUnavailable."""
         ...
 
     def record_completion(self, tenant_id: str, completion: Completion, *, keep_transcripts: bool) -> bool:

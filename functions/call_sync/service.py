@@ -145,7 +145,7 @@ def fill(call: ApiCall, *, store: OutcomeStore, window: WindowReport) -> None:
     window.seen += 1
     record = store.find_call(call.call_id)
     if record is None or not record.has_decision:
-        window.unmatched += 1  # not answered by us (or its decision log was lost): nothing to attach to
+        window.unmatched += 1  # not answered by us, its decision log was lost, or ambiguous: nothing to attach to
         return
     window.matched += 1
     completion = completion_from_api(call)

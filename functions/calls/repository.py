@@ -228,9 +228,15 @@ class CallRepository:
         return [CallRecord.from_item(item) for item in dynamo.pages(self._client, request, operation="find call")]
 
     def find_call(self, call_id: int) -> CallRecord | None:
-        """Our item for a call: the one with a decision if several."""
-        records = sorted(self.calls_of(call_id), key=lambda record: not record.has_decision)
-        return records[0] if records else None
+        """Our item for a call: the one with a decision if several. None when decisions for this call id
+        were recorded for more than one tenant: a tenant can send an incoming event with another's call id
+        (its own route, its own partition), so which one ThunderPhone's call was is not ours to guess."""
+        records = self.calls_of(call_id)
+        decided = [record for record in records if record.has_decision]
+        if len({record.tenant_id for record in decided}) > 1:
+            return None
+        found = decided or records
+        return found[0] if found else None
 
     def deciding_tenants(self, call_id: int) -> set[str]:
         """The tenants a decision was recorded for, for this call id."""

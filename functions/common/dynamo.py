@@ -7,16 +7,22 @@ Reads go through `store_errors`, so callers only ever see our domain errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from functions.common import table
 from functions.common.aws import store_errors
+from functions.common.errors import InvalidItem
+from functions.common.validation import problems_of
 
 if TYPE_CHECKING:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @cache
@@ -107,3 +113,14 @@ def get(
     with store_errors(operation):
         item = client.get_item(TableName=table_name, Key=key(pk, sk), ConsistentRead=consistent).get("Item")
     return from_attributes(item) if item else None
+
+
+def model_of(item: Mapping[str, Any], model: type[ModelT], *, owner: str, ignore: Collection[str] = ()) -> ModelT:
+    """A stored item validated into `model`, its keys (and the `ignore`d bookkeeping) left out; InvalidItem,
+    naming `owner` and the sort key (never a value), when it does not validate."""
+    skip = {table.PARTITION_KEY, table.SORT_KEY, *ignore}
+    data = {name: plain(value) for name, value in item.items() if name not in skip}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidItem(owner, str(item.get(table.SORT_KEY, "")), problems_of(exc)) from None

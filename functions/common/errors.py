@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from functions.common.masking import mask_sort_key
+
 
 class Versioned(Protocol):
     """A stored item, as far as a conflict needs to know it."""
@@ -51,8 +53,6 @@ class InvalidItem(Exception):
 
     @property
     def log_text(self) -> str:
-        from functions.common.masking import mask_sort_key
-
         return f"invalid item {mask_sort_key(self.sort_key)} of tenant {self.tenant_id}: {', '.join(self.fields)}"
 
 

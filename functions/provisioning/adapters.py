@@ -11,23 +11,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from functions.common import dynamo, table
 from functions.common.aws import secret_errors, store_errors
-from functions.common.dynamo import plain
 from functions.common.errors import ConditionFailed, InvalidItem, SecretsUnavailable, StoreUnavailable
-from functions.common.validation import problems_of
 from functions.provisioning.key_records import KeyRecord, Reservation
 from functions.thunderphone.signing import parse_signing_secrets
 
 RESERVATION_PREFIX = "KEYREQ#"  # beside KEY#{id}; "KEYREQ#" never matches begins_with("KEY#")
 KEY_KIND = "key"
 RESERVATION_KIND = "key_request"
-_NON_MODEL = frozenset({table.PARTITION_KEY, table.SORT_KEY, "kind", table.TTL_ATTRIBUTE})
-ModelT = TypeVar("ModelT", bound=BaseModel)
+_BOOKKEEPING = frozenset({"kind", table.TTL_ATTRIBUTE})
 
 
 def reservation_sk(reservation_id: str) -> str:
@@ -75,7 +70,7 @@ class DynamoKeyStore:
         raw = self._get(tenant_id, reservation_sk(reservation.reservation_id))
         if raw is None:  # released between our write and read: the caller retries from the start
             raise StoreUnavailable("key creation reservation changed concurrently; retry")
-        stored = self._model(tenant_id, raw, Reservation)
+        stored = dynamo.model_of(raw, Reservation, owner=tenant_id, ignore=_BOOKKEEPING)
         self._own_id(tenant_id, raw, reservation_sk(stored.reservation_id))
         return stored
 
@@ -132,7 +127,7 @@ class DynamoKeyStore:
         return dynamo.get(self._client, self._table, table.operator_pk(tenant_id), sort_key, consistent=True)
 
     def _record(self, tenant_id: str, raw: Mapping[str, Any]) -> KeyRecord:
-        record = self._model(tenant_id, raw, KeyRecord)
+        record = dynamo.model_of(raw, KeyRecord, owner=tenant_id, ignore=_BOOKKEEPING)
         self._own_id(tenant_id, raw, table.key_sk(str(record.id)))
         return record
 
@@ -142,13 +137,6 @@ class DynamoKeyStore:
         sort_key = str(raw.get(table.SORT_KEY, ""))
         if sort_key != expected_sort_key:
             raise InvalidItem(tenant_id, sort_key, ["the item's own id does not match its sort key"])
-
-    def _model(self, tenant_id: str, raw: Mapping[str, Any], model: type[ModelT]) -> ModelT:
-        data = {key: plain(value) for key, value in raw.items() if key not in _NON_MODEL}
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise InvalidItem(tenant_id, str(raw.get(table.SORT_KEY, "")), problems_of(exc)) from None
 
     def _key(self, tenant_id: str, sort_key: str) -> dict[str, Any]:
         return dynamo.key(table.operator_pk(tenant_id), sort_key)

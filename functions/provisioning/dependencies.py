@@ -11,7 +11,7 @@ from functions.common.clock import utc_now
 from functions.common.dependencies import Dependencies
 from functions.provisioning.adapters import DynamoKeyStore, SecretsManagerSigningSecrets
 from functions.provisioning.models import ProvisioningSettings
-from functions.provisioning.service.keys import KeyDeps
+from functions.provisioning.service.key_creation import KeyDeps
 from functions.provisioning.service.webhook_endpoint import EndpointDeps
 from functions.tenant_config.store import ConfigStore
 from functions.thunderphone.credentials import authenticated_api

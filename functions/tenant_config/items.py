@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from functions.common import table
-from functions.common.dynamo import decimals, plain
+from functions.common import dynamo, table
+from functions.common.dynamo import decimals
 from functions.common.errors import InvalidItem
-from functions.common.validation import problems_of
 from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
 
 ItemKind = Literal["tenant", "profile", "rule", "customer"]
@@ -72,11 +71,7 @@ def from_item(tenant_id: str, item: Mapping[str, Any], model: type[ModelT] | Non
     chosen = model or (MODELS[kind] if kind else None)
     if chosen is None:
         raise InvalidItem(tenant_id, sort_key_value, ["not a tenant configuration item"])
-    data = {key: plain(value) for key, value in item.items() if key not in KEY_ATTRIBUTES}
-    try:
-        parsed = chosen.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidItem(tenant_id, sort_key_value, problems_of(exc)) from None
+    parsed = dynamo.model_of(item, chosen, owner=tenant_id, ignore=KEY_ATTRIBUTES)
     # Bound to where it is stored: an item can never speak for another tenant or another key.
     if kind is not None and sort_key(kind, getattr(parsed, ID_FIELDS[kind])) != sort_key_value:
         raise InvalidItem(tenant_id, sort_key_value, [f"{ID_FIELDS[kind]}: does not match the item's key"])

@@ -16,13 +16,14 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from functions.common.apigw import MalformedRequest, header, raw_body
 from functions.common.observability import logger, metrics, tracer
 from functions.thunderphone.signing import SIGNATURE_HEADER
 from functions.webhook import budget, service, telemetry
 from functions.webhook.dependencies import deps
-from functions.webhook.models import Reply
+from functions.webhook.models import Reply, WebhookSettings
 
 app = APIGatewayHttpResolver()
 
@@ -36,6 +37,11 @@ def respond(token: str) -> Response[str]:
     started = time.perf_counter()
     event = app.current_event.raw_event
     try:
+        settings: WebhookSettings | None = deps.settings
+    except ValidationError:  # a deployment mistake: every answer is `{}` until it is fixed, and says why
+        logger.exception("webhook settings are invalid")
+        settings = None
+    try:
         request = service.WebhookRequest(
             body=raw_body(event),
             signature=header(event, SIGNATURE_HEADER),
@@ -45,10 +51,14 @@ def respond(token: str) -> Response[str]:
     except MalformedRequest:
         reply = Reply(400, {"error": "malformed_request"}, "rejected", "malformed_request")
     else:
-        reply = budget.answer_within(deps.pool, lambda: answer(request), started=started, budget_ms=budget_ms())
+        if settings is None:
+            reply = service.fallback("internal_error")
+        else:
+            reply = budget.answer_within(
+                deps.pool, lambda: answer(request, settings), started=started, budget_ms=settings.BUDGET_MS
+            )
     latency_ms = (time.perf_counter() - started) * 1000
-    try:
-        settings = deps.settings
+    if settings is not None:
         budget.log_decision_within(
             deps.pool,
             lambda: deps.call_log,
@@ -58,21 +68,11 @@ def respond(token: str) -> Response[str]:
             budget_ms=settings.BUDGET_MS,
             timeout_ms=settings.DECISION_LOG_TIMEOUT_MS,
         )
-    except Exception:
-        logger.exception("decision log write failed")
     telemetry.record_answer(reply, latency_ms=latency_ms, metric_tenants=deps.metric_tenants)
     return Response(status_code=reply.status, content_type="application/json", body=json.dumps(reply.body))
 
 
-def budget_ms() -> int:
-    try:
-        return deps.settings.BUDGET_MS
-    except Exception:  # broken settings: the answer itself reports them as a fallback
-        return 1500
-
-
-def answer(request: service.WebhookRequest) -> Reply:
-    settings = deps.settings
+def answer(request: service.WebhookRequest, settings: WebhookSettings) -> Reply:
     return service.answer(
         request,
         store=deps.store,

@@ -15,7 +15,6 @@ from functions.tenant_config.models import AgentProfile, Channel, RoutingRule, T
 
 FallbackReason = Literal[
     "unknown_tenant",
-    "invalid_route",
     "tenant_suspended",
     "unknown_number",
     "invalid_item",

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from functions.calls.records import InvalidCallEvent, completion_from_event, grade_from_event
+from functions.calls.records import Completion, Grade, InvalidCallEvent, completion_from_event, grade_from_event
 from functions.common import table
 from functions.common.errors import InvalidItem, StoreUnavailable
 from functions.common.metric_names import Metric
@@ -56,7 +56,8 @@ def answer_outcome(
 ) -> Reply:
     call_id = _call_id(data)
     try:
-        call_id = _outcome_call_id(event_type, data)
+        outcome = parse_outcome(event_type, data)
+        call_id = outcome.call_id
         to_number = data.get("to_number")
         owner = None
         if route.kind == "org" and isinstance(to_number, str) and to_number.startswith("+"):
@@ -69,7 +70,7 @@ def answer_outcome(
             )
             telemetry.count(Metric.OUTCOME_REFUSED)
             return Reply(403, {"error": "forbidden"}, "rejected", "outcome_refused", call_id=call_id)
-        stored = record_outcome(log, tenant_id, event_type, data, keep_transcripts=_keeps_transcripts(store, tenant_id))
+        stored = store_outcome(log, tenant_id, outcome, keep_transcripts=_keeps_transcripts(store, tenant_id))
     except InvalidCallEvent as exc:
         logger.warning("outcome event not stored", extra={"event_type": event_type, "problem": str(exc)})
         return Reply(200, {"received": True}, "acknowledged", "invalid_outcome", call_id=call_id)
@@ -79,28 +80,31 @@ def answer_outcome(
     return Reply(200, {"received": True}, "acknowledged", reason, call_id=call_id, tenant_id=tenant_id)
 
 
+def parse_outcome(event_type: str, data: Mapping[str, Any]) -> Completion | Grade:
+    """The facts of an outcome event; InvalidCallEvent for a payload that does not validate or an event
+    type that is not an outcome."""
+    if event_type in COMPLETION_EVENTS:
+        return completion_from_event(event_type, data)
+    if event_type in GRADED_EVENTS:
+        return grade_from_event(event_type, data)
+    raise InvalidCallEvent(f"{event_type}: not an outcome event")
+
+
 def record_outcome(
     log: OutcomeLog, tenant_id: str, event_type: str, data: Mapping[str, Any], *, keep_transcripts: bool
 ) -> bool:
-    """Store a completion or grade beside the call's decision. True when the item changed, False for a
-    duplicate or an older/lower-ranked delivery. Raises InvalidCallEvent for a payload that does not
-    validate (or an event type that is not an outcome) and StoreUnavailable when DynamoDB fails."""
+    """Store an outcome event's facts beside the call's decision (see `store_outcome`)."""
+    return store_outcome(log, tenant_id, parse_outcome(event_type, data), keep_transcripts=keep_transcripts)
+
+
+def store_outcome(log: OutcomeLog, tenant_id: str, outcome: Completion | Grade, *, keep_transcripts: bool) -> bool:
+    """True when the item changed, False for a duplicate or an older/lower-ranked delivery. Raises
+    InvalidCallEvent for a tenant id no tenant can have and StoreUnavailable when DynamoDB fails."""
     if tenant_id != table.UNASSIGNED_TENANT and not is_tenant_id(tenant_id):
-        raise InvalidCallEvent(f"{event_type}: tenant id is not valid")
-    if event_type in COMPLETION_EVENTS:
-        completion = completion_from_event(event_type, data)
-        return log.record_completion(tenant_id, completion, keep_transcripts=keep_transcripts)
-    if event_type in GRADED_EVENTS:
-        return log.record_grade(tenant_id, grade_from_event(event_type, data))
-    raise InvalidCallEvent(f"{event_type}: not an outcome event")
-
-
-def _outcome_call_id(event_type: str, data: Mapping[str, Any]) -> int:
-    if event_type in COMPLETION_EVENTS:
-        return completion_from_event(event_type, data).call_id
-    if event_type in GRADED_EVENTS:
-        return grade_from_event(event_type, data).call_id
-    raise InvalidCallEvent(f"{event_type}: not an outcome event")
+        raise InvalidCallEvent("tenant id is not valid")
+    if isinstance(outcome, Completion):
+        return log.record_completion(tenant_id, outcome, keep_transcripts=keep_transcripts)
+    return log.record_grade(tenant_id, outcome)
 
 
 def _keeps_transcripts(store: TenantStore, tenant_id: str) -> bool:

@@ -7,16 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from functions.common import dynamo, table
 from functions.common.aws import store_errors
-from functions.common.dynamo import plain
 from functions.common.errors import InvalidItem
-from functions.common.validation import problems_of
 from functions.webhook_routes.model import Route
-
-_KEYS = frozenset({table.PARTITION_KEY, table.SORT_KEY, "kind_of_item"})
 
 
 class RouteRepository:
@@ -36,11 +30,7 @@ class RouteRepository:
         )
         if item is None:
             return None
-        data = {name: plain(value) for name, value in item.items() if name not in _KEYS}
-        try:
-            route = Route.model_validate(data)
-        except ValidationError as exc:
-            raise InvalidItem("(route)", table.ROUTE_SK, problems_of(exc)) from None
+        route = dynamo.model_of(item, Route, owner="(route)")
         if route.route_id != route_id:
             raise InvalidItem("(route)", table.ROUTE_SK, ["route_id does not match the item's key"])
         return route
@@ -50,7 +40,6 @@ class RouteRepository:
         item = {
             table.PARTITION_KEY: table.route_pk(route.route_id),
             table.SORT_KEY: table.ROUTE_SK,
-            "kind_of_item": "route",
             **route.model_dump(mode="json", exclude_none=True),
         }
         with store_errors("store route"):

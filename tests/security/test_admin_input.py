@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from functions.provisioning.models import CreateKeyRequest, CreateTenantRequest, UpdateTenantRequest
 from tests.fixtures.apigw import admin_event, to_event
-from tests.integration.provisioning.conftest import fake_thunderphone, provisioning_env  # noqa: F401  (fixtures)
 
 TENANT = "acme"  # exists: PATCH reaches the service
 GHOST = "ghost"  # does not exist: a key request that passes validation stops at 404, before ThunderPhone
@@ -34,7 +33,7 @@ Admin = Callable[..., Answer]
 
 
 @pytest.fixture
-def admin(provisioning_env: dict[str, Any], lambda_context: Any) -> Admin:  # noqa: F811
+def admin(provisioning_env: dict[str, Any], lambda_context: Any) -> Admin:
     """`admin(method, path, body, *, raw=bytes, headers=..., raw_event=...)` -> (status, parsed body).
 
     moto and the provisioning settings come from the provisioning tests' `provisioning_env`; tenant `acme` exists."""

@@ -21,15 +21,9 @@ import pytest
 from functions.common import dynamo, table
 from functions.webhook_routes.model import new_token, route_id, token_in
 from functions.webhook_routes.repository import RouteRepository
+from tests.fixtures.admin import WEBHOOK_BASE, Call
 from tests.fixtures.aws import TABLE_NAME
 from tests.fixtures.thunderphone import FakeThunderPhone
-from tests.integration.provisioning.conftest import (  # noqa: F401  (fixtures)
-    WEBHOOK_BASE,
-    Call,
-    call,
-    fake_thunderphone,
-    provisioning_env,
-)
 
 EVIL = "https://evil.example/hook"
 DOMAINS = ["www.acme.example", "acme.example"]
@@ -50,9 +44,9 @@ class Scene:
 
 @pytest.fixture
 def scene(
-    call: Call,  # noqa: F811
-    provisioning_env: dict[str, Any],  # noqa: F811
-    fake_thunderphone: FakeThunderPhone,  # noqa: F811
+    call: Call,
+    provisioning_env: dict[str, Any],
+    fake_thunderphone: FakeThunderPhone,
 ) -> Scene:
     for tenant_id, name in (("acme", "Acme Dental"), ("globex", "Globex")):
         status, _ = call("POST", "/admin/tenants", {"tenant_id": tenant_id, "display_name": name})

@@ -9,7 +9,7 @@ from functions.provisioning.dependencies import deps
 from functions.provisioning.models import CreateKeyRequest, KeyList, KeyView, RotateKeyRequest, UpdateKeyRequest
 from functions.provisioning.routes.request import IdempotencyKey, KeyIdPath, TenantIdPath, actor, webhook_base
 from functions.provisioning.service import keys
-from functions.provisioning.service.keys import KeyDeps
+from functions.provisioning.service.key_creation import KeyDeps
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 

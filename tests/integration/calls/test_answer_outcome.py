@@ -19,8 +19,8 @@ from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
 from functions.webhook.outcomes import answer_outcome
 from functions.webhook_routes.model import Route, route_id
-from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME
-from tests.integration.calls.conftest import NOW, get_call
+from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call
+from tests.integration.calls.conftest import NOW
 
 NUMBER = "+15557654321"
 ORG = Route(route_id=route_id("org"), kind="org", created_at=NOW)

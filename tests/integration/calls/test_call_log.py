@@ -22,8 +22,8 @@ from functions.webhook.models import CallFacts, Decision, TenantConfig
 from functions.webhook.outcomes import answer_outcome, record_outcome
 from functions.webhook.telemetry import parse_metric_tenants, tenant_dimension
 from functions.webhook_routes.model import Route, route_id
-from tests.fixtures.aws import CALLS_TABLE_NAME
-from tests.integration.calls.conftest import NOW, get_call
+from tests.fixtures.aws import CALLS_TABLE_NAME, get_call
+from tests.integration.calls.conftest import NOW
 
 CALL_ID = 987654321
 FACTS = CallFacts(

@@ -18,9 +18,10 @@ from functions.thunderphone.resources import ThunderPhoneCalls
 from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
 from functions.webhook.outcomes import record_outcome
+from tests.fixtures.admin import API_KEY
 from tests.fixtures.apigw import LambdaContext
-from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME
-from tests.integration.calls.conftest import API_KEY, NOW, get_call
+from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call
+from tests.integration.calls.conftest import NOW
 
 START = datetime(2026, 5, 9, tzinfo=UTC)
 END = datetime(2026, 5, 10, tzinfo=UTC)

@@ -19,8 +19,9 @@ from functions.webhook.outcomes import record_outcome
 from sbctl.commands import calls
 from sbctl.context import Context
 from sbctl.settings import SbctlSettings
+from tests.fixtures.admin import API_KEY
 from tests.fixtures.aws import CALLS_TABLE_NAME
-from tests.integration.calls.conftest import API_KEY, NOW
+from tests.integration.calls.conftest import NOW
 
 DAY = datetime(2026, 5, 3, 10, tzinfo=UTC)
 

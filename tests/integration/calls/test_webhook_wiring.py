@@ -8,7 +8,7 @@ from typing import Any
 from functions.webhook import handler
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import signed_event, webhook_body
-from tests.integration.calls.conftest import get_call, wait_for_decision
+from tests.fixtures.aws import get_call, wait_for_decision
 
 
 def invoke(event: dict[str, Any], lambda_context: Any) -> tuple[int, dict[str, Any]]:

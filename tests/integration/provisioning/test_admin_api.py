@@ -12,10 +12,10 @@ from functions.common import table
 from functions.common.errors import StoreUnavailable
 from functions.webhook_routes.model import Route, route_id, token_in
 from functions.webhook_routes.repository import RouteRepository
+from tests.fixtures.admin import API_KEY, WEBHOOK_BASE, Call
 from tests.fixtures.apigw import load_event
 from tests.fixtures.aws import SIGNING_SECRET, SIGNING_SECRET_NAME, TABLE_NAME
 from tests.fixtures.thunderphone import FakeThunderPhone
-from tests.integration.provisioning.conftest import API_KEY, WEBHOOK_BASE, Call
 
 KEY = {"name": "Pricing page", "widget_id": "pricing", "allowed_domains": ["www.acme.example", "acme.example"]}
 CREATE = ("POST", "/v1/publishable-key")

@@ -9,8 +9,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.fixtures.admin import Call
 from tests.fixtures.apigw import signed_event, webhook_body
-from tests.integration.provisioning.conftest import Call
 
 
 def test_provisioned_key_gets_the_default_profile_from_the_router(call: Call, lambda_context: Any) -> None:

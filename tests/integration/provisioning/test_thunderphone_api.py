@@ -14,8 +14,8 @@ from functions.thunderphone.client import (
     ThunderPhonePaymentRequired,
     ThunderPhoneUnavailable,
 )
+from tests.fixtures.admin import API_KEY
 from tests.fixtures.thunderphone import FakeThunderPhone
-from tests.integration.provisioning.conftest import API_KEY
 
 KEY_BODY = {
     "name": "Site",
