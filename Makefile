@@ -24,7 +24,8 @@ $(STAMP): requirements.txt functions/requirements.txt constraints.txt
 	$(PIP) install --quiet -r requirements.txt -c constraints.txt
 	touch $(STAMP)
 
-install: $(STAMP) ## Create the virtualenv and install the pinned dependencies
+install: $(STAMP) ## Create the virtualenv and install the pinned dependencies (and the sbctl console script)
+	@test $(VENV)/bin/sbctl -nt pyproject.toml || $(PIP) install --quiet --no-deps -e .
 
 run: install ## Serve the webhook and admin API on 127.0.0.1:$(PORT) with AWS emulated in-process
 	PORT=$(PORT) $(PY) -m local
@@ -52,8 +53,11 @@ fmt: install ## Format and fix what ruff can
 typecheck: install ## mypy (strict on functions/ and infra/)
 	$(VENV)/bin/mypy
 
-sbctl: install ## Tenant admin CLI: make sbctl ARGS="simulate --tenant demo --channel web"
-	$(PY) -m sbctl $(ARGS)
+sbctl: install ## Admin CLI, also .venv/bin/sbctl: make sbctl ARGS="draft show" (ARGS="--operator ..." for the tables)
+	$(VENV)/bin/sbctl $(ARGS)
+
+openapi: install ## Regenerate docs/tenant-api.openapi.json from the tenant API's routes and models
+	$(PY) -m functions.tenant_api.openapi > docs/tenant-api.openapi.json
 
 fake-thunderphone: install ## Only the fake ThunderPhone API, on 127.0.0.1:8788
 	$(PY) -m tests.fixtures.thunderphone --port 8788
@@ -87,4 +91,4 @@ oidc: install node_modules/.package-lock.json ## Deploy the GitHub OIDC provider
 
 ci: lint typecheck test cfn-lint ## What CI runs: lint, types, every test, real synth + cfn-lint
 
-.PHONY: help install run sbctl fake-thunderphone test test-unit test-integration test-infra lint fmt typecheck bench synth cfn-lint diff deploy destroy oidc ci
+.PHONY: help install run sbctl openapi fake-thunderphone test test-unit test-integration test-infra lint fmt typecheck bench synth cfn-lint diff deploy destroy oidc ci

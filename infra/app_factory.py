@@ -33,7 +33,7 @@ def create_app(
         config.stack_name,
         config=config,
         env=env,
-        description=f"Switchboard {config.stage}: ThunderPhone webhook router, provisioning API and data",
+        description=f"Switchboard {config.stage}: ThunderPhone webhook router, provisioning and tenant APIs, data",
         termination_protection=config.is_prod,
     )
     if config.github_repo:

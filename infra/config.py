@@ -52,6 +52,7 @@ class StageConfig:
     webhook_reserved_concurrency: int = 50
     provisioning_reserved_concurrency: int = 5
     item_validator_reserved_concurrency: int = 5
+    tenant_api_reserved_concurrency: int = 10
     webhook_memory_mb: int = 1024
     webhook_budget_ms: int = 1500
     webhook_cold_start: ColdStart = "off"
@@ -81,6 +82,7 @@ class StageConfig:
             "webhook_reserved_concurrency",
             "provisioning_reserved_concurrency",
             "item_validator_reserved_concurrency",
+            "tenant_api_reserved_concurrency",
         ):
             _check(getattr(self, name) >= 1, _camel(name), "must be at least 1")
         _check(128 <= self.webhook_memory_mb <= 10240, "webhookMemoryMb", "must be 128..10240")

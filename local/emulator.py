@@ -1,5 +1,5 @@
-"""AWS emulated for the local run: a moto server on loopback with a deployment's tables and secrets (built
-by the same fixtures the tests use) and the demo tenant seeded."""
+"""AWS emulated for the local run: a moto server on loopback with a deployment's tables, secrets and tenant user
+pool (built by the same fixtures and constants the tests and the stack use) and the demo tenant seeded."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from functions.webhook_routes.model import new_token
 from functions.webhook_routes.repository import RouteRepository
 from tests.fixtures import tenants as demo
-from tests.fixtures.aws import create_resources, seed
+from tests.fixtures.aws import create_resources, create_tenant_user_pool, seed
 from tests.fixtures.network import free_port
 
 REGION = "us-east-1"
@@ -46,13 +46,16 @@ def start_moto() -> tuple[Any, str]:
 
 
 def function_environment() -> dict[str, str]:
-    """The env each function gets in the local run (the names its settings model declares)."""
+    """The env each function gets in the local run (the names its settings model declares). `provision` adds
+    TENANT_USER_POOL_ID: Cognito (moto) draws a pool's id when the pool is created."""
     return {
         "TABLE_NAME": TABLE_NAME,
         "CALLS_TABLE_NAME": CALLS_TABLE_NAME,
         "SIGNING_SECRET_NAME": SIGNING_SECRET_NAME,
         "TOOL_SECRET_PREFIX": TOOL_SECRET_PREFIX,
         "THUNDERPHONE_API_KEY_SECRET_NAME": API_KEY_SECRET_NAME,
+        # Locally a publish reaches calls within seconds (60 s by default in AWS).
+        "CACHE_TTL_SECONDS": "3",
         "POWERTOOLS_SERVICE_NAME": "switchboard-local",
         "POWERTOOLS_METRICS_NAMESPACE": "SwitchboardLocal",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -61,7 +64,8 @@ def function_environment() -> dict[str, str]:
 
 def provision(*, signing_secret: str, thunderphone_api_key: str) -> dict[str, str]:
     """Create the tables and secrets a deployment has, seed the demo tenant and give it webhook URLs
-    (fresh capability tokens, as provisioning would). Returns the tokens: `key`, `pricing`, `org`."""
+    (fresh capability tokens, as provisioning would), and create the tenant user pool (its id goes into
+    TENANT_USER_POOL_ID for the admin API's tenant-admin routes). Returns the tokens: `key`, `pricing`, `org`."""
     import boto3
 
     dynamodb = boto3.client("dynamodb")
@@ -81,4 +85,5 @@ def provision(*, signing_secret: str, thunderphone_api_key: str) -> dict[str, st
     routes = RouteRepository(dynamodb, TABLE_NAME)
     for route in demo.demo_routes(key_token=tokens["key"], pricing_token=tokens["pricing"], org_token=tokens["org"]):
         routes.add(route)
+    os.environ["TENANT_USER_POOL_ID"] = create_tenant_user_pool(boto3.client("cognito-idp"))
     return tokens

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from functions.thunderphone.signing import sign
 from local import emulator
+from local.tokens import LocalTokens
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import LambdaContext, to_event
 
@@ -69,6 +70,38 @@ def make_request_handler(routes: list[tuple[str, str, Handler]]) -> type[BaseHTT
     return LambdaProxy
 
 
+def tenant_api(tokens: LocalTokens) -> Handler:
+    """The tenant API behind what API Gateway's JWT authorizer does in AWS: no verified token, 401 before the
+    function runs; a verified one, its claims in the event."""
+    from functions.tenant_api.handler import lambda_handler
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+        claims = tokens.claims(headers.get("authorization"))
+        if claims is None:
+            return _json(401, {"message": "Unauthorized"})  # API Gateway's own answer
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+        response: dict[str, Any] = lambda_handler(event, context)
+        return response
+
+    return handle
+
+
+def token_route(tokens: LocalTokens) -> Handler:
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if event["requestContext"]["http"]["method"] != "POST":
+            return _json(405, {"error": "method_not_allowed", "message": "POST a tenant_id and a role", "fields": {}})
+        body = event.get("body") or ""
+        raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+        return _json(*tokens.issue(raw))
+
+    return handle
+
+
+def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+
+
 def sample_body(*, event_type: str, call_id: int, from_number: str, to_number: str) -> bytes:
     """Compact, sorted keys: how ThunderPhone serialises its bodies."""
     data = {"call_id": call_id, "from_number": from_number, "to_number": to_number}
@@ -110,9 +143,12 @@ def main() -> None:
     from functions.provisioning.handler import lambda_handler as admin_handler
     from functions.webhook.handler import lambda_handler as webhook_handler
 
+    tenant_tokens = LocalTokens()
     routes: list[tuple[str, str, Handler]] = [
         ("webhook", "/webhooks", webhook_handler),
         ("provisioning", "/admin", admin_handler),
+        ("tenant-api", "/tenant/v1", tenant_api(tenant_tokens)),
+        ("local-tokens", "/local/tenant-token", token_route(tenant_tokens)),
     ]
     server = ThreadingHTTPServer(("127.0.0.1", port), make_request_handler(routes))
     web = sample_body(event_type="web.incoming", call_id=1001, from_number="web", to_number="")
@@ -130,6 +166,7 @@ Switchboard is running locally (AWS emulated by moto at {aws_endpoint}; {thunder
              pricing    {base_url}/webhooks/{tokens["pricing"]}   (its pricing-page widget)
              org-level  {base_url}/webhooks/{tokens["org"]}   (phone numbers decide the tenant)
   Admin API: {base_url}/admin/tenants ...  (LOCAL ONLY: no SigV4 here; IAM-authorised in AWS)
+  Tenant API: {base_url}/tenant/v1/...  (Bearer tokens from {base_url}/local/tenant-token; Cognito in AWS)
   Tenant:    '{demo.TENANT_ID}' (Acme Dental, America/New_York), number {demo.DEMO_NUMBER}
   Signing secret: $THUNDERPHONE_WEBHOOK_SECRET (default '{DEFAULT_SIGNING_SECRET}')
 
@@ -148,10 +185,24 @@ Onboard a tenant and give it a widget key; the key's webhook_url is its own new 
   curl -sS {base_url}/admin/tenants/globex/keys -H 'Content-Type: application/json' \\
     --data-raw '{{"name":"Main site","allowed_domains":["globex.example","*.globex.example"]}}'
 
+Tenant API (docs/tenant-api.md), as the demo tenant's admin. LOCAL ONLY: tokens come from
+/local/tenant-token here; in AWS tenant users sign in with Cognito.
+
+  TOKEN=$(curl -sS {base_url}/local/tenant-token -H 'Content-Type: application/json' \
+    --data-raw '{{"tenant_id":"{demo.TENANT_ID}","role":"admin"}}' \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  curl -sS -i {base_url}/tenant/v1/settings -H "Authorization: Bearer $TOKEN"
+  curl -sS {base_url}/tenant/v1/settings -X PATCH -H "Authorization: Bearer $TOKEN" -H 'If-Match: "1"' \
+    -H 'Content-Type: application/json' \
+    --data-raw '{{"variables":{{"company_name":"Acme Dental Care","city":"Brooklyn"}}}}'
+  curl -sS {base_url}/tenant/v1/draft -H "Authorization: Bearer $TOKEN"
+  curl -sS {base_url}/tenant/v1/draft/publish -X POST -H "Authorization: Bearer $TOKEN"
+  .venv/bin/sbctl login --url {base_url}/tenant/v1 --local --tenant {demo.TENANT_ID} --role admin
+
 Admin tooling against this run:  export AWS_ENDPOINT_URL={aws_endpoint} AWS_ACCESS_KEY_ID=local \\
   AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={emulator.REGION} SWITCHBOARD_TABLE={emulator.TABLE_NAME} \\
   SWITCHBOARD_CALLS_TABLE={emulator.CALLS_TABLE_NAME}
-  .venv/bin/python -m sbctl simulate --tenant {demo.TENANT_ID} --channel phone --caller {demo.VIP_CALLER}
+  .venv/bin/sbctl --operator simulate --tenant {demo.TENANT_ID} --channel phone --caller {demo.VIP_CALLER}
 
 Ctrl-C stops everything.
 """,

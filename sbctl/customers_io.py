@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -20,7 +21,8 @@ from pydantic import ValidationError
 
 from functions.common.validation import problems_of
 from functions.tenant_config.models import Customer
-from sbctl.errors import FileProblem
+from sbctl.errors import FileProblem, UsageError
+from sbctl.files import read_text
 
 FIELDS = ("phone", "name", "segment", "prompt_override", "prompt_addendum")
 VAR_PREFIX = "var."
@@ -37,6 +39,21 @@ class Row:
 class BadRow:
     line: int
     problems: list[str]
+
+
+def load(path: str, given_format: str | None) -> tuple[str, list[Row]]:
+    """The rows of a customers file ('-': standard input, which needs `given_format`) and its name for messages."""
+    if path == "-":
+        if not given_format:
+            raise UsageError("reading standard input: pass --format csv or --format json")
+        text, name = sys.stdin.read(), "<stdin>"
+    else:
+        text, name = read_text(path), path
+    try:
+        rows = read_csv(text) if detect_format(name, given_format) == "csv" else read_json(text)
+    except FileProblem as exc:
+        raise FileProblem(f"{name}: {exc}") from None
+    return name, rows
 
 
 def detect_format(path: str, given: str | None) -> str:

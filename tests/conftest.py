@@ -38,9 +38,10 @@ from tests.fixtures.aws import (
     emulated_aws,
     seed,
 )
+from tests.fixtures.tenant_api import tenant_api_env
 
 # The admin API's fixtures (tests/fixtures/admin.py), for every test that calls it.
-__all__ = ["call", "fake_thunderphone", "provisioning_env", "tenant"]
+__all__ = ["call", "fake_thunderphone", "provisioning_env", "tenant", "tenant_api_env"]
 
 
 @pytest.fixture
@@ -69,10 +70,11 @@ def _fresh_dependencies() -> Iterator[None]:
 
     from functions.call_sync.dependencies import deps as call_sync
     from functions.provisioning.dependencies import deps as provisioning
+    from functions.tenant_api.dependencies import deps as tenant_api
     from functions.webhook.dependencies import deps as webhook
 
     def reset() -> None:
-        for deps in (webhook, provisioning, call_sync):
+        for deps in (webhook, provisioning, call_sync, tenant_api):
             deps.reset()
         parameters.clear_caches()
 

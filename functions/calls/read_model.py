@@ -15,7 +15,9 @@ from functions.common.clock import iso
 
 
 class CallRecord(BaseModel):
-    """A call item as reports read it; every group may be missing."""
+    """A call item as reports and replays read it; every group may be missing. A replay needs the decision's
+    facts: channel, widget_id, to_number, caller (phone, E.164), decided_at, and what was chosen (rule_id,
+    variant, profile_id) under which published configuration (config_version)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -31,6 +33,8 @@ class CallRecord(BaseModel):
     variant: str | None = None
     profile_id: str | None = None
     profile_version: int | None = None
+    config_version: int | None = None
+    caller: str | None = None
     customer_known: bool | None = None
     latency_ms: float | None = None
     completion_key: str | None = None
@@ -63,8 +67,9 @@ class CallRecord(BaseModel):
         """From a deserialized item (Decimals become numbers)."""
         plain = {key: float(value) if isinstance(value, Decimal) else value for key, value in item.items()}
         plain["call_id"] = int(plain["call_id"])
-        if plain.get("profile_version") is not None:
-            plain["profile_version"] = int(plain["profile_version"])
+        for name in ("profile_version", "config_version"):
+            if plain.get(name) is not None:
+                plain[name] = int(plain[name])
         return cls.model_validate(plain)
 
 

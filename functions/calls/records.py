@@ -158,7 +158,12 @@ def _digest(values: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class DecisionRecord:
-    """What the decision log keeps about one answer: no phone number of the caller, no prompt."""
+    """What the decision log keeps about one answer: enough to replay the call against another configuration
+    (`sbctl`/tenant API impact), never the prompt.
+
+    `caller` is the caller's E.164 number on phone calls (None for web sessions and withheld or odd
+    numbers): replays re-evaluate caller rules and caller bucketing with it. It is kept in the tenant's own
+    call record only, expires with it (the calls table's TTL) and is never logged."""
 
     tenant_id: str
     call_id: int
@@ -175,6 +180,8 @@ class DecisionRecord:
     customer_known: bool
     latency_ms: float
     decided_at: datetime
+    config_version: int | None = None  # the published configuration version that decided
+    caller: str | None = None
 
 
 def completion_key(completion: Completion) -> str:

@@ -97,6 +97,8 @@ def decision_update(table_name: str, record: DecisionRecord, *, ttl_days: int) -
     update.set("variant", record.variant)
     update.set("profile_id", record.profile_id)
     update.set("profile_version", record.profile_version)
+    update.set("config_version", record.config_version)
+    update.set("caller", record.caller)
     update.set("customer_known", record.customer_known)
     update.set("latency_ms", round(record.latency_ms, 1))
     return update.request(

@@ -8,17 +8,18 @@ deployed, the one tests create and the one code reads can never drift apart.
     TENANT#{tenant_id}      CONFIG#PROFILE#{profile_id}          agent profile
     TENANT#{tenant_id}      CONFIG#RULE#{rule_id}                routing rule
     TENANT#{tenant_id}      CUSTOMER#{customer_id}               per-customer record (phone: E.164)
-    TENANT#{tenant_id}      HISTORY#{kind}#{id}#{version:010d}   previous versions (admin tooling)
+    TENANT#{tenant_id}      HISTORY#{kind}#{id}#{version:010d}   previous versions of draft items and customers
+    TENANT#{tenant_id}      LIVE                                 the published configuration the router reads
+    TENANT#{tenant_id}      PUBLISHED#{version:010d}             every published version, immutable
     OPERATOR#{tenant_id}    KEY#{key_id}                         publishable key record
     OPERATOR#{tenant_id}    KEYREQ#{hash}                        key-create reservation (TTL expires_at)
     NUMBER#{e164}           NUMBER                               which tenant owns a phone number
     ROUTE#{sha256(token)}   ROUTE                                what a webhook URL's token opens
 
-Every item a tenant admin may edit lives in the tenant's own partition, so `dynamodb:LeadingKeys` on
-`TENANT#${aws:PrincipalTag/tenant_id}` confines a tenant admin to their tenant; what only the operator
-writes about a tenant (its keys and key reservations) lives in `OPERATOR#{tenant_id}`, and routes and
-number claims in partitions of their own, all out of a tenant admin's reach. Config items share the
-`CONFIG#` prefix so the router loads a tenant's whole configuration with one Query.
+The CONFIG# items are the tenant's draft, edited through the tenant API (functions/tenant_api); publishing
+compiles them into LIVE, so the router reads a tenant's whole configuration with one GetItem. What only the
+operator writes about a tenant (its keys and key reservations) lives in `OPERATOR#{tenant_id}`, and routes
+and number claims in partitions of their own. Nobody but the functions writes the table.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ TENANT_SK = f"{CONFIG_PREFIX}TENANT"
 PROFILE_SK_PREFIX = f"{CONFIG_PREFIX}PROFILE#"
 RULE_SK_PREFIX = f"{CONFIG_PREFIX}RULE#"
 NUMBER_SK = "NUMBER"
+LIVE_SK = "LIVE"
+PUBLISHED_PREFIX = "PUBLISHED#"
 ROUTE_SK = "ROUTE"
 
 
@@ -122,6 +125,10 @@ def number_pk(e164: str) -> str:
 
 def history_sk(kind: str, item_id: str, version: int) -> str:
     return f"{HISTORY_PREFIX}{kind}#{item_id}#{version:010d}"
+
+
+def published_sk(version: int) -> str:
+    return f"{PUBLISHED_PREFIX}{version:010d}"
 
 
 def key_sk(key_id: str) -> str:

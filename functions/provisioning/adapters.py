@@ -1,22 +1,26 @@
-"""DynamoDB and Secrets Manager behind the provisioning service's ports: key records, create
-reservations, and the webhook's signing-secrets secret. (ThunderPhone itself is reached through
-functions.thunderphone.resources, webhook routes through functions.webhook_routes.repository.)
+"""DynamoDB, Secrets Manager and Cognito behind the provisioning service's ports: key records, create
+reservations, the webhook's signing-secrets secret, and the tenant user directory. (ThunderPhone itself is reached
+through functions.thunderphone.resources, webhook routes through functions.webhook_routes.repository.)
 
-Key records and reservations live in `OPERATOR#{tenant_id}`, never in the tenant's own partition: a
-tenant admin can write anything under `TENANT#{tenant_id}`, and a record the operator acts on (rotate,
-deactivate) must not be one they could have planted. An item whose own id disagrees with its sort key is
+Key records and reservations live in `OPERATOR#{tenant_id}`, never in the tenant's own partition: the tenant's
+partition holds what tenants edit (through the tenant API), and a record the operator acts on (rotate,
+deactivate) must not be one a tenant could have planted. An item whose own id disagrees with its sort key is
 invalid, so a record can never act on another key."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from functions.common import dynamo, table
-from functions.common.aws import secret_errors, store_errors
+from functions.common.aws import error_code, secret_errors, store_errors
 from functions.common.errors import ConditionFailed, InvalidItem, SecretsUnavailable, StoreUnavailable
+from functions.common.identity import TENANT_CLAIM
+from functions.provisioning.errors import AlreadyExists, DirectoryUnavailable, NotFound
 from functions.provisioning.key_records import KeyRecord, Reservation
+from functions.provisioning.ports import DirectoryUser
 from functions.thunderphone.signing import parse_signing_secrets
 
 RESERVATION_PREFIX = "KEYREQ#"  # beside KEY#{id}; "KEYREQ#" never matches begins_with("KEY#")
@@ -163,3 +167,100 @@ class SecretsManagerSigningSecrets:
         value = json.dumps({"secrets": list(secrets)})
         with secret_errors(self._name, "write"):  # the secret itself is created by the deployment, never here
             self._client.put_secret_value(SecretId=self._name, SecretString=value)
+
+
+_TAKEN = frozenset({"UsernameExistsException", "AliasExistsException"})
+_HINTS = {
+    "ResourceNotFoundException": " (check TENANT_USER_POOL_ID and that the pool has the tenant-admin and "
+    "tenant-viewer groups)",
+    "AccessDeniedException": " (the provisioning function's role lacks a cognito-idp permission)",
+}
+
+
+@contextmanager
+def directory_errors(operation: str) -> Iterator[None]:
+    """Cognito's errors as our own: a taken email AlreadyExists, a missing user NotFound, anything else AWS raises
+    DirectoryUnavailable naming the operation and the error code, never the email. Exceptions that are not AWS's
+    pass through. (botocore's exception classes are imported only by functions/common/aws.py, so AWS errors are
+    recognised by where their class comes from and read with `error_code`.)"""
+    try:
+        yield
+    except Exception as exc:
+        if not _from_botocore(exc):
+            raise
+        code = error_code(exc)
+        if code in _TAKEN:
+            raise AlreadyExists(
+                "a tenant user with this email already exists (an email belongs to one tenant only); "
+                "delete that user first to give the email to another tenant"
+            ) from None
+        if code == "UserNotFoundException":
+            raise NotFound("no tenant user has this email") from None
+        raise DirectoryUnavailable(f"{operation} failed: {code}{_HINTS.get(code, '')}") from exc
+
+
+def _from_botocore(exc: BaseException) -> bool:
+    return any(cls.__module__.partition(".")[0] == "botocore" for cls in type(exc).__mro__)
+
+
+class CognitoTenantDirectory:
+    """Tenant users in the Cognito user pool: username = email (the pool signs in by email), the tenant in the
+    immutable custom attribute, the role as group membership."""
+
+    PAGE_SIZE = 60  # ListUsersInGroup's maximum
+
+    def __init__(self, client: Any, user_pool_id: str) -> None:
+        self._client = client
+        self._pool = user_pool_id
+
+    def create_user(self, email: str, tenant_id: str) -> DirectoryUser:
+        with directory_errors("create tenant user"):
+            response = self._client.admin_create_user(
+                UserPoolId=self._pool,
+                Username=email,
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},  # the operator vouches for it; the invite proves it
+                    {"Name": TENANT_CLAIM, "Value": tenant_id},
+                ],
+                DesiredDeliveryMediums=["EMAIL"],
+            )
+        return self._user(response["User"], attributes_key="Attributes")
+
+    def add_to_group(self, email: str, group: str) -> None:
+        with directory_errors("add tenant user to its group"):
+            self._client.admin_add_user_to_group(UserPoolId=self._pool, Username=email, GroupName=group)
+
+    def get_user(self, email: str) -> DirectoryUser | None:
+        try:
+            with directory_errors("read tenant user"):
+                response = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
+        except NotFound:
+            return None
+        return self._user(response, attributes_key="UserAttributes")
+
+    def group_members(self, group: str) -> Iterator[DirectoryUser]:
+        request: dict[str, Any] = {"UserPoolId": self._pool, "GroupName": group, "Limit": self.PAGE_SIZE}
+        while True:
+            with directory_errors("list tenant users"):
+                page = self._client.list_users_in_group(**request)
+            for raw in page.get("Users") or []:
+                yield self._user(raw, attributes_key="Attributes")
+            token = page.get("NextToken")
+            if not token:
+                return
+            request["NextToken"] = token
+
+    def delete_user(self, email: str) -> None:
+        with directory_errors("delete tenant user"):
+            self._client.admin_delete_user(UserPoolId=self._pool, Username=email)
+
+    @staticmethod
+    def _user(raw: Mapping[str, Any], *, attributes_key: str) -> DirectoryUser:
+        attributes = {str(a.get("Name")): str(a.get("Value", "")) for a in raw.get(attributes_key) or []}
+        status = "DISABLED" if raw.get("Enabled") is False else str(raw.get("UserStatus") or "UNKNOWN")
+        return DirectoryUser(
+            email=attributes.get("email", "").lower(),
+            tenant_id=attributes.get(TENANT_CLAIM) or None,
+            status=status,
+        )

@@ -1,5 +1,6 @@
-"""The provisioning API's composition root: settings, AWS clients, the ThunderPhone API and the stores
-(key records, webhook routes, signing secrets), built once per container (lazily) from the environment."""
+"""The provisioning API's composition root: settings, AWS clients, the ThunderPhone API, the stores
+(key records, webhook routes, signing secrets) and the tenant user directory, built once per container
+(lazily) from the environment."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 from functions.common.aws import client_config, make_client
 from functions.common.clock import utc_now
 from functions.common.dependencies import Dependencies
-from functions.provisioning.adapters import DynamoKeyStore, SecretsManagerSigningSecrets
+from functions.provisioning.adapters import CognitoTenantDirectory, DynamoKeyStore, SecretsManagerSigningSecrets
+from functions.provisioning.errors import NotConfigured
 from functions.provisioning.models import ProvisioningSettings
 from functions.provisioning.service.key_creation import KeyDeps
 from functions.provisioning.service.webhook_endpoint import EndpointDeps
+from functions.tenant_config.publishing import Drafts
 from functions.tenant_config.store import ConfigStore
 from functions.thunderphone.credentials import authenticated_api
 from functions.thunderphone.resources import ThunderPhoneKeys
@@ -27,6 +30,21 @@ class ProvisioningDependencies(Dependencies[ProvisioningSettings]):
     @cached_property
     def secretsmanager(self) -> Any:
         return make_client("secretsmanager", client_config(connect_timeout_s=1.0, read_timeout_s=3.0, max_attempts=3))
+
+    @cached_property
+    def cognito(self) -> Any:
+        return make_client("cognito-idp", client_config(connect_timeout_s=1.0, read_timeout_s=5.0, max_attempts=3))
+
+    @cached_property
+    def tenant_directory(self) -> CognitoTenantDirectory:
+        """The tenant user pool; NotConfigured (503) when this deployment has none configured."""
+        pool_id = self.settings.TENANT_USER_POOL_ID
+        if not pool_id:
+            raise NotConfigured(
+                "tenant admins are not configured here: set TENANT_USER_POOL_ID on the provisioning function "
+                "to the stack's TenantUserPoolId output"
+            )
+        return CognitoTenantDirectory(self.cognito, pool_id)
 
     @cached_property
     def thunderphone(self) -> ThunderPhoneKeys:
@@ -56,6 +74,9 @@ class ProvisioningDependencies(Dependencies[ProvisioningSettings]):
     def config_store(self, actor: str) -> ConfigStore:
         """Per request: history items record who made each change."""
         return ConfigStore(self.dynamodb, self.settings.TABLE_NAME, actor=actor)
+
+    def drafts(self, actor: str) -> Drafts:
+        return Drafts(self.config_store(actor), self.dynamodb, self.settings.TABLE_NAME, actor)
 
     def keys(self, actor: str) -> KeyDeps:
         settings = self.settings

@@ -69,6 +69,24 @@ class RequestInProgress(ProvisioningError):
     code = "request_in_progress"
 
 
+class InvalidRequest(ProvisioningError):
+    """A request value that the route checks itself (one the path carries encoded, say), named in `fields`."""
+
+    code = "validation_error"
+
+
+class NotConfigured(ProvisioningError):
+    """A feature this deployment has not been given the settings for."""
+
+    code = "not_configured"
+
+
+class DirectoryUnavailable(ProvisioningError):
+    """The tenant user directory (Cognito) failed or refused: throttled, down, misconfigured or not permitted."""
+
+    code = "directory_unavailable"
+
+
 @dataclass(frozen=True)
 class HttpError:
     status: int
@@ -83,6 +101,11 @@ ERRORS: dict[type[Exception], HttpError] = {
     AlreadyExists: HttpError(409),
     Conflict: HttpError(409),
     RequestInProgress: HttpError(409, retry_after=2),
+    InvalidRequest: HttpError(400),
+    NotConfigured: HttpError(503),
+    DirectoryUnavailable: HttpError(
+        503, retry_after=2, hint="retry the same request (a create that went through answers 409 already_exists)"
+    ),
     ProvisioningError: HttpError(500),
     InvalidDomains: HttpError(400, "invalid_domains"),
     VersionConflict: HttpError(409, "version_conflict"),

@@ -11,6 +11,9 @@ Routes (API Gateway HTTP API, payload v2; IAM-authorised in AWS, so this functio
     PATCH  /admin/tenants/{tenant_id}/keys/{key_id}         name, allowed_domains, is_enabled
     DELETE /admin/tenants/{tenant_id}/keys/{key_id}         deactivate (permanent; its webhook URL is retired)
     POST   /admin/tenants/{tenant_id}/keys/{key_id}/rotate  new key and URL first, then the old one is deactivated
+    POST   /admin/tenants/{tenant_id}/admins                create a tenant admin or viewer (a Cognito user)
+    GET    /admin/tenants/{tenant_id}/admins                list the tenant's admins and viewers
+    DELETE /admin/tenants/{tenant_id}/admins/{email}        delete one of them (only from its own tenant)
     POST   /admin/webhook-endpoint                          register the org-level webhook endpoint (its own URL)
 
 Routes live in routes/, one router per resource; errors are mapped to HTTP once, in errors.py.
@@ -28,15 +31,14 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from functions.common.apigw import MalformedRequest, header, raw_body
+from functions.common.apigw import json_request_problem, without_content_type
 from functions.common.observability import logger, metrics, tracer
-from functions.common.validation import NOT_UTF8, BodyProblem, json_body_problem
 from functions.provisioning import errors
 from functions.provisioning.dependencies import deps
-from functions.provisioning.routes import keys, tenants, webhook_endpoint
+from functions.provisioning.routes import keys, tenant_admins, tenants, webhook_endpoint
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for resource in (tenants, keys, webhook_endpoint):
+for resource in (tenants, keys, tenant_admins, webhook_endpoint):
     app.include_router(resource.router)
 
 
@@ -67,37 +69,12 @@ def _no_route(exc: Exception) -> Response[dict[str, Any]]:
     return errors.error(404, "not_found", "no such admin route")
 
 
-# The body is checked here, before Powertools sees the event, rather than in a middleware: Powertools runs its
-# validation (which decodes and parses the body) before any middleware, and a body that is not UTF-8, not
-# base64, or nested past Python's recursion limit escapes it as an exception, i.e. a 500.
-def body_problem(event: dict[str, Any]) -> BodyProblem | None:
-    """Why the request's body cannot be an admin request body (any route), or None; empty bodies are fine."""
-    try:
-        raw = raw_body(event)
-    except (MalformedRequest, UnicodeError):
-        return NOT_UTF8  # not valid base64, or (never from API Gateway) a string that is not Unicode
-    if raw and not _is_json(header(event, "content-type")):
-        return BodyProblem(415, "unsupported_media_type", "body must be JSON, sent as Content-Type: application/json")
-    return json_body_problem(raw)
-
-
-def _is_json(content_type: str | None) -> bool:
-    return not content_type or content_type.partition(";")[0].strip().lower() == "application/json"
-
-
-def _as_json(event: dict[str, Any]) -> dict[str, Any]:
-    """The event without its Content-Type: the body is JSON or empty now, and Powertools parses a body without one
-    as JSON (with one, it would try form or multipart parsing even on an empty body, and fail on some)."""
-    headers = {name: value for name, value in (event.get("headers") or {}).items() if name.lower() != "content-type"}
-    return {**event, "headers": headers}
-
-
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    problem = body_problem(event)
+    problem = json_request_problem(event)
     if problem is not None:
         refusal = errors.invalid_request(problem.status, problem.code, {"body": [problem.sentence]})
         return ResponseBuilder[APIGatewayProxyEventV2](refusal).build(APIGatewayProxyEventV2(event))
-    return app.resolve(_as_json(event), context)
+    return app.resolve(without_content_type(event), context)

@@ -6,10 +6,12 @@ only what an operator may see: never the sk_live_ key, never a whsec_ secret.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from functions.common.identity import TenantRole
 from functions.common.settings import FunctionSettings
 from functions.common.types import E164, ItemId, TenantId, Version
 from functions.provisioning.key_records import EmbedSnippets, KeyRecord
@@ -47,6 +49,8 @@ class ProvisioningSettings(FunctionSettings):
     # How long a finished create is remembered, so a late retry gets the same key back.
     IDEMPOTENCY_TTL_HOURS: Annotated[int, Field(ge=1, le=720)] = 24
     WIDGET_CDN_VERSION: Annotated[str, Field(pattern=r"^(latest|\d+\.\d+\.\d+)$")] = "latest"
+    # The tenant user pool (stack output TenantUserPoolId); unset, the tenant-admin routes answer 503.
+    TENANT_USER_POOL_ID: Annotated[str | None, Field(min_length=1, max_length=55)] = None
 
 
 class _Request(BaseModel):
@@ -172,3 +176,49 @@ class WebhookEndpointView(BaseModel):
     removed_endpoint_ids: list[str] = Field(default_factory=list)
     signing_secret_name: str
     valid_signing_secrets: int
+
+
+# ---------------------------------------------------------------- tenant admins (Cognito users)
+
+# Deliberately simple (no email-validator dependency): one @, no spaces, a dot in the domain. Cognito and the
+# invitation email do the rest.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("email must be an email address, like ana@example.com")
+    # Compared case-insensitively (the pool signs in case-insensitively too), so kept lowercase.
+    return value.lower()
+
+
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
+
+
+class CreateTenantAdminRequest(_Request):
+    email: Email
+    role: TenantRole  # required: a privilege is never granted by default
+
+
+class TenantAdminView(BaseModel):
+    tenant_id: str
+    email: str
+    role: TenantRole
+    # Cognito's user status: FORCE_CHANGE_PASSWORD until the first sign-in, then CONFIRMED; DISABLED when disabled.
+    status: str
+
+
+class TenantAdminEntry(BaseModel):
+    email: str
+    role: TenantRole
+    status: str
+
+
+class TenantAdminList(BaseModel):
+    admins: list[TenantAdminEntry]
+
+
+class DeletedTenantAdmin(BaseModel):
+    tenant_id: str
+    email: str
+    deleted: bool = True

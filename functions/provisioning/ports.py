@@ -3,26 +3,34 @@ ThunderPhone, the unit tests with in-memory fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from functions.provisioning.key_records import KeyRecord, Reservation
 from functions.tenant_config.items import ItemKind
 from functions.tenant_config.models import StoredItem
+from functions.tenant_config.publishing import Published
 from functions.tenant_config.store import Listing
 from functions.thunderphone.objects import CreatedEndpoint, RemoteEndpoint, RemoteKey
 from functions.webhook_routes.model import Route
 
 
 class ConfigWriter(Protocol):
-    """The versioned configuration store (functions.common.config_store.ConfigStore)."""
+    """The versioned configuration store (functions.tenant_config.store.ConfigStore)."""
 
     def get(self, tenant_id: str, kind: ItemKind, item_id: str) -> StoredItem | None: ...
 
     def put(self, tenant_id: str, model: StoredItem, *, expected_version: int | None) -> StoredItem: ...
 
     def list_tenants(self) -> Listing: ...
+
+
+class Publisher(Protocol):
+    """Publishing of a tenant's draft (functions.tenant_config.publishing.Drafts)."""
+
+    def publish(self, tenant_id: str) -> Published: ...
 
 
 class KeyStore(Protocol):
@@ -93,3 +101,35 @@ class SigningSecrets(Protocol):
     def read(self) -> Sequence[str]: ...
 
     def write(self, secrets: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    """A tenant user as the directory holds it: email (lowercase), the tenant it belongs to (None for a user made
+    around our tools without one) and its status (FORCE_CHANGE_PASSWORD, CONFIRMED, DISABLED, ...)."""
+
+    email: str
+    tenant_id: str | None
+    status: str
+
+
+class TenantDirectory(Protocol):
+    """Tenant admins and viewers: the Cognito user pool whose tokens the tenant API trusts. A user belongs to one
+    tenant (an attribute only the operator sets) and gets its role from a group. Raises AlreadyExists, NotFound
+    and DirectoryUnavailable (functions.provisioning.errors)."""
+
+    def create_user(self, email: str, tenant_id: str) -> DirectoryUser:
+        """Create the user and send its invitation; AlreadyExists when the email is taken, in any tenant."""
+        ...
+
+    def add_to_group(self, email: str, group: str) -> None: ...
+
+    def get_user(self, email: str) -> DirectoryUser | None: ...
+
+    def group_members(self, group: str) -> Iterator[DirectoryUser]:
+        """Every member of `group`, all tenants, page by page."""
+        ...
+
+    def delete_user(self, email: str) -> None:
+        """NotFound when there is no such user."""
+        ...

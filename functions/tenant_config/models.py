@@ -39,6 +39,9 @@ def _valid_template(value: str) -> str:
     return value
 
 
+# A prompt template: at most MAX_TEMPLATE_CHARS characters, and what templating.template_errors checks in
+# time linear in its size (syntax, namespaces, at most templating.MAX_PLACEHOLDERS placeholders and defaults
+# of at most templating.MAX_DEFAULT_CHARS characters on one line).
 Template = Annotated[str, Field(min_length=1, max_length=MAX_TEMPLATE_CHARS), AfterValidator(_valid_template)]
 
 
@@ -196,7 +199,16 @@ class Variant(BaseModel):
     weight: Annotated[int, Field(ge=0, le=10_000)]
 
 
+BucketBy = Literal["call_id", "caller"]
+
+
 class RoutingRule(StoredItem):
+    """The first enabled rule (by priority, then id) whose conditions hold chooses the profile or variant.
+
+    Variants split calls by weight. `bucket_by` "call_id" (the default) buckets each call on its own;
+    "caller" keeps a returning phone caller (E.164) on one variant. Web sessions and withheld callers have
+    no caller to follow, so they are always bucketed by call id."""
+
     rule_id: ItemId
     priority: Annotated[int, Field(ge=0, le=1_000_000)]
     enabled: bool = True
@@ -204,6 +216,7 @@ class RoutingRule(StoredItem):
     when: RuleMatch = Field(default_factory=RuleMatch)
     profile_id: ItemId | None = None
     variants: list[Variant] = Field(default_factory=list)
+    bucket_by: BucketBy = "call_id"
 
     @model_validator(mode="after")
     def _one_target(self) -> RoutingRule:
@@ -215,6 +228,8 @@ class RoutingRule(StoredItem):
                 raise ValueError("variant names must be unique within a rule")
             if sum(variant.weight for variant in self.variants) <= 0:
                 raise ValueError("variant weights must add up to more than 0")
+        if self.bucket_by == "caller" and self.when.channel == "web":
+            raise ValueError("web sessions have no caller: bucket a web rule by call_id")
         return self
 
     def profile_ids(self) -> set[str]:

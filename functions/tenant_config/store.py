@@ -1,7 +1,8 @@
 """The versioned write side of the configuration table: every admin write goes through here.
 
-The webhook only reads (functions/webhook/adapters.py); the admin CLI (`sbctl`) and the
-provisioning API write tenants, profiles, rules and customers with `ConfigStore`, so that:
+Tenant settings, profiles and rules written here are the tenant's draft: the router serves only what
+functions/tenant_config/publishing.py compiles into the LIVE item. Customers are live records. The tenant
+API, the provisioning API and operator-mode `sbctl` write with `ConfigStore`, so that:
 
 - every write is conditional on the version it was based on (optimistic concurrency): a stale
   write raises `VersionConflict` carrying the stored item and writes nothing;
@@ -139,6 +140,19 @@ class ConfigStore:
                 invalid.append(exc)
         return Listing(items, invalid)
 
+    def page(
+        self, tenant_id: str, kind: ItemKind, *, limit: int, after: str | None = None
+    ) -> tuple[builtins.list[StoredItem], str | None]:
+        """Up to `limit` items of a kind in id order, from after the id `after`; also the id to go on from."""
+        request = self._prefix_query(tenant_id, prefix_of(kind)) | {"Limit": limit}
+        if after is not None:
+            request["ExclusiveStartKey"] = dynamo.key(table.tenant_pk(tenant_id), sort_key(kind, after))
+        with store_errors("list items"):
+            page = self._client.query(**request)
+        items = [self._parse(tenant_id, kind, dynamo.from_attributes(raw)) for raw in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return items, (self._item_id_from_raw(kind, dynamo.from_attributes(last)) if last else None)
+
     def list_tenants(self) -> Listing:
         """Every tenant, through the sparse `tenants` index (operators only: it spans partitions). A tenant
         item that does not validate is listed apart, so one tenant's broken item never hides the others."""
@@ -202,6 +216,7 @@ class ConfigStore:
             before: set[str] = set(self._numbers_of(current))
             actions += [self._claim(number, tenant_id) for number in stored.phone_numbers]
             actions += self._releases(sorted(before - set(stored.phone_numbers)), tenant_id)
+            actions += self._live_operator_fields(tenant_id, stored)
         self._transact(actions, tenant_id, kind, item_id, expected_version)
         return stored
 
@@ -407,6 +422,36 @@ class ConfigStore:
             | ({"#pk": table.PARTITION_KEY} if expected_version == 0 else {}),
             "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
         }
+
+    def _live_operator_fields(self, tenant_id: str, tenant: Tenant) -> builtins.list[dict[str, Any]]:
+        """The operator's fields take effect without a publish: the published item gets them in the same
+        transaction (a suspension stops answers at once). Nothing to do before the first publish."""
+        live_key = dynamo.key(table.tenant_pk(tenant_id), table.LIVE_SK)
+        with store_errors("read published configuration"):
+            live = self._client.get_item(
+                TableName=self._table, Key=live_key, ConsistentRead=True, ProjectionExpression=table.PARTITION_KEY
+            ).get("Item")
+        if not live:
+            return []
+        return [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": live_key,
+                    "UpdateExpression": "SET #status = :status, #name = :name",
+                    "ConditionExpression": "attribute_exists(#pk)",
+                    "ExpressionAttributeNames": {
+                        "#pk": table.PARTITION_KEY,
+                        "#status": "status",
+                        "#name": "display_name",
+                    },
+                    "ExpressionAttributeValues": {
+                        ":status": {"S": tenant.status},
+                        ":name": {"S": tenant.display_name},
+                    },
+                }
+            }
+        ]
 
     def _claim(self, number: str, tenant_id: str) -> dict[str, Any]:
         item = {table.PARTITION_KEY: table.number_pk(number), table.SORT_KEY: table.NUMBER_SK, "tenant_id": tenant_id}

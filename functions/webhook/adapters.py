@@ -16,10 +16,10 @@ from cachetools import TTLCache
 from functions.common import dynamo, table
 from functions.common.aws import error_code
 from functions.common.errors import InvalidItem, SecretsUnavailable
-from functions.tenant_config.items import from_item, kind_of
-from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
+from functions.tenant_config.items import from_item
+from functions.tenant_config.live import TenantConfig, config_of
+from functions.tenant_config.models import Customer
 from functions.thunderphone.signing import parse_signing_secrets
-from functions.webhook.models import TenantConfig
 from functions.webhook_routes.model import Route
 from functions.webhook_routes.repository import RouteRepository
 
@@ -129,33 +129,11 @@ class DynamoTenantStore:
             return exc
 
     def _read_config(self, tenant_id: str) -> TenantConfig:
-        request = dynamo.prefix_query(self._table, table.tenant_pk(tenant_id), table.CONFIG_PREFIX)
-        return build_config(tenant_id, list(dynamo.pages(self._client, request, operation="read configuration")))
-
-
-def build_config(tenant_id: str, items: list[dict[str, Any]]) -> TenantConfig:
-    """Validate a tenant's config items; the invalid ones are kept aside by sort key, never dropped silently."""
-    tenant: Tenant | None = None
-    profiles: dict[str, AgentProfile] = {}
-    rules: list[RoutingRule] = []
-    invalid: dict[str, InvalidItem] = {}
-    for item in items:
-        sort_key = str(item.get(table.SORT_KEY))
-        try:
-            model: StoredItem = from_item(tenant_id, item)
-        except InvalidItem as exc:
-            invalid[sort_key] = exc
-            continue
-        if isinstance(model, Tenant):
-            tenant = model
-        elif isinstance(model, AgentProfile):
-            profiles[model.profile_id] = model
-        elif isinstance(model, RoutingRule):
-            rules.append(model)
-        elif kind_of(sort_key) is None:  # pragma: no cover - the Query only returns CONFIG# items
-            invalid[sort_key] = InvalidItem(tenant_id, sort_key, ["unexpected item"])
-    ordered = tuple(sorted((rule for rule in rules if rule.enabled), key=lambda rule: (rule.priority, rule.rule_id)))
-    return TenantConfig(tenant_id=tenant_id, tenant=tenant, profiles=profiles, rules=ordered, invalid=invalid)
+        """One GetItem: publishing compiled the whole configuration into the LIVE item."""
+        item = dynamo.get(
+            self._client, self._table, table.tenant_pk(tenant_id), table.LIVE_SK, operation="read configuration"
+        )
+        return config_of(tenant_id, item)
 
 
 class SecretsManagerSource:

@@ -1,5 +1,6 @@
 """The decision log: what the router answered for each call, one conditional write per call (a
-redelivered incoming event finds its decision and changes nothing). No caller number, no prompt."""
+redelivered incoming event finds its decision and changes nothing). No prompt; the caller's number is
+stored for replays (phone calls, E.164 only) in the tenant's own call record and never logged."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from functions.common.observability import logger
 from functions.webhook import telemetry
 from functions.webhook.models import CallFacts, Decision
 from functions.webhook.ports import DecisionLog
+from functions.webhook.routing import caller_of
 
 
 def decision_record(facts: CallFacts, decision: Decision, latency_ms: float) -> DecisionRecord:
@@ -29,6 +31,8 @@ def decision_record(facts: CallFacts, decision: Decision, latency_ms: float) -> 
         customer_known=decision.customer_known,
         latency_ms=latency_ms,
         decided_at=facts.received_at,
+        config_version=decision.config_version,
+        caller=caller_of(facts),
     )
 
 

@@ -9,9 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from functions.common.errors import InvalidItem
 from functions.common.settings import FunctionSettings
-from functions.tenant_config.models import AgentProfile, Channel, RoutingRule, Tenant
+from functions.tenant_config.models import Channel
 
 FallbackReason = Literal[
     "unknown_tenant",
@@ -68,17 +67,6 @@ class CallFacts:
 
 
 @dataclass(frozen=True)
-class TenantConfig:
-    """A tenant's configuration as loaded in one Query; invalid items are kept aside, by sort key."""
-
-    tenant_id: str
-    tenant: Tenant | None
-    profiles: Mapping[str, AgentProfile] = field(default_factory=dict)
-    rules: tuple[RoutingRule, ...] = ()  # enabled rules, in evaluation order
-    invalid: Mapping[str, InvalidItem] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Decision:
     """What the router answers for a call and why; the simulator prints it, the logs summarise it."""
 
@@ -89,6 +77,7 @@ class Decision:
     variant: str | None = None
     profile_id: str | None = None
     profile_version: int | None = None
+    config_version: int | None = None  # the published configuration version that decided
     customer_known: bool = False
     local_time: str | None = None
     variables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

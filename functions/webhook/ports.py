@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from functions.calls.records import Completion, DecisionRecord, Grade
+from functions.tenant_config.live import TenantConfig
 from functions.tenant_config.models import Customer
-from functions.webhook.models import TenantConfig
 from functions.webhook_routes.model import Route
 
 

@@ -7,15 +7,16 @@ decision). The router and `sbctl simulate` both call `decide`, so a simulation i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from functions.common import table
+from functions.common.types import is_e164
 from functions.common.validation import problems_of
+from functions.tenant_config.live import TenantConfig
 from functions.tenant_config.models import (
     WEEKDAYS,
     AgentProfile,
@@ -30,7 +31,7 @@ from functions.tenant_config.models import (
 )
 from functions.tenant_config.templating import Rendered, render
 from functions.thunderphone.agent_config import AgentConfig
-from functions.webhook.models import CallFacts, Decision, TenantConfig
+from functions.webhook.models import CallFacts, Decision
 
 # Reads the tenant's tool credentials; called only when a chosen profile references one.
 ToolSecrets = Callable[[], Mapping[str, str]]
@@ -44,16 +45,44 @@ class ToolSecretUnavailable(Exception):
     """A tool header names a credential the tenant's secret does not hold (or cannot be read)."""
 
 
-def bucket(tenant_id: str, rule_id: str, call_id: int, variants: list[Variant]) -> Variant:
-    """Weighted choice that depends only on its inputs: a redelivered call gets the same variant."""
+class SecretPlaceholders(Mapping[str, str]):
+    """Tool credentials for previews: every name maps to `<secret:NAME>`, so a preview shows which secret a
+    header uses and never reads one."""
+
+    def __getitem__(self, name: str) -> str:
+        return f"<secret:{name}>"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def bucket(tenant_id: str, rule_id: str, key: int | str, variants: list[Variant]) -> Variant:
+    """Weighted choice that depends only on its inputs: a redelivered call gets the same variant.
+
+    `key` is the call id, or what `bucket_key` gives (a caller's key cannot equal a call id's)."""
     total = sum(variant.weight for variant in variants)
-    digest = hashlib.sha256(f"{tenant_id}:{rule_id}:{call_id}".encode()).digest()
+    digest = hashlib.sha256(f"{tenant_id}:{rule_id}:{key}".encode()).digest()
     point = int.from_bytes(digest[:8], "big") % total
     for variant in variants:
         if point < variant.weight:
             return variant
         point -= variant.weight
     raise AssertionError("unreachable: weights add up to total")
+
+
+def caller_of(call: CallFacts) -> str | None:
+    """The caller's E.164 number on a phone call; None for web sessions and withheld or odd numbers."""
+    return call.from_number if call.channel == "phone" and is_e164(call.from_number) else None
+
+
+def bucket_key(rule: RoutingRule, call: CallFacts) -> int | str:
+    """What a rule's variants are bucketed by: the caller (`bucket_by` "caller", a phone call from an E.164
+    number), else the call id, which keeps the variant every call got before `bucket_by` existed."""
+    caller = caller_of(call) if rule.bucket_by == "caller" else None
+    return f"caller:{caller}" if caller is not None else call.call_id
 
 
 def is_open(tenant: Tenant, local: datetime) -> bool:
@@ -140,27 +169,22 @@ def decide(
 ) -> Decision:
     tenant_id = config.tenant_id  # the route's tenant; the tenant item is bound to it (items.from_item)
     tenant = config.tenant
+    if config.invalid:
+        # The published configuration cannot be read: {} serves the key's static agent, as ThunderPhone designed.
+        return Decision(
+            tenant_id, "fallback", "invalid_item", problems=tuple(error.log_text for error in config.invalid.values())
+        )
     if tenant is None:
-        invalid = config.invalid.get(table.TENANT_SK)
-        if invalid is not None:
-            return Decision(tenant_id, "fallback", "invalid_item", problems=(invalid.log_text,))
         return Decision(tenant_id, "fallback", "unknown_tenant")
     if tenant.status != "active":
-        return Decision(tenant_id, "fallback", "tenant_suspended")
-    if any(key.startswith(table.RULE_SK_PREFIX) for key in config.invalid):
-        # An unreadable rule might have matched this call: answering with another rule could serve
-        # the wrong agent, while {} serves the key's static agent as ThunderPhone designed.
-        problems = tuple(
-            error.log_text for key, error in config.invalid.items() if key.startswith(table.RULE_SK_PREFIX)
-        )
-        return Decision(tenant_id, "fallback", "invalid_item", problems=problems)
+        return Decision(tenant_id, "fallback", "tenant_suspended", config_version=config.version)
 
     local = call.received_at.astimezone(zone(tenant.timezone))
     open_now = is_open(tenant, local)
     rule: RoutingRule | None = next(
         (candidate for candidate in config.rules if rule_matches(candidate.when, call, customer, open_now)), None
     )
-    variant = bucket(tenant_id, rule.rule_id, call.call_id, rule.variants) if rule and rule.variants else None
+    variant = bucket(tenant_id, rule.rule_id, bucket_key(rule, call), rule.variants) if rule and rule.variants else None
     profile_id = variant.profile_id if variant else (rule.profile_id if rule else tenant.default_profile_id)
     assert profile_id is not None  # a rule validates to exactly one target
     chosen = Decision(
@@ -170,12 +194,10 @@ def decide(
         rule_id=rule.rule_id if rule else None,
         variant=variant.name if variant else None,
         profile_id=profile_id,
+        config_version=config.version,
         customer_known=customer is not None,
         local_time=local.isoformat(timespec="minutes"),
     )
-    sort_key = table.profile_sk(profile_id)
-    if sort_key in config.invalid:
-        return replace(chosen, reason="invalid_item", problems=(config.invalid[sort_key].log_text,))
     profile = config.profiles.get(profile_id)
     if profile is None:
         return replace(chosen, reason="no_profile", problems=(f"profile '{profile_id}' does not exist",))

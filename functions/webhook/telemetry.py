@@ -62,6 +62,7 @@ def record_answer(reply: Reply, *, latency_ms: float, metric_tenants: Collection
             "variant": decision.variant,
             "profile_id": decision.profile_id,
             "profile_version": decision.profile_version,
+            "config_version": decision.config_version,
             "customer_known": decision.customer_known,
             "caller": mask_number(decision.variables.get("call", {}).get("from_number")),
         }

@@ -1,4 +1,5 @@
-"""The HTTP API: public, signature-checked webhook routes and IAM-authorised admin routes."""
+"""The HTTP API: public, signature-checked webhook routes, IAM-authorised admin routes, and the tenant API
+behind a Cognito JWT authorizer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -21,8 +23,12 @@ from infra.constructs.python_function import retention
 WEBHOOK_PATHS = ("/webhooks/{token}",)
 # One proxy route keeps every admin operation behind IAM, including ones added to the provisioning API later.
 ADMIN_PATH = "/admin/{proxy+}"
+# Tenant admins and viewers: the tenant is the verified token's `custom:tenant_id`, never a path segment.
+TENANT_PATH = "/tenant/v1/{proxy+}"
+TENANT_IDENTITY_SOURCE = "$request.header.Authorization"
 
-# One JSON line per request; the caller's ARN is the audit trail for admin calls. No bodies, no headers.
+# One JSON line per request; the audit trail is the caller's ARN for admin calls and the token's `sub` for tenant
+# calls. No bodies, no headers, no email addresses.
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "time": "$context.requestTime",
@@ -32,6 +38,7 @@ ACCESS_LOG_FORMAT = {
     "integrationLatencyMs": "$context.integrationLatency",
     "integrationError": "$context.integrationErrorMessage",
     "caller": "$context.identity.userArn",
+    "subject": "$context.authorizer.claims.sub",
     "sourceIp": "$context.identity.sourceIp",
     "userAgent": "$context.identity.userAgent",
 }
@@ -62,6 +69,9 @@ class ServiceApi(Construct):
         *,
         webhook_handler: lambda_.IFunction,
         admin_handler: lambda_.IFunction,
+        tenant_handler: lambda_.IFunction,
+        tenant_user_pool: cognito.IUserPool,
+        tenant_client: cognito.IUserPoolClient,
         throttle_rate_limit: int,
         throttle_burst_limit: int,
         log_retention_days: int,
@@ -69,7 +79,7 @@ class ServiceApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.api = apigwv2.HttpApi(
-            self, "HttpApi", description="Switchboard webhooks and admin API", create_default_stage=False
+            self, "HttpApi", description="Switchboard webhooks, admin API and tenant API", create_default_stage=False
         )
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=retention(log_retention_days), removal_policy=log_removal_policy
@@ -107,6 +117,20 @@ class ServiceApi(Construct):
             methods=[apigwv2.HttpMethod.ANY],
             integration=integrations.HttpLambdaIntegration("Admin", admin_handler),
             authorizer=authorizers.HttpIamAuthorizer(),
+        )
+        # API Gateway checks the token's signature, issuer (the pool), audience (the client) and expiry before the
+        # function runs; the function reads the verified claims from the event.
+        self.tenant_authorizer = authorizers.HttpUserPoolAuthorizer(
+            "TenantAuthorizer",
+            tenant_user_pool,
+            user_pool_clients=[tenant_client],
+            identity_source=[TENANT_IDENTITY_SOURCE],
+        )
+        self.tenant_routes = self.api.add_routes(
+            path=TENANT_PATH,
+            methods=[apigwv2.HttpMethod.ANY],
+            integration=integrations.HttpLambdaIntegration("Tenant", tenant_handler),
+            authorizer=self.tenant_authorizer,
         )
 
     @property

@@ -23,7 +23,8 @@ from infra.constructs.provisioner import Provisioner
 from infra.constructs.python_function import ARCHITECTURE, RUNTIME, FunctionDefaults, FunctionOptions, PythonFunction
 from infra.constructs.service_api import ServiceApi
 from infra.constructs.service_secrets import ServiceSecrets
-from infra.constructs.tenant_admin import TenantAdminAccess
+from infra.constructs.tenant_api import TenantApi
+from infra.constructs.tenant_identity import TenantIdentity
 from infra.constructs.webhook_function import WebhookFunction
 
 
@@ -50,6 +51,9 @@ class ServiceStack(Stack):
             signing_secrets_name=config.signing_secret_name,
             removal_policy=keep,
         )
+        # Tenant admins and viewers sign in here; the tenant API trusts its tokens, nothing else does.
+        identity = TenantIdentity(self, "TenantIdentity", protect=config.is_prod)
+        self.tenant_identity = identity
         code = function_code(runtime=RUNTIME, architecture=ARCHITECTURE)
         common = FunctionDefaults(
             code=code,
@@ -87,7 +91,10 @@ class ServiceStack(Stack):
             "THUNDERPHONE_API_KEY_SECRET_NAME": config.thunderphone_api_key_secret_name,
             "THUNDERPHONE_API_BASE": config.thunderphone_api_base,
         }
-        provisioning_env = api_env | {"SIGNING_SECRET_NAME": config.signing_secret_name}
+        provisioning_env = api_env | {
+            "SIGNING_SECRET_NAME": config.signing_secret_name,
+            "TENANT_USER_POOL_ID": identity.user_pool_id,
+        }
         if config.webhook_base_url:
             provisioning_env["WEBHOOK_BASE_URL"] = config.webhook_base_url
         provisioner = Provisioner(
@@ -104,11 +111,16 @@ class ServiceStack(Stack):
             options("item-validator", {}, config.item_validator_reserved_concurrency),
             table=config_table,
         )
+        tenant_api_env = {"TABLE_NAME": config_table.table_name, "CALLS_TABLE_NAME": calls_table.table_name}
+        tenant_api = TenantApi(
+            self, "TenantApi", options("tenant-api", tenant_api_env, config.tenant_api_reserved_concurrency)
+        )
         self.functions: dict[str, PythonFunction] = {
             "webhook": webhook.lambda_,
             "provisioning": provisioner.lambda_,
             "call_sync": call_sync.lambda_,
             "item_validator": item_validator.lambda_,
+            "tenant_api": tenant_api.lambda_,
         }
 
         # Least privilege, through grants only.
@@ -129,6 +141,20 @@ class ServiceStack(Stack):
         secrets.thunderphone_api_key.grant_read(provisioner.function)
         secrets.signing_secrets.grant_read(provisioner.function)
         secrets.signing_secrets.grant_write(provisioner.function)
+        # The operator's route that creates, lists and deletes tenant admins (POST/GET/DELETE .../admins).
+        identity.user_pool.grant(
+            provisioner.function,
+            "cognito-idp:AdminCreateUser",
+            "cognito-idp:AdminAddUserToGroup",
+            "cognito-idp:AdminGetUser",
+            "cognito-idp:AdminDeleteUser",
+            "cognito-idp:ListUsersInGroup",
+        )
+
+        # The tenant API edits tenants' configuration on their behalf (drafts, publishing, customers) and reads
+        # the decision log for impact replays. No secret: it never calls ThunderPhone or a tenant's tools.
+        grant(config_table, tenant_api.function, config_table.grant_read_write_data)
+        grant(calls_table, tenant_api.function, calls_table.grant_read_data)
 
         grant(config_table, call_sync.function, config_table.grant_read_data)
         grant(calls_table, call_sync.function, calls_table.grant_read_write_data)
@@ -139,12 +165,14 @@ class ServiceStack(Stack):
             "Api",
             webhook_handler=webhook.alias,
             admin_handler=provisioner.function,
+            tenant_handler=tenant_api.function,
+            tenant_user_pool=identity.user_pool,
+            tenant_client=identity.client,
             throttle_rate_limit=config.api_throttle_rate_limit,
             throttle_burst_limit=config.api_throttle_burst_limit,
             log_retention_days=config.log_retention_days,
             log_removal_policy=keep,
         )
-        self.tenant_admin = TenantAdminAccess(self, "TenantAdmin", table=config_table)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -158,6 +186,7 @@ class ServiceStack(Stack):
                 "Provisioning": provisioner.function,
                 "CallSync": call_sync.function,
                 "ItemValidator": item_validator.function,
+                "TenantApi": tenant_api.function,
             },
             tables={"Config": config_table, "Calls": calls_table},
             failure_queues={"ItemValidator": item_validator.failures},
@@ -176,13 +205,24 @@ class ServiceStack(Stack):
         self._acknowledge_function_findings()
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the webhook and admin API")
+        CfnOutput(self, "TenantApiUrl", value=f"{self.api.url}tenant/v1", description="Base URL of the tenant API")
+        CfnOutput(
+            self,
+            "TenantUserPoolId",
+            value=identity.user_pool_id,
+            description="Cognito user pool of tenant admins and viewers (created by POST /admin/tenants/{id}/admins)",
+        )
+        CfnOutput(
+            self,
+            "TenantUserPoolClientId",
+            value=identity.client_id,
+            description="App client tenant users sign in with (SRP, no secret); the tenant API's token audience",
+        )
         CfnOutput(self, "ConfigTableName", value=config_table.table_name)
         CfnOutput(self, "CallsTableName", value=calls_table.table_name)
         CfnOutput(self, "SigningSecretName", value=config.signing_secret_name)
         CfnOutput(self, "ThunderPhoneApiKeySecretName", value=config.thunderphone_api_key_secret_name)
         CfnOutput(self, "ToolSecretPrefix", value=config.tool_secret_prefix)
-        CfnOutput(self, "TenantAdminRoleArn", value=self.tenant_admin.role.role_arn)
-        CfnOutput(self, "TenantAdminPolicyArn", value=self.tenant_admin.policy.managed_policy_arn)
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
         for name, fn in self.functions.items():
             CfnOutput(

@@ -1,4 +1,4 @@
-"""The command registry: every module listed in GROUPS adds its commands to sbctl.
+"""Operator mode's command registry: every module listed in GROUPS adds its commands to `sbctl --operator`.
 
 To add a group, write a module with
 
@@ -28,8 +28,10 @@ GROUPS = [
     "sbctl.commands.rules",
     "sbctl.commands.customers",
     "sbctl.commands.validate",
+    "sbctl.commands.publish",
     "sbctl.commands.simulate",
     "sbctl.commands.calls",
+    "sbctl.commands.whoami",
 ]
 
 

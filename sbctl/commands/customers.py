@@ -6,7 +6,6 @@ history behave for bulk imports (ConfigStore.put_many).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from functions.tenant_config.models import Customer
@@ -14,9 +13,7 @@ from sbctl import customers_io
 from sbctl.arguments import SubParsers, add_tenant
 from sbctl.commands.items import register_group
 from sbctl.context import Context
-from sbctl.errors import FileProblem
 from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
-from sbctl.files import read_text
 
 PROGRESS_FROM = 100  # writes; smaller imports finish too fast for a progress line to help
 
@@ -47,17 +44,7 @@ def register(subparsers: SubParsers) -> None:
 
 def cmd_import(ctx: Context) -> int:
     args = ctx.args
-    if args.file == "-":
-        if not args.format:
-            raise FileProblem("reading standard input: pass --format csv or --format json")
-        text, name = sys.stdin.read(), "<stdin>"
-    else:
-        text, name = read_text(args.file), args.file
-    fmt = customers_io.detect_format(name, args.format)
-    try:
-        rows = customers_io.read_csv(text) if fmt == "csv" else customers_io.read_json(text)
-    except FileProblem as exc:
-        raise FileProblem(f"{name}: {exc}") from None
+    name, rows = customers_io.load(args.file, args.format)
     good, bad = customers_io.parse_rows(rows)
     for row in bad:
         ctx.warn_problems(f"{name}: line {row.line}", row.problems)

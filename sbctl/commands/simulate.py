@@ -8,7 +8,7 @@ secrets differ: tool credentials are never read, their headers show as `<secret:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from functions.thunderphone.events import WEB_CALLER, IncomingCall
 from functions.webhook import service
 from functions.webhook.adapters import DynamoTenantStore
 from functions.webhook.models import Reply, WebhookSettings
+from functions.webhook.routing import SecretPlaceholders
 from functions.webhook_routes.model import Route, route_id
 from sbctl.arguments import SubParsers, add_format, add_tenant
 from sbctl.context import Context
@@ -29,19 +30,6 @@ from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
 from sbctl.render import dump
 
 ANONYMOUS_CALLER = "anonymous"  # a phone call whose caller id is withheld
-
-
-class SecretPlaceholders(Mapping[str, str]):
-    """Every credential name maps to `<secret:NAME>`: the answer shows which secret a header uses."""
-
-    def __getitem__(self, name: str) -> str:
-        return f"<secret:{name}>"
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
 
 
 class PlaceholderSecrets:

@@ -26,6 +26,14 @@ def test_prod_tables_retained_with_deletion_protection(prod: dict[str, Any]) -> 
         assert table["Properties"]["DeletionProtectionEnabled"] is True
 
 
+def test_prod_tenant_user_pool_retained_with_deletion_protection(prod: dict[str, Any]) -> None:
+    # Tenant users (and their passwords and MFA) cannot be recreated by a deploy: a replaced pool locks them all out
+    (pool,) = resources(prod, "AWS::Cognito::UserPool").values()
+    assert pool["DeletionPolicy"] == "Retain"
+    assert pool["UpdateReplacePolicy"] == "Retain"
+    assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
+
+
 def test_prod_secrets_and_logs_retained(prod: dict[str, Any]) -> None:
     for kind in ("AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"):
         for resource in resources(prod, kind).values():

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from functions.call_sync.models import CallSyncSettings
+from functions.common.identity import GROUPS_CLAIM, ROLE_GROUPS, TENANT_ATTRIBUTE, TENANT_CLAIM
 from functions.common.settings import FunctionSettings, required_env_vars
 from functions.common.table import (
     CALLS_TABLE_INDEXES,
@@ -19,6 +20,8 @@ from functions.common.table import (
 )
 from functions.item_validator.models import ItemValidatorSettings
 from functions.provisioning.models import ProvisioningSettings
+from functions.tenant_api.models import TenantApiSettings
+from functions.tenant_api.principal import ROLES
 from functions.webhook.models import WebhookSettings
 from tests.infra.conftest import as_list, function_by_handler, refers_to, resources, role_statements
 
@@ -27,11 +30,14 @@ FUNCTIONS: dict[str, type[FunctionSettings]] = {
     "functions.provisioning.handler.lambda_handler": ProvisioningSettings,
     "functions.call_sync.handler.lambda_handler": CallSyncSettings,
     "functions.item_validator.handler.lambda_handler": ItemValidatorSettings,
+    "functions.tenant_api.handler.lambda_handler": TenantApiSettings,
 }
 WEBHOOK = "functions.webhook.handler.lambda_handler"
 PROVISIONING = "functions.provisioning.handler.lambda_handler"
 CALL_SYNC = "functions.call_sync.handler.lambda_handler"
 ITEM_VALIDATOR = "functions.item_validator.handler.lambda_handler"
+TENANT_API = "functions.tenant_api.handler.lambda_handler"
+TENANT_ROUTE = "ANY /tenant/v1/{proxy+}"
 WRITE_ACTIONS = {
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -72,17 +78,42 @@ def actions_on(template: dict[str, Any], handler: str, logical_id: str) -> set[s
 # ------------------------------------------------------------------ routes and auth
 
 
-def test_api_routes_webhooks_public_admin_iam(dev: dict[str, Any]) -> None:
-    # Given the synthesized API, When reading its routes, Then webhooks are public POSTs and admin needs IAM
-    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in resources(dev, "AWS::ApiGatewayV2::Route").values()}
+def _routes(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    routes = resources(template, "AWS::ApiGatewayV2::Route").values()
+    return {r["Properties"]["RouteKey"]: r["Properties"] for r in routes}
+
+
+def test_api_routes_webhooks_public_admin_iam_tenant_jwt(dev: dict[str, Any]) -> None:
+    # Given the synthesized API, When reading its routes, Then webhooks are public POSTs, admin needs IAM and the
+    # tenant API a Cognito token
+    routes = _routes(dev)
     # the only webhook route takes a capability token; no route names a tenant
-    assert set(routes) == {"POST /webhooks/{token}", "ANY /admin/{proxy+}"}
+    assert set(routes) == {"POST /webhooks/{token}", "ANY /admin/{proxy+}", TENANT_ROUTE}
     assert routes["ANY /admin/{proxy+}"]["AuthorizationType"] == "AWS_IAM"
+    assert "AuthorizerId" not in routes["ANY /admin/{proxy+}"]
     assert routes["POST /webhooks/{token}"].get("AuthorizationType", "NONE") == "NONE"
+    assert "AuthorizerId" not in routes["POST /webhooks/{token}"]
+    assert routes[TENANT_ROUTE]["AuthorizationType"] == "JWT"
 
 
-def test_api_webhook_routes_invoke_live_alias_admin_invokes_provisioning(dev: dict[str, Any]) -> None:
+def test_api_tenant_route_trusts_only_the_tenant_pool_and_its_client(dev: dict[str, Any]) -> None:
+    # Given the tenant route's authorizer, Then it is a JWT authorizer whose issuer is the tenant user pool and whose
+    # only audience is the pool's app client, reading the Authorization header
+    ((authorizer_id, authorizer),) = resources(dev, "AWS::ApiGatewayV2::Authorizer").items()
+    assert _routes(dev)[TENANT_ROUTE]["AuthorizerId"] == {"Ref": authorizer_id}
+    props = authorizer["Properties"]
+    assert props["AuthorizerType"] == "JWT"
+    assert props["IdentitySource"] == ["$request.header.Authorization"]
+    (pool_id,) = resources(dev, "AWS::Cognito::UserPool")
+    (client_id,) = resources(dev, "AWS::Cognito::UserPoolClient")
+    issuer = props["JwtConfiguration"]["Issuer"]
+    assert issuer == {"Fn::Join": ["", ["https://cognito-idp.eu-west-1.amazonaws.com/", {"Ref": pool_id}]]}
+    assert props["JwtConfiguration"]["Audience"] == [{"Ref": client_id}]
+
+
+def test_api_routes_invoke_live_alias_provisioning_and_tenant_api(dev: dict[str, Any]) -> None:
     provisioning_id, _ = function_by_handler(dev, PROVISIONING)
+    tenant_api_id, _ = function_by_handler(dev, TENANT_API)
     (alias_id,) = resources(dev, "AWS::Lambda::Alias")
     assert dev["Resources"][alias_id]["Properties"]["Name"] == "live"
     integrations = {k: v["Properties"] for k, v in resources(dev, "AWS::ApiGatewayV2::Integration").items()}
@@ -92,6 +123,8 @@ def test_api_webhook_routes_invoke_live_alias_admin_invokes_provisioning(dev: di
         assert integration["PayloadFormatVersion"] == "2.0"
         if route["Properties"]["RouteKey"].startswith("POST /webhooks"):
             assert refers_to(integration["IntegrationUri"], alias_id)
+        elif route["Properties"]["RouteKey"] == TENANT_ROUTE:
+            assert refers_to(integration["IntegrationUri"], tenant_api_id)
         else:
             assert refers_to(integration["IntegrationUri"], provisioning_id)
 
@@ -131,6 +164,11 @@ def test_function_env_points_at_the_stack_resources(dev: dict[str, Any]) -> None
     provisioning = function_by_handler(dev, PROVISIONING)[1]["Properties"]["Environment"]["Variables"]
     assert provisioning["THUNDERPHONE_API_KEY_SECRET_NAME"] == "switchboard/dev/thunderphone-api-key"
     assert provisioning["THUNDERPHONE_API_BASE"] == "https://api.thunderphone.com/v1"
+    (pool_id,) = resources(dev, "AWS::Cognito::UserPool")
+    assert provisioning["TENANT_USER_POOL_ID"] == {"Ref": pool_id}
+    tenant_api = function_by_handler(dev, TENANT_API)[1]["Properties"]["Environment"]["Variables"]
+    assert tenant_api["TABLE_NAME"] == {"Ref": config}
+    assert tenant_api["CALLS_TABLE_NAME"] == {"Ref": calls}
     secret_names = {s["Properties"]["Name"] for s in resources(dev, "AWS::SecretsManager::Secret").values()}
     assert secret_names == {"switchboard/dev/signing-secrets", "switchboard/dev/thunderphone-api-key"}
 
@@ -288,39 +326,128 @@ def test_item_validator_touches_no_table_data_or_secret(dev: dict[str, Any]) -> 
     assert {"dynamodb:GetRecords", "dynamodb:GetShardIterator"} <= actions
 
 
-# ------------------------------------------------------------------ tenant admin (ABAC)
+def test_tenant_api_edits_config_reads_calls_and_touches_no_secret(dev: dict[str, Any]) -> None:
+    # Given the tenant API's role, Then it reads and writes the configuration table, only reads the calls table,
+    # and has no Secrets Manager permission at all
+    on_config = actions_on(dev, TENANT_API, config_table_id(dev))
+    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"} <= on_config
+    assert {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"} <= on_config
+    on_calls = actions_on(dev, TENANT_API, calls_table_id(dev))
+    assert {"dynamodb:GetItem", "dynamodb:Query"} <= on_calls
+    assert not on_calls & WRITE_ACTIONS
+    every_action = {
+        a
+        for s in role_statements(dev, role_of(dev, TENANT_API))
+        if s["Effect"] == "Allow"
+        for a in as_list(s["Action"])
+    }
+    assert not {a for a in every_action if a.startswith(("secretsmanager:", "cognito-idp:", "kms:"))}
 
 
-def test_tenant_admin_policy_bound_to_principal_tenant_tag(dev: dict[str, Any]) -> None:
-    (policy,) = resources(dev, "AWS::IAM::ManagedPolicy").values()
-    statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    allow = [s for s in statements if s["Effect"] == "Allow"]
-    assert len(allow) == 1
-    (statement,) = allow
-    assert statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] == [
-        "TENANT#${aws:PrincipalTag/tenant_id}"
+def test_provisioning_manages_tenant_users_in_the_tenant_pool_only(dev: dict[str, Any]) -> None:
+    (pool_id,) = resources(dev, "AWS::Cognito::UserPool")
+    statements = [
+        s
+        for s in role_statements(dev, role_of(dev, PROVISIONING))
+        if any(str(a).startswith("cognito-idp:") for a in as_list(s["Action"]))
     ]
-    assert statement["Condition"]["Null"] == {"aws:PrincipalTag/tenant_id": "false"}
-    # the base table only (the number index is not tenant-partitioned), never a wildcard action
-    assert statement["Resource"] == {"Fn::GetAtt": [config_table_id(dev), "Arn"]}
-    assert all(a.startswith("dynamodb:") and "*" not in a for a in statement["Action"])
-    assert "dynamodb:Scan" not in statement["Action"]
-    # and no secret, ever
-    deny = [s for s in statements if s["Effect"] == "Deny"]
-    assert deny == [{"Action": "secretsmanager:*", "Effect": "Deny", "Resource": "*", "Sid": "NoSecrets"}]
+    assert {a for s in statements for a in as_list(s["Action"])} == {
+        "cognito-idp:AdminCreateUser",
+        "cognito-idp:AdminAddUserToGroup",
+        "cognito-idp:AdminGetUser",
+        "cognito-idp:AdminDeleteUser",
+        "cognito-idp:ListUsersInGroup",
+    }
+    for statement in statements:
+        assert as_list(statement["Resource"]) == [{"Fn::GetAtt": [pool_id, "Arn"]}]
+    # and no other function may touch the pool
+    for handler in FUNCTIONS.keys() - {PROVISIONING}:
+        assert not any(
+            str(a).startswith("cognito-idp:")
+            for s in role_statements(dev, role_of(dev, handler))
+            for a in as_list(s["Action"])
+        )
 
 
-def test_tenant_admin_role_requires_matching_tenant_session_tag(dev: dict[str, Any]) -> None:
-    (policy_id,) = resources(dev, "AWS::IAM::ManagedPolicy")
-    (role,) = [
-        r
-        for r in resources(dev, "AWS::IAM::Role").values()
-        if {"Ref": policy_id} in r["Properties"].get("ManagedPolicyArns", [])
-    ]
-    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert set(trust["Action"]) == {"sts:AssumeRole", "sts:TagSession"}
-    assert trust["Condition"]["StringEquals"] == {"aws:RequestTag/tenant_id": "${aws:PrincipalTag/tenant_id}"}
-    assert trust["Condition"]["ForAllValues:StringEquals"] == {"aws:TagKeys": ["tenant_id"]}
+def _every_policy_statement(template: dict[str, Any]) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for policy in resources(template, kind).values():
+            statements += as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+    for role in resources(template, "AWS::IAM::Role").values():
+        for inline in role["Properties"].get("Policies", []):
+            statements += as_list(inline["PolicyDocument"]["Statement"])
+    return statements
+
+
+def test_no_tenant_scoped_table_write_role_remains(dev: dict[str, Any]) -> None:
+    # Given every IAM policy of the stack, Then none lets a principal write table items under a LeadingKeys (ABAC)
+    # condition: tenant admins no longer get AWS credentials; they go through the tenant API
+    for statement in _every_policy_statement(dev):
+        actions = set(as_list(statement["Action"]))
+        if actions & (WRITE_ACTIONS | {"dynamodb:*"}):
+            assert "dynamodb:LeadingKeys" not in json.dumps(statement.get("Condition", {}))
+    assert "aws:PrincipalTag/tenant_id" not in json.dumps(dev)
+    assert not {"TenantAdminRoleArn", "TenantAdminPolicyArn"} & set(dev["Outputs"])
+
+
+# ------------------------------------------------------------------ tenant identity (Cognito)
+
+
+def test_tenant_pool_has_no_self_sign_up_and_an_immutable_tenant_attribute(dev: dict[str, Any]) -> None:
+    ((_, pool),) = resources(dev, "AWS::Cognito::UserPool").items()
+    props = pool["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert props["UsernameAttributes"] == ["email"]
+    assert props["UsernameConfiguration"] == {"CaseSensitive": False}
+    (tenant,) = [a for a in props["Schema"] if a["Name"] == TENANT_ATTRIBUTE]
+    assert tenant["AttributeDataType"] == "String"
+    assert tenant["Mutable"] is False
+    # long enough for every tenant id there can be
+    assert int(tenant["StringAttributeConstraints"]["MaxLength"]) >= 63
+    policy = props["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12
+    assert all(policy[k] for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"))
+    assert props["MfaConfiguration"] == "OPTIONAL"
+    assert props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert props["UserPoolTier"] == "PLUS"
+    assert props["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
+    # dev can be torn down
+    assert pool["DeletionPolicy"] == "Delete"
+
+
+def test_tenant_pool_groups_are_the_roles_the_tenant_api_reads(dev: dict[str, Any]) -> None:
+    groups = {g["Properties"]["GroupName"] for g in resources(dev, "AWS::Cognito::UserPoolGroup").values()}
+    assert groups == set(ROLE_GROUPS.values()) == set(ROLES)
+    assert {ROLES[group] for group in ROLE_GROUPS.values()} == set(ROLE_GROUPS)
+    assert f"custom:{TENANT_ATTRIBUTE}" == TENANT_CLAIM
+    assert GROUPS_CLAIM == "cognito:groups"
+
+
+def test_tenant_client_reads_but_never_writes_the_tenant_attribute(dev: dict[str, Any]) -> None:
+    # Given the app client tenant users sign in with, Then its ID tokens carry custom:tenant_id, and the user can
+    # never write it (an explicit, non-empty write list: Cognito treats a missing one as "every attribute")
+    ((_, client),) = resources(dev, "AWS::Cognito::UserPoolClient").items()
+    props = client["Properties"]
+    assert TENANT_CLAIM in props["ReadAttributes"]
+    assert props["WriteAttributes"]
+    assert not any(attribute.startswith("custom:") for attribute in props["WriteAttributes"])
+    assert "email" not in props["WriteAttributes"]
+    assert props["GenerateSecret"] is False
+    assert set(props["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert props["AllowedOAuthFlowsUserPoolClient"] is False
+    assert props["PreventUserExistenceErrors"] == "ENABLED"
+
+
+def test_tenant_outputs_name_the_pool_client_and_tenant_api_url(dev: dict[str, Any]) -> None:
+    (pool_id,) = resources(dev, "AWS::Cognito::UserPool")
+    (client_id,) = resources(dev, "AWS::Cognito::UserPoolClient")
+    outputs = dev["Outputs"]
+    assert outputs["TenantUserPoolId"]["Value"] == {"Ref": pool_id}
+    assert outputs["TenantUserPoolClientId"]["Value"] == {"Ref": client_id}
+    url = outputs["TenantApiUrl"]["Value"]["Fn::Join"][1]
+    assert url[-1].endswith("/tenant/v1")
+    assert url[:-1] == outputs["ApiUrl"]["Value"]["Fn::Join"][1][:-1]
 
 
 # ------------------------------------------------------------------ alarms and dashboard

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +108,41 @@ def test_local_run_onboards_a_tenant_whose_key_then_gets_answers(local_run: tupl
 
     # Then the tenant's default profile answers, its name rendered into the prompt
     assert status == 200 and "Globex" in str(answer["prompt"])
+
+
+def test_local_run_tenant_session_edits_publishes_and_calls_see_it(local_run: tuple[str, str]) -> None:
+    base_url, banner = local_run
+    assert "/local/tenant-token" in banner and "/tenant/v1/draft/publish" in banner
+
+    def send(method: str, path: str, body: object = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        all_headers = {"Content-Type": "application/json"} | (headers or {})
+        request = urllib.request.Request(base_url + path, data=data, headers=all_headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    # Without a token the tenant API is closed, as API Gateway's authorizer keeps it in AWS
+    assert send("GET", "/tenant/v1/settings")[0] == 401
+    status, issued = send("POST", "/local/tenant-token", {"tenant_id": "demo", "role": "admin"})
+    assert status == 200
+    auth = {"Authorization": f"Bearer {issued['token']}"}
+    status, settings = send("GET", "/tenant/v1/settings", headers=auth)
+    variables = {**settings["variables"], "company_name": "Acme Dental Care"}
+    status, saved = send("PATCH", "/tenant/v1/settings", {"variables": variables}, auth | {"If-Match": '"1"'})
+    assert status == 200, saved
+    assert send("POST", "/tenant/v1/draft/publish", headers=auth)[0] == 201
+
+    from local.server import DEFAULT_SIGNING_SECRET, curl_command, sample_body
+
+    pricing = next(line.strip() for line in banner.splitlines() if line.strip().startswith("curl "))
+    path = shlex.split(pricing)[2].removeprefix(base_url)
+    for attempt in range(20):  # the local router caches a tenant's configuration for 3 s
+        body = sample_body(event_type="web.incoming", call_id=500 + attempt, from_number="web", to_number="")
+        status, answer = run_curl(curl_command(base_url, path, body, DEFAULT_SIGNING_SECRET))
+        if "Acme Dental Care" in str(answer.get("prompt")):
+            break
+        time.sleep(0.5)
+    assert "Acme Dental Care" in str(answer["prompt"])

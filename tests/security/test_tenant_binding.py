@@ -1,4 +1,4 @@
-"""Attacks through items a tenant admin can write in their own partition, and through phone numbers."""
+"""Attacks through items of a tenant's own partition (written around every API) and through phone numbers."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ import pytest
 from functions.common import table
 from functions.common.errors import NumberTaken
 from functions.tenant_config.items import item_id_of
+from functions.tenant_config.live import Snapshot, compile_snapshot
 from functions.tenant_config.models import Tenant
+from functions.tenant_config.publishing import Drafts, PublishRefused
 from functions.tenant_config.store import ConfigStore
 from tests.fixtures import tenants as demo
 from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call, put_by_hand, wait_for_decision
 from tests.security.conftest import MALLORY, VICTIM, Invoke, body
 
 
-def test_a_tenant_item_claiming_to_be_the_victim_is_invalid_not_obeyed(
+def test_a_tenant_item_claiming_to_be_the_victim_is_never_published_or_obeyed(
     mallory_url: str, invoke: Invoke, aws: dict[str, Any], json_logs: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Mallory rewrites her own tenant item (her IAM credentials allow it) to say it is the victim's.
+    # Mallory gets her own tenant item rewritten (around every API) to say it is the victim's.
     put_by_hand(
         aws["dynamodb"],
         MALLORY,
@@ -31,10 +33,19 @@ def test_a_tenant_item_claiming_to_be_the_victim_is_invalid_not_obeyed(
         tenant_index_pk=table.TENANT_INDEX_PARTITION_VALUE,
         tenant_index_sk=VICTIM,
     )
+    store = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="tenant:mallory")
+    drafts = Drafts(store, aws["dynamodb"], TABLE_NAME, "tenant:mallory")
 
+    # Publishing refuses it, naming the item: it can never reach the router.
+    with pytest.raises(PublishRefused) as refused:
+        drafts.publish(MALLORY)
+    assert table.TENANT_SK in refused.value.fields and "tenant_id" in refused.value.fields[table.TENANT_SK][0]
+
+    # A published item forged the same way (written by hand) is invalid: the call falls back, is counted,
+    # and is logged and recorded as Mallory's.
+    forged = Snapshot(Tenant(tenant_id=VICTIM, display_name="Acme Dental", default_profile_id="main"))
+    put_by_hand(aws["dynamodb"], MALLORY, table.LIVE_SK, version=9, config=compile_snapshot(forged))
     status, answer = invoke(mallory_url, body("web.incoming", call_id=31, from_number="web", to_number=""))
-
-    # The item is invalid: the call falls back, is counted, and is logged and recorded as Mallory's.
     assert (status, answer) == (200, {})
     line = next(entry for entry in json_logs() if entry["message"].startswith("webhook answered"))
     assert (line["tenant_id"], line["reason"]) == (MALLORY, "invalid_item")
@@ -43,7 +54,7 @@ def test_a_tenant_item_claiming_to_be_the_victim_is_invalid_not_obeyed(
     assert get_call(aws["dynamodb"], VICTIM, 31) is None
     # The operator's list of tenants is not fooled either: the partition names the tenant, the item is
     # listed apart as invalid, and the other tenants are still listed.
-    listing = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="operator").list_tenants()
+    listing = store.list_tenants()
     assert [item_id_of(tenant) for tenant in listing.items] == [VICTIM]
     assert [(error.tenant_id, error.fields) for error in listing.invalid] == [(MALLORY, ["tenant_id"])]
 

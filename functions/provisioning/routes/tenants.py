@@ -20,7 +20,7 @@ def _actor() -> str:
 
 @router.post("/admin/tenants")
 def create_tenant(body: CreateTenantRequest) -> Response[TenantView]:
-    view = tenants.create_tenant(body, config=deps.config_store(_actor()))
+    view = tenants.create_tenant(body, config=deps.config_store(_actor()), publisher=deps.drafts(_actor()))
     logger.info("tenant created", extra={"tenant_id": body.tenant_id, "actor": _actor()})
     return Response(status_code=201, content_type="application/json", body=view)
 

@@ -1,17 +1,17 @@
-"""Tenants, written through the versioned configuration store: create (with a default profile), read,
-list, update."""
+"""Tenants, written through the versioned configuration store: create (with a default profile, published
+as version 1), read, list, update (the operator's fields take effect without a publish)."""
 
 from __future__ import annotations
 
 from functions.common.errors import VersionConflict
 from functions.provisioning.errors import AlreadyExists, NotFound
 from functions.provisioning.models import CreateTenantRequest, TenantList, TenantView, UpdateTenantRequest
-from functions.provisioning.ports import ConfigWriter
+from functions.provisioning.ports import ConfigWriter, Publisher
 from functions.tenant_config.models import AgentProfile, Tenant
 
 
-def create_tenant(request: CreateTenantRequest, *, config: ConfigWriter) -> TenantView:
-    """The tenant and its default agent profile, so its very first call already gets a real answer."""
+def create_tenant(request: CreateTenantRequest, *, config: ConfigWriter, publisher: Publisher) -> TenantView:
+    """The tenant and its default agent profile, published, so its very first call already gets a real answer."""
     tenant_id = request.tenant_id
     if config.get(tenant_id, "tenant", tenant_id) is not None:
         raise AlreadyExists(f"tenant '{tenant_id}' already exists; PATCH it to change it")
@@ -28,6 +28,7 @@ def create_tenant(request: CreateTenantRequest, *, config: ConfigWriter) -> Tena
         stored_tenant = config.put(tenant_id, tenant, expected_version=None)
     except VersionConflict:
         raise AlreadyExists(f"tenant '{tenant_id}' already exists; PATCH it to change it") from None
+    publisher.publish(tenant_id)
     return TenantView(tenant=stored_tenant, default_profile=stored_profile)
 
 

@@ -7,19 +7,17 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 import pytest
 
 from functions.calls.repository import CallRepository
 from functions.common import table
-from functions.tenant_config.items import to_item
 from functions.tenant_config.models import AgentProfile, Tenant
 from functions.webhook.adapters import DynamoTenantStore
 from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
 from functions.webhook.outcomes import answer_outcome
 from functions.webhook_routes.model import Route, route_id
-from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call
+from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call, seed
 from tests.integration.calls.conftest import NOW
 
 NUMBER = "+15557654321"
@@ -54,12 +52,7 @@ def parts(aws: dict[str, Any]) -> dict[str, Any]:
         keep_transcripts=True,
     )
     profile = AgentProfile(profile_id="main", prompt="Hello", voice="en-US-James1")
-    config = boto3.resource("dynamodb").Table(TABLE_NAME)
-    for model in (tenant, profile):
-        config.put_item(Item=to_item("keeper", model))
-    config.put_item(
-        Item={table.PARTITION_KEY: table.number_pk(NUMBER), table.SORT_KEY: table.NUMBER_SK, "tenant_id": "keeper"}
-    )
+    seed(aws["dynamodb"], TABLE_NAME, "keeper", [tenant, profile])  # published, with its number claim
     pool = ThreadPoolExecutor(max_workers=2)
     store = DynamoTenantStore(
         lambda: aws["dynamodb"], TABLE_NAME, ttl_seconds=60, max_tenants=10, max_customers=10, pool=pool

@@ -12,13 +12,15 @@ from typing import Any
 import pytest
 
 from functions.call_sync.adapters import DynamoOutcomeStore
+from functions.calls.read_model import CallsReader
 from functions.calls.records import InvalidCallEvent, completion_from_api, grade_from_api
 from functions.calls.repository import CallRepository
 from functions.common import table
 from functions.common.errors import StoreUnavailable
+from functions.tenant_config.live import TenantConfig
 from functions.thunderphone.objects import ApiCall
 from functions.webhook.decision_log import record_decision
-from functions.webhook.models import CallFacts, Decision, TenantConfig
+from functions.webhook.models import CallFacts, Decision
 from functions.webhook.outcomes import answer_outcome, record_outcome
 from functions.webhook.telemetry import parse_metric_tenants, tenant_dimension
 from functions.webhook_routes.model import Route, route_id
@@ -92,6 +94,29 @@ def test_record_decision_stores_the_decision_without_personal_data(log: CallRepo
     assert (item["profile_version"], float(item["latency_ms"])) == (3, 12.3)
     assert item[table.TTL_ATTRIBUTE] == int((NOW + timedelta(days=90)).timestamp())
     assert "+14155550199" not in str(item) and "sales agent" not in str(item)
+
+
+def test_record_decision_keeps_what_a_replay_needs_for_a_phone_call(log: CallRepository, aws: dict[str, Any]) -> None:
+    # Given a phone call decided by published configuration version 5
+    facts = CallFacts(CALL_ID, "telephony.incoming", "phone", "+14155550123", "+15551234567", None, NOW)
+    decision = Decision(tenant_id="acme", outcome="config", reason="rule", rule_id="ab", variant="A", config_version=5)
+
+    record_decision(log, facts, decision, latency_ms=8)
+
+    # Then the tenant's call record keeps the caller and the version, and the read model gives them back
+    item = get_call(aws["dynamodb"], "acme", CALL_ID)
+    assert item is not None and (item["caller"], item["config_version"]) == ("+14155550123", 5)
+    record = CallsReader(aws["dynamodb"], CALLS_TABLE_NAME).tenant_calls(
+        "acme", NOW - timedelta(hours=1), NOW + timedelta(hours=1)
+    )
+    [replayable] = list(record)
+    assert (replayable.caller, replayable.config_version, replayable.channel, replayable.to_number) == (
+        "+14155550123",
+        5,
+        "phone",
+        "+15551234567",
+    )
+    assert (replayable.rule_id, replayable.variant, replayable.decided_at) == ("ab", "A", NOW)
 
 
 def test_record_decision_keeps_the_first_decision_for_a_redelivered_call(

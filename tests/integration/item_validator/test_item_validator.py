@@ -61,3 +61,13 @@ def test_item_validator_redact_drops_quoted_text() -> None:
     assert redact("prompt: malformed placeholder at character 3: '{{ oops'") == (
         "prompt: malformed placeholder at character 3: <redacted>"
     )
+
+
+def test_item_validator_checks_the_published_configuration_the_router_reads() -> None:
+    from tests.fixtures import tenants as demo
+
+    item = demo.live_item(demo.TENANT_ID, demo.demo_items(), version=2)
+    keys = {"pk": item["pk"], "sk": item["sk"]}
+    assert check(keys, item) is None
+    finding = check(keys, item | {"config": b"damaged"})
+    assert finding is not None and (finding.tenant_id, finding.sort_key) == (demo.TENANT_ID, "LIVE")

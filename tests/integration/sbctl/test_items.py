@@ -204,4 +204,29 @@ def test_sbctl_usage_errors_exit_2(sbctl: Sbctl, write: Write, monkeypatch: Any)
     assert sbctl("profiles", "put", *T, two, "--expect-version", "1").code == 2
     from sbctl.cli import main
 
-    assert main(["profiles", "list", "--tenant", "acme"]) == 2  # no table anywhere
+    assert main(["--operator", "profiles", "list", "--tenant", "acme"]) == 2  # no table anywhere
+
+
+def test_sbctl_operator_publish_makes_the_draft_live(sbctl: Sbctl, write: Write) -> None:
+    # Given a tenant whose items were written in operator mode (its draft)
+    sbctl("tenants", "put", *T, write("t.yaml", samples.tenant()))
+    sbctl("profiles", "put", *T, write("p.yaml", samples.profile()))
+    # When the operator looks, then publishes
+    dry = sbctl("publish", *T, "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "live version: none yet" in dry.out
+    assert "profile   reception  added" in dry.out
+    published = sbctl("publish", *T)
+    # Then version 1 is live, and publishing again has nothing to do
+    assert published.code == 0, published.err
+    assert "published version 1 of tenant acme" in published.out
+    again = sbctl("publish", *T)
+    assert again.code == 1
+    assert "nothing to publish" in again.err
+
+
+def test_sbctl_operator_whoami_says_operator_mode(sbctl: Sbctl) -> None:
+    result = sbctl("whoami")
+    assert result.code == 0
+    assert result.out.startswith("mode: operator")
+    assert f"table: {TABLE_NAME} (from the flag)" in result.out

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, Tenant
+from functions.tenant_config.publishing import Drafts
 from functions.tenant_config.store import ConfigStore
 from functions.thunderphone.signing import sign
 from functions.webhook import handler
@@ -85,6 +86,8 @@ def seed(aws: dict[str, Any]) -> None:
     aws["secretsmanager"].create_secret(
         Name=TOOL_SECRET_PREFIX + "acme", SecretString=json.dumps({"crm_token": CRM_TOKEN})
     )
+    # The router (and so simulate) serves the published version only.
+    Drafts(store, aws["dynamodb"], TABLE_NAME, "seed").publish("acme")
 
 
 # The capability URL of each (tenant, widget) key the router is called through (filled by `seeded`).
@@ -92,7 +95,11 @@ PATHS: dict[tuple[str, str | None], str] = {}
 
 
 @pytest.fixture
-def seeded(aws: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def seeded(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    # The comparison is about answers, not latency: the widest budget the router allows, and no decision log,
+    # so a slow moment on a busy test machine cannot turn the router's answer into the fallback.
+    monkeypatch.setenv("BUDGET_MS", "1900")
+    monkeypatch.delenv("CALLS_TABLE_NAME", raising=False)
     seed(aws)
     PATHS.clear()
     for tenant in ("acme", "ghost"):

@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
+from functions.tenant_config.store import ConfigStore
 from functions.webhook import handler
 from functions.webhook.dependencies import deps
 from tests.fixtures import tenants as demo
@@ -70,51 +71,44 @@ def test_unknown_and_suspended_tenants_get_fallback(demo_tenant: str, lambda_con
     body = webhook_body("web.incoming", 1, "web")
     nobody = add_route(boto3.client("dynamodb"), "nobody")  # a route to a tenant with no items
     assert invoke(signed_event(nobody, body), lambda_context) == (200, {})
-    boto3.client("dynamodb").update_item(
-        TableName=TABLE_NAME,
-        Key={"pk": {"S": "TENANT#demo"}, "sk": {"S": "CONFIG#TENANT"}},
-        UpdateExpression="SET #s = :s",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":s": {"S": "suspended"}},
-    )
+    # The operator suspends the tenant: it takes effect without a publish
+    store = ConfigStore(boto3.client("dynamodb"), TABLE_NAME, actor="operator")
+    tenant = store.get("demo", "tenant", "demo")
+    assert tenant is not None
+    store.put("demo", tenant.model_copy(update={"status": "suspended"}), expected_version=tenant.version)
     deps.store._configs.clear()
     assert invoke(signed_event(f"/webhooks/{demo.KEY_TOKEN}", body), lambda_context) == (200, {})
 
 
-def test_corrupt_item_gives_fallback_log_and_metric(
+def test_draft_edits_by_hand_never_reach_callers(demo_tenant: str, lambda_context: Any) -> None:
+    # Given a rule edited by hand into the draft, with a typo, as the console would let anyone do
+    put_by_hand(boto3.client("dynamodb"), "demo", "CONFIG#RULE#typo", rule_id="typo", priority="first", profile_id="x")
+    # When a call arrives, it is answered from the published version, which never held that item
+    status, body = invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)
+    assert status == 200 and body.get("prompt")
+
+
+def test_corrupt_published_item_gives_fallback_log_and_metric(
     demo_tenant: str, lambda_context: Any, json_logs: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a rule edited by hand in the console with a typo
-    put_by_hand(
-        boto3.client("dynamodb"),
-        "demo",
-        "CONFIG#RULE#typo",
-        rule_id="typo",
-        priority="first",
-        profile_id="receptionist",
-    )
+    # Given the published item damaged by hand in the console
+    put_by_hand(boto3.client("dynamodb"), "demo", "LIVE", version=3, config=b"not zlib")
     # When a call arrives
     status, body = invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)
     # Then ThunderPhone gets {} and the operator gets a log line naming tenant and item, and a metric
     assert (status, body) == (200, {})
     log = next(line for line in json_logs() if line["message"] == "webhook answered with problems")
     assert log["tenant_id"] == "demo" and log["reason"] == "invalid_item"
-    assert "CONFIG#RULE#typo" in log["problems"][0]
+    assert "LIVE" in log["problems"][0]
     assert '"InvalidItem"' in capsys.readouterr().out  # the EMF metric document
 
 
 def test_warm_path_makes_no_aws_call_and_cold_miss_reads_once(demo_tenant: str, lambda_context: Any) -> None:
     calls = count_aws_calls()
     invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)
-    # Cold: one signing-secret read, one GetItem for the URL's route, one Query for the tenant, one GetItem
-    # for the caller, one tool secret.
-    assert calls == Counter(
-        {
-            "secretsmanager.GetSecretValue": 2,
-            "dynamodb.Query": 1,
-            "dynamodb.GetItem": 2,
-        }
-    )
+    # Cold: one signing-secret read, one GetItem for the URL's route, one for the tenant's published
+    # configuration, one for the caller, one tool secret.
+    assert calls == Counter({"secretsmanager.GetSecretValue": 2, "dynamodb.GetItem": 3})
     invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)  # its own route: read once, cold
     calls.clear()
     for _ in range(3):

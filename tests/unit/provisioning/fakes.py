@@ -10,6 +10,7 @@ from functions.common.errors import ConditionFailed, VersionConflict
 from functions.provisioning.key_records import KeyRecord, Reservation
 from functions.tenant_config.items import ItemKind, item_id_of, kind_of_model
 from functions.tenant_config.models import StoredItem, Tenant
+from functions.tenant_config.publishing import Published
 from functions.tenant_config.store import Listing
 from functions.webhook_routes.model import Route, route_id, token_in
 
@@ -43,6 +44,17 @@ class MemoryConfig:
 
     def list_tenants(self) -> Listing:
         return Listing([item for item in self.items.values() if isinstance(item, Tenant)], [])
+
+
+class MemoryPublisher:
+    """Records which tenants were published (the real Drafts is tested against moto)."""
+
+    def __init__(self) -> None:
+        self.published: list[str] = []
+
+    def publish(self, tenant_id: str) -> Published:
+        self.published.append(tenant_id)
+        return Published(version=self.published.count(tenant_id), published_at=datetime.now(UTC), changes=[])
 
 
 class MemoryKeys:

@@ -27,7 +27,7 @@ from functions.thunderphone.client import ThunderPhonePaymentRequired, ThunderPh
 from functions.thunderphone.resources import ThunderPhoneKeys
 from functions.webhook_routes.model import Route
 from tests.fixtures.thunderphone import FakeThunderPhone, in_process_api
-from tests.unit.provisioning.fakes import Clock, MemoryConfig, MemoryKeys, MemoryRoutes, MemorySigning
+from tests.unit.provisioning.fakes import Clock, MemoryConfig, MemoryKeys, MemoryPublisher, MemoryRoutes, MemorySigning
 
 BASE = "https://hooks.example.test"
 TOKEN_URL = re.compile(rf"^{re.escape(BASE)}/webhooks/[A-Za-z0-9_-]{{32}}$")
@@ -54,7 +54,9 @@ def active(fake: FakeThunderPhone) -> list[int]:
 @pytest.fixture
 def deps(clock: Clock, fake: FakeThunderPhone) -> service.KeyDeps:
     config = MemoryConfig()
-    create_tenant(CreateTenantRequest(tenant_id="acme", display_name="Acme"), config=config)
+    create_tenant(
+        CreateTenantRequest(tenant_id="acme", display_name="Acme"), config=config, publisher=MemoryPublisher()
+    )
     return service.KeyDeps(
         config=config, keys=MemoryKeys(), api=resources(fake), routes=MemoryRoutes(), clock=clock, lease_seconds=60
     )
@@ -91,17 +93,23 @@ def create(deps: service.KeyDeps, request: CreateKeyRequest = REQUEST, key: str 
 
 def test_create_tenant_writes_tenant_and_default_profile() -> None:
     config = MemoryConfig()
-    view = create_tenant(CreateTenantRequest(tenant_id="acme", display_name="Acme"), config=config)
+    publisher = MemoryPublisher()
+    view = create_tenant(CreateTenantRequest(tenant_id="acme", display_name="Acme"), config=config, publisher=publisher)
+    assert publisher.published == ["acme"]  # its first call already gets the default profile
     assert view.tenant.default_profile_id == "default"
     assert view.default_profile is not None
     assert "{{ tenant.name }}" in view.default_profile.prompt
     with pytest.raises(AlreadyExists):
-        create_tenant(CreateTenantRequest(tenant_id="acme", display_name="Again"), config=config)
+        create_tenant(
+            CreateTenantRequest(tenant_id="acme", display_name="Again"), config=config, publisher=MemoryPublisher()
+        )
 
 
 def test_update_tenant_rejects_a_stale_version() -> None:
     config = MemoryConfig()
-    create_tenant(CreateTenantRequest(tenant_id="acme", display_name="Acme"), config=config)
+    create_tenant(
+        CreateTenantRequest(tenant_id="acme", display_name="Acme"), config=config, publisher=MemoryPublisher()
+    )
     suspended = update_tenant("acme", UpdateTenantRequest(version=1, status="suspended"), config=config)
     assert suspended.tenant.status == "suspended"
     assert suspended.tenant.version == 2

@@ -9,7 +9,7 @@ import io
 import pytest
 
 from sbctl import customers_io
-from sbctl.cli import build_parser, main
+from sbctl.cli import build_operator_parser, main
 from sbctl.commands import GROUPS
 from sbctl.errors import FileProblem
 from sbctl.files import load_text
@@ -85,7 +85,7 @@ def test_render_diff_ignores_bookkeeping_and_shows_changes() -> None:
 def test_registry_every_group_registers_through_one_function() -> None:
     for name in GROUPS:
         assert callable(importlib.import_module(name).register), name
-    parser = build_parser()
+    parser = build_operator_parser()
     groups = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
     assert {"tenants", "profiles", "rules", "customers", "validate", "simulate"} <= set(groups.choices)
 
@@ -93,6 +93,6 @@ def test_registry_every_group_registers_through_one_function() -> None:
 def test_cli_help_exits_0_and_unknown_group_exits_2() -> None:
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(SystemExit) as caught:
-        build_parser().parse_args(["--help"])
+        build_operator_parser().parse_args(["--help"])
     assert caught.value.code == 0
     assert main(["no-such-group"], out=out, err=err) == 2

@@ -6,10 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions.tenant_config.items import to_item
+from functions.tenant_config.live import TenantConfig
 from functions.tenant_config.models import StoredItem, Variant
-from functions.webhook.adapters import build_config
-from functions.webhook.models import CallFacts, Decision, TenantConfig
+from functions.webhook.models import CallFacts, Decision
 from functions.webhook.routing import bucket, decide
 from tests.fixtures import tenants as demo
 
@@ -20,9 +19,8 @@ CHRISTMAS_NOON = datetime(2026, 12, 25, 17, 0, tzinfo=UTC)
 TOOL_SECRETS = {"crm_api_key": "k-123"}
 
 
-def config_of(models: list[StoredItem], extra_items: list[dict[str, Any]] | None = None) -> TenantConfig:
-    items = [to_item(demo.TENANT_ID, model) for model in models] + (extra_items or [])
-    return build_config(demo.TENANT_ID, items)
+def config_of(models: list[StoredItem]) -> TenantConfig:
+    return demo.compiled(demo.TENANT_ID, models)
 
 
 def phone(caller: str = "+12125550000", at: datetime = OPEN, call_id: int = 7) -> CallFacts:
@@ -112,20 +110,16 @@ def test_decide_suspended_and_unknown_tenant_fall_back() -> None:
     assert run(TenantConfig(tenant_id="ghost", tenant=None), phone()).reason == "unknown_tenant"
 
 
-def test_decide_invalid_rule_item_falls_back_for_every_call(demo_config: TenantConfig) -> None:
-    broken = {"pk": "TENANT#demo", "sk": "CONFIG#RULE#typo", "rule_id": "typo", "priority": "high", "profile_id": "x"}
-    decision = run(config_of(demo.demo_items(), [broken]), web("pricing"))
-    assert (decision.outcome, decision.reason) == ("fallback", "invalid_item")
-    assert "CONFIG#RULE#typo" in decision.problems[0] and "priority" in decision.problems[0]
-    assert decision.body == {}
+def test_decide_unreadable_published_configuration_falls_back_for_every_call() -> None:
+    from functions.common.errors import InvalidItem
 
-
-def test_decide_invalid_profile_falls_back_only_when_chosen() -> None:
-    broken = {"pk": "TENANT#demo", "sk": "CONFIG#PROFILE#web-pricing", "profile_id": "web-pricing", "voice": "v"}
-    items = [m for m in demo.demo_items() if getattr(m, "profile_id", None) != "web-pricing" or hasattr(m, "rule_id")]
-    config = config_of(items, [broken])
-    assert run(config, web("pricing")).reason == "invalid_item"
-    assert run(config, web("home")).outcome == "config"
+    broken = InvalidItem(demo.TENANT_ID, "LIVE", ["config: not a compiled configuration"])
+    config = TenantConfig(tenant_id=demo.TENANT_ID, tenant=None, invalid={"LIVE": broken})
+    for call in (web("pricing"), phone()):
+        decision = run(config, call)
+        assert (decision.outcome, decision.reason) == ("fallback", "invalid_item")
+        assert decision.problems == ("invalid item LIVE of tenant demo: config",)
+        assert decision.body == {}
 
 
 def test_decide_missing_profile_falls_back() -> None:

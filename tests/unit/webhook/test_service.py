@@ -7,11 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from functions.common.errors import SecretsUnavailable, StoreUnavailable
-from functions.tenant_config.items import to_item
+from functions.tenant_config.live import TenantConfig
 from functions.tenant_config.models import Customer
 from functions.thunderphone.signing import sign
-from functions.webhook.adapters import build_config
-from functions.webhook.models import TenantConfig
 from functions.webhook.service import WebhookRequest, answer
 from functions.webhook_routes.model import Route, route_id
 from tests.fixtures import tenants as demo
@@ -27,9 +25,7 @@ GHOST = Route(
 
 @dataclass
 class FakeStore:
-    config: TenantConfig = field(
-        default_factory=lambda: build_config("demo", [to_item("demo", m) for m in demo.demo_items()])
-    )
+    config: TenantConfig = field(default_factory=lambda: demo.compiled("demo", demo.demo_items()))
     numbers: dict[str, str] = field(default_factory=lambda: {demo.DEMO_NUMBER: "demo"})
     customers: dict[str, Customer] = field(default_factory=dict)
     routes: dict[str, Route] = field(default_factory=lambda: {r.route_id: r for r in [*DEMO_ROUTES, GHOST]})

@@ -1,0 +1,75 @@
+"""Who is calling: the tenant and role in the token API Gateway's JWT authorizer verified.
+
+In AWS the HTTP API's Cognito authorizer checks the token's signature, issuer, audience and expiry before
+this function runs and passes its claims in the event; `make run` does the same with its local tokens
+(local/tokens.py). The tenant is the `custom:tenant_id` claim, which only the operator can set, and never
+a path or body field; the role comes from the user's Cognito group.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from functions.common.identity import GROUPS_CLAIM, ROLE_GROUPS, TENANT_CLAIM, TenantRole
+from functions.common.types import is_tenant_id
+
+ROLES: dict[str, TenantRole] = {group: role for role, group in ROLE_GROUPS.items()}
+
+
+class Unauthenticated(Exception):
+    """No verified token, or one that does not name a tenant."""
+
+
+class Forbidden(Exception):
+    """A verified caller without the role the request needs."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: str
+    role: TenantRole
+    subject: str  # the user's `sub`; recorded as who made each change
+
+    @property
+    def actor(self) -> str:
+        return f"tenant:{self.tenant_id}:{self.subject}"[:256]
+
+    def require_admin(self) -> None:
+        if self.role != "admin":
+            raise Forbidden("your role is viewer: only tenant admins can change the configuration")
+
+
+def principal_of(event: Mapping[str, Any]) -> Principal:
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims") or {}
+    tenant_id = claims.get(TENANT_CLAIM)
+    if not isinstance(tenant_id, str) or not is_tenant_id(tenant_id):
+        raise Unauthenticated("sign in: the request carries no valid token for a tenant")
+    roles = {ROLES[group] for group in groups(claims.get(GROUPS_CLAIM)) if group in ROLES}
+    if not roles:
+        raise Forbidden("your user is in neither the tenant-admin nor the tenant-viewer group")
+    subject = claims.get("sub")
+    return Principal(
+        tenant_id=tenant_id,
+        role="admin" if "admin" in roles else "viewer",
+        subject=subject if isinstance(subject, str) and subject else "unknown",
+    )
+
+
+def groups(value: Any) -> list[str]:
+    """`cognito:groups` as a list: a JSON list, or the HTTP API's flattened form "[tenant-admin tenant-viewer]"."""
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    if not isinstance(value, str):
+        return []
+    text = value.strip()
+    if text.startswith("[") and '"' in text:
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, list):
+            return [str(item) for item in parsed]
+    return [part for part in text.strip("[]").replace(",", " ").split() if part]

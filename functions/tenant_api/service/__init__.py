@@ -1,0 +1,1 @@
+"""What the routes do, without HTTP: item edits checked against the whole draft, publishing, previews."""

@@ -1,0 +1,171 @@
+"""Edits of one tenant's items: profiles and rules (draft), customers (live) and settings (draft).
+
+Every edit is conditional on the version the caller read, and every draft edit is checked against the
+whole draft with the edit applied: an edit that would break what was not broken (a rule naming a missing
+profile, a deleted profile still in use, no default profile) is refused, naming what breaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from functions.common.errors import ItemNotFound, VersionConflict
+from functions.tenant_api.errors import (
+    AlreadyExists,
+    IntegrityRefused,
+    InvalidRequest,
+    NotFound,
+    OperatorOwned,
+    PreconditionFailed,
+)
+from functions.tenant_api.models import SettingsPatch
+from functions.tenant_config.integrity import introduced, users_of, warnings
+from functions.tenant_config.items import ID_FIELDS
+from functions.tenant_config.live import Snapshot
+from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
+from functions.tenant_config.publishing import Drafts
+from functions.tenant_config.store import ConfigStore
+
+Kind = Literal["profile", "rule", "customer"]
+MODELS: dict[Kind, type[StoredItem]] = {"profile": AgentProfile, "rule": RoutingRule, "customer": Customer}
+BOOKKEEPING = frozenset({"version", "updated_at", "updated_by"})
+ON_PUBLISH = "on publish: callers get it after POST /tenant/v1/draft/publish"
+NOW = "now: the router's cache picks it up within about a minute"
+
+
+@dataclass(frozen=True)
+class Saved:
+    item: StoredItem
+    created: bool
+    warnings: list[str]
+    effective: str
+
+
+@dataclass
+class Editor:
+    """One tenant's edits; the tenant is the caller's, fixed when the editor is built."""
+
+    tenant_id: str
+    store: ConfigStore
+    drafts: Drafts
+
+    # ------------------------------------------------------------------ items
+
+    def items(self, kind: Kind) -> list[StoredItem]:
+        return self.store.list(self.tenant_id, kind)
+
+    def page(self, kind: Kind, *, limit: int, after: str | None) -> tuple[list[StoredItem], str | None]:
+        return self.store.page(self.tenant_id, kind, limit=limit, after=after)
+
+    def get(self, kind: Kind, item_id: str) -> StoredItem:
+        item = self.store.get(self.tenant_id, kind, item_id)
+        if item is None:
+            raise NotFound(f"there is no {kind} '{item_id}'")
+        return item
+
+    def put(self, kind: Kind, item_id: str, body: BaseModel, expected: int | None) -> Saved:
+        model = self._model(kind, item_id, body)
+        found: list[str] = []
+        if kind != "customer":
+            before = self.drafts.draft(self.tenant_id, strict=False)
+            after = _with(before, model)
+            self._refuse_breakages(before, after, f"this {kind} would break the configuration")
+            if isinstance(model, AgentProfile):
+                found = warnings(after, model)
+        try:
+            stored = self.store.put(self.tenant_id, model, expected_version=expected)
+        except VersionConflict as exc:
+            raise self._stale(kind, item_id, expected, exc) from None
+        return Saved(stored, expected is None, found, NOW if kind == "customer" else ON_PUBLISH)
+
+    def delete(self, kind: Kind, item_id: str, expected: int) -> str:
+        if kind == "profile":
+            before = self.drafts.draft(self.tenant_id, strict=False)
+            users = users_of(before, item_id)
+            if item_id in before.profiles and users:
+                raise IntegrityRefused(
+                    f"profile '{item_id}' is still used by {', '.join(users)}; point them at another profile first",
+                    fields={"profile_id": [f"used by {user}" for user in users]},
+                )
+        try:
+            self.store.delete(self.tenant_id, kind, item_id, expected_version=expected)
+        except ItemNotFound:
+            raise NotFound(f"there is no {kind} '{item_id}'") from None
+        except VersionConflict as exc:
+            raise self._stale(kind, item_id, expected, exc) from None
+        return NOW if kind == "customer" else ON_PUBLISH
+
+    # --------------------------------------------------------------- settings
+
+    def settings(self) -> Tenant:
+        tenant = self.store.get(self.tenant_id, "tenant", self.tenant_id)
+        if not isinstance(tenant, Tenant):
+            raise NotFound("this tenant has no settings yet; ask the operator to create it")
+        return tenant
+
+    def patch_settings(self, patch: SettingsPatch, expected: int) -> Saved:
+        refused = patch.operator_fields()
+        if refused:
+            raise OperatorOwned(
+                f"{', '.join(refused)} can only be changed by the operator",
+                fields={name: ["operator-owned: ask the operator to change it"] for name in refused},
+            )
+        current = self.settings()
+        updated = Tenant.model_validate(current.model_dump() | patch.changes())
+        before = self.drafts.draft(self.tenant_id, strict=False)
+        after = Snapshot(updated, before.profiles, before.rules)
+        self._refuse_breakages(before, after, "these settings would break the configuration")
+        try:
+            stored = self.store.put(self.tenant_id, updated, expected_version=expected)
+        except VersionConflict as exc:
+            raise self._stale("settings", self.tenant_id, expected, exc) from None
+        return Saved(stored, False, [], ON_PUBLISH)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _model(self, kind: Kind, item_id: str, body: BaseModel) -> StoredItem:
+        id_field = ID_FIELDS[kind]
+        data: dict[str, Any] = body.model_dump(exclude=set(BOOKKEEPING), exclude_none=True)
+        given = data.get(id_field)
+        if given is not None and given != item_id:
+            raise InvalidRequest(
+                f"the body's {id_field} '{given}' is not the '{item_id}' the path names",
+                fields={id_field: ["must equal the id in the path (or be left out)"]},
+            )
+        return MODELS[kind].model_validate(data | {id_field: item_id})
+
+    def _refuse_breakages(self, before: Snapshot, after: Snapshot, summary: str) -> None:
+        broken = introduced(before, after)
+        if broken:
+            fields: dict[str, list[str]] = {}
+            for breakage in broken:
+                fields.setdefault(breakage.field, []).append(breakage.message)
+            raise IntegrityRefused(f"{summary}: " + "; ".join(b.message for b in broken), fields=fields)
+
+    def _stale(self, kind: str, item_id: str, expected: int | None, exc: VersionConflict) -> Exception:
+        label = "the settings" if kind == "settings" else f"{kind} '{item_id}'"
+        current = exc.current.model_dump(mode="json", exclude_none=True) if isinstance(exc.current, BaseModel) else None
+        if expected is None:
+            return AlreadyExists(
+                f"{label} already exists at version {exc.current_version}; "
+                f'send If-Match: "{exc.current_version}" to change it',
+                extra={"current": current},
+            )
+        if exc.current_version is None:
+            return NotFound(f"{label} does not exist (any more); create it with If-None-Match: *")
+        return PreconditionFailed(
+            f"{label} changed since you read version {expected}: it is now version {exc.current_version}; "
+            "look at the current one and apply your change again",
+            extra={"current": current},
+        )
+
+
+def _with(snapshot: Snapshot, model: StoredItem) -> Snapshot:
+    if isinstance(model, AgentProfile):
+        return Snapshot(snapshot.settings, {**snapshot.profiles, model.profile_id: model}, snapshot.rules)
+    if isinstance(model, RoutingRule):
+        return Snapshot(snapshot.settings, snapshot.profiles, {**snapshot.rules, model.rule_id: model})
+    return snapshot

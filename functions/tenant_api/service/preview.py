@@ -1,0 +1,158 @@
+"""Previews: what a configuration (the draft, or live) answers for one call, and what publishing the draft
+would change for the tenant's recent calls. Both run the router's own decision (functions/webhook/routing.py)
+on the same compiled configuration the router would serve; only tool credentials are never read.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from functions.calls.read_model import CallRecord, CallsReader
+from functions.common.types import is_e164
+from functions.tenant_api.errors import NotFound
+from functions.tenant_api.models import SimulateRequest
+from functions.tenant_config.live import TenantConfig
+from functions.tenant_config.models import Customer, zone
+from functions.tenant_config.publishing import Drafts
+from functions.tenant_config.store import ConfigStore
+from functions.thunderphone.events import WEB_CALLER
+from functions.webhook.models import CallFacts, Decision
+from functions.webhook.routing import SecretPlaceholders, bucket_key, decide
+
+WITHHELD_CALLER = "anonymous"
+
+
+def _placeholders() -> Mapping[str, str]:
+    return SecretPlaceholders()
+
+
+@dataclass
+class Previewer:
+    tenant_id: str
+    store: ConfigStore
+    drafts: Drafts
+    calls: CallsReader
+    max_prompt_chars: int
+
+    def config(self, which: str) -> TenantConfig:
+        if which == "draft":
+            return TenantConfig.of(self.tenant_id, self.drafts.draft(self.tenant_id), None)
+        live = self.drafts.live(self.tenant_id)
+        if live is None:
+            raise NotFound("nothing is published yet: simulate the draft, or publish it first")
+        return TenantConfig.of(self.tenant_id, live.snapshot, live.version)
+
+    def simulate(self, request: SimulateRequest) -> dict[str, Any]:
+        config = self.config(request.config)
+        timezone = config.tenant.timezone if config.tenant is not None else "UTC"
+        at = request.at or datetime.now(UTC)
+        received_at = at if at.tzinfo is not None else at.replace(tzinfo=zone(timezone))
+        caller = WEB_CALLER if request.channel == "web" else (request.caller or WITHHELD_CALLER)
+        facts = CallFacts(
+            call_id=request.call_id if request.call_id is not None else random.randrange(1, 10**9),
+            event_type="web.incoming" if request.channel == "web" else "telephony.incoming",
+            channel=request.channel,
+            from_number=caller,
+            to_number=request.to_number,
+            widget_id=request.widget_id,
+            received_at=received_at,
+        )
+        decision = self._decide(config, facts, {})
+        return {
+            "config": request.config,
+            "config_version": config.version,
+            "call_id": facts.call_id,
+            "received_at": received_at.isoformat(),
+            "outcome": decision.outcome,
+            "reason": decision.reason,
+            "rule_id": decision.rule_id,
+            "variant": decision.variant,
+            "profile_id": decision.profile_id,
+            "customer_known": decision.customer_known,
+            "local_time": decision.local_time,
+            "missing_variables": list(decision.missing_variables),
+            "reasons": reasons(config, decision, facts),
+            "answer": dict(decision.body),
+        }
+
+    def impact(self, days: int, max_calls: int) -> dict[str, Any]:
+        """Replays the tenant's recent calls against live and against the draft; lists the calls whose rule,
+        variant or profile would change."""
+        live = self.config("live")
+        draft = self.config("draft")
+        end = datetime.now(UTC)
+        customers: dict[str, Customer | None] = {}
+        checked = 0
+        changed: list[dict[str, Any]] = []
+        for record in self.calls.tenant_calls(self.tenant_id, end - timedelta(days=days), end):
+            if not record.has_decision or record.decided_at is None:
+                continue
+            if checked >= max_calls:
+                break
+            checked += 1
+            facts = replayed_call(record)
+            before = self._decide(live, facts, customers)
+            after = self._decide(draft, facts, customers)
+            if _choice(before) != _choice(after):
+                changed.append({"call_id": record.call_id, "live": _choice(before), "draft": _choice(after)})
+        return {"days": days, "calls_checked": checked, "truncated": checked >= max_calls, "changed": changed}
+
+    def _decide(self, config: TenantConfig, facts: CallFacts, customers: dict[str, Customer | None]) -> Decision:
+        customer = None
+        if facts.channel == "phone" and is_e164(facts.from_number):
+            if facts.from_number not in customers:
+                found = self.store.get(self.tenant_id, "customer", facts.from_number)
+                customers[facts.from_number] = found if isinstance(found, Customer) else None
+            customer = customers[facts.from_number]
+        return decide(config, customer, facts, tool_secrets=_placeholders, max_prompt_chars=self.max_prompt_chars)
+
+
+def replayed_call(record: CallRecord) -> CallFacts:
+    """The call as the router saw it, from what the decision log kept."""
+    assert record.decided_at is not None
+    web = record.channel == "web"
+    return CallFacts(
+        call_id=record.call_id,
+        event_type="web.incoming" if web else "telephony.incoming",
+        channel="web" if web else "phone",
+        from_number=WEB_CALLER if web else (record.caller or WITHHELD_CALLER),
+        to_number=record.to_number,
+        widget_id=record.widget_id,
+        received_at=record.decided_at,
+    )
+
+
+def _choice(decision: Decision) -> dict[str, Any]:
+    return {
+        "outcome": decision.outcome,
+        "rule_id": decision.rule_id,
+        "variant": decision.variant,
+        "profile_id": decision.profile_id,
+    }
+
+
+def reasons(config: TenantConfig, decision: Decision, facts: CallFacts) -> list[str]:
+    """Why this answer, in sentences."""
+    said: list[str] = []
+    if decision.rule_id is not None:
+        said.append(f"rule '{decision.rule_id}' is the first enabled rule, by priority, whose conditions all hold")
+    elif decision.profile_id is not None:
+        said.append("no rule matched, so the default profile answers")
+    if decision.variant is not None:
+        rule = next((rule for rule in config.rules if rule.rule_id == decision.rule_id), None)
+        by = "the caller's number" if rule is not None and isinstance(bucket_key(rule, facts), str) else "the call id"
+        said.append(f"the call was bucketed into variant '{decision.variant}' by {by}")
+    if decision.profile_id is not None:
+        said.append(f"profile '{decision.profile_id}' answers")
+    if decision.outcome == "fallback":
+        said.append(f"the router answers {{}} ({decision.reason}): ThunderPhone uses the key's static agent")
+    said += list(decision.problems)
+    if decision.missing_variables:
+        said.append("these placeholders had no value: " + ", ".join(decision.missing_variables))
+    if config.tenant is None:
+        said.append("the tenant has no settings")
+    return said

@@ -1,0 +1,111 @@
+"""Who tenant admins are: a Cognito user pool the operator fills (no self sign-up) and the app client the tenant
+console and `sbctl` sign in with.
+
+A tenant user's ID token carries `custom:tenant_id` (set by the operator when the user is created, immutable,
+and not writable through the app client) and `cognito:groups` (`tenant-admin` or `tenant-viewer`). The tenant
+API's JWT authorizer trusts this pool and this client only; tenant users get no AWS credentials at all.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+
+from functions.common.identity import ROLE_GROUPS, TENANT_ATTRIBUTE
+from infra import nag
+
+# functions.common.types.TENANT_ID_PATTERN allows up to 63 characters; a custom attribute cannot be changed once
+# the pool exists, so it takes the longest tenant id there can be.
+TENANT_ID_MAX_LENGTH = 63
+INVITATION_SUBJECT = "Your Switchboard tenant admin account"
+INVITATION_BODY = (
+    "You have been given access to your organisation's Switchboard voice agent configuration. "
+    "Sign in with {username} and the temporary password {####}; you will be asked to choose a new one."
+)
+GROUP_DESCRIPTIONS = {
+    "admin": "Tenant admins: read and change their tenant's configuration through the tenant API",
+    "viewer": "Tenant viewers: read their tenant's configuration through the tenant API",
+}
+
+
+class TenantIdentity(Construct):
+    """The tenant user pool, its two role groups and the public app client (SRP sign-in, no secret)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, protect: bool) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = cognito.UserPool(
+            self,
+            "UserPool",
+            self_sign_up_enabled=False,  # only the operator creates users (POST /admin/tenants/{id}/admins)
+            sign_in_aliases=cognito.SignInAliases(email=True, username=False),
+            sign_in_case_sensitive=False,
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            keep_original=cognito.KeepOriginalAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True),
+            ),
+            custom_attributes={
+                # The tenant a user belongs to: set once by the operator, never changed, never user-writable.
+                TENANT_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=TENANT_ID_MAX_LENGTH, mutable=False),
+            },
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            user_invitation=cognito.UserInvitationConfig(email_subject=INVITATION_SUBJECT, email_body=INVITATION_BODY),
+            # Plus: threat protection blocks sign-ins with leaked credentials and risky sign-ins (cdk-nag COG8).
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            deletion_protection=protect,
+            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
+        )
+        nag.acknowledge(
+            self.user_pool,
+            "AwsSolutions-COG2",
+            "MFA is optional (TOTP only, no SMS): tenant admins enrol an authenticator app themselves; users are "
+            "created only by the operator, passwords are long and complex, and threat protection blocks risky and "
+            "leaked-credential sign-ins. Switch to Mfa.REQUIRED once the console's TOTP enrolment ships.",
+        )
+        self.groups = {
+            role: cognito.UserPoolGroup(
+                self,
+                f"{role.capitalize()}Group",
+                user_pool=self.user_pool,
+                group_name=group,
+                description=GROUP_DESCRIPTIONS[role],
+            )
+            for role, group in ROLE_GROUPS.items()
+        }
+        # Readable: what the tenant API and the console show. Writable: the display name only; never email
+        # (the operator's handle on the user) and never custom:tenant_id (immutable anyway).
+        self.client = self.user_pool.add_client(
+            "Client",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_srp=True),  # CDK adds ALLOW_REFRESH_TOKEN_AUTH
+            disable_o_auth=True,  # no hosted UI or redirect flows until a console needs them
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(7),
+            read_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(email=True, email_verified=True, fullname=True)
+            .with_custom_attributes(TENANT_ATTRIBUTE),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
+        )
+
+    @property
+    def user_pool_id(self) -> str:
+        return self.user_pool.user_pool_id
+
+    @property
+    def client_id(self) -> str:
+        return self.client.user_pool_client_id

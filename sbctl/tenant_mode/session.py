@@ -1,0 +1,181 @@
+"""Who sbctl talks to in tenant mode: the login file, the environment, and what a token says about itself.
+
+`sbctl login` saves `{"url", "token"}` to `$XDG_CONFIG_HOME/switchboard/sbctl.json` (else
+`~/.config/switchboard/sbctl.json`), readable by its owner only (0600, in a 0700 directory).
+`SWITCHBOARD_API_URL` and `SWITCHBOARD_TOKEN` win over the file, each on its own.
+
+A token's tenant and role are read from its payload WITHOUT verifying its signature: that is only for
+showing (`whoami`) and wording messages. The API verifies every token on every request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sbctl.errors import UsageError
+from sbctl.settings import SbctlSettings
+
+FILE_NAME = "sbctl.json"
+TENANT_CLAIM = "custom:tenant_id"
+GROUPS_CLAIM = "cognito:groups"
+ROLES = {"tenant-admin": "admin", "tenant-viewer": "viewer"}
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def config_dir(settings: SbctlSettings) -> Path:
+    """`$XDG_CONFIG_HOME/switchboard` (only an absolute XDG_CONFIG_HOME counts, as the spec says)."""
+    xdg = settings.XDG_CONFIG_HOME
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "switchboard"
+    home = Path(settings.HOME) if settings.HOME else Path.home()
+    return home / ".config" / "switchboard"
+
+
+def login_path(settings: SbctlSettings) -> Path:
+    return config_dir(settings) / FILE_NAME
+
+
+@dataclass(frozen=True)
+class Login:
+    url: str
+    token: str
+
+
+def read_login(path: Path) -> Login | None:
+    """The saved login, or None when there is none; a damaged file is a usage error that says to log in again."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read {path} ({exc}): run `sbctl logout`, then `sbctl login` again") from None
+    if not isinstance(data, dict) or not isinstance(data.get("url"), str) or not isinstance(data.get("token"), str):
+        raise UsageError(f"{path} is not an sbctl login file: run `sbctl logout`, then `sbctl login` again")
+    return Login(url=data["url"], token=data["token"])
+
+
+def save_login(path: Path, login: Login) -> None:
+    """Write the file atomically, created 0600 (never readable by others, not even for a moment)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    body = json.dumps({"url": login.url, "token": login.token, "saved_at": datetime.now(UTC).isoformat()}, indent=2)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".sbctl-", suffix=".json")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(body + "\n")
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def remove_login(path: Path) -> bool:
+    """True if there was a file to remove."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The URL and token sbctl will use, and where each came from (for `whoami` and error messages)."""
+
+    url: str | None
+    token: str | None
+    url_source: str
+    token_source: str
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.url and self.token)
+
+
+def credentials(settings: SbctlSettings) -> Credentials:
+    path = login_path(settings)
+    saved = read_login(path)
+    url, url_source = settings.SWITCHBOARD_API_URL, "SWITCHBOARD_API_URL"
+    if not url and saved is not None:
+        url, url_source = saved.url, str(path)
+    token, token_source = settings.SWITCHBOARD_TOKEN, "SWITCHBOARD_TOKEN"
+    if not token and saved is not None:
+        token, token_source = saved.token, str(path)
+    return Credentials(url=url or None, token=token or None, url_source=url_source, token_source=token_source)
+
+
+def normalize_url(url: str) -> str:
+    """The tenant API's base URL without a trailing slash; refused unless http(s) with a host."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise UsageError(
+            f"--url '{url}' is not the tenant API's base URL, such as https://api.example.com/tenant/v1 "
+            "(or http://127.0.0.1:8787/tenant/v1 for `make run`)"
+        )
+    return url.strip().rstrip("/")
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def is_local(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in LOCAL_HOSTS
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a token says about itself, UNVERIFIED (the API checks the signature, issuer and expiry)."""
+
+    tenant_id: str | None
+    role: str | None
+    subject: str | None
+    expires_at: datetime | None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+def claims_of(token: str) -> TokenClaims | None:
+    """Decode a JWT's payload without verifying it; None when the token is not a JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    padded = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    tenant = payload.get(TENANT_CLAIM)
+    roles = {ROLES[group] for group in _groups(payload.get(GROUPS_CLAIM)) if group in ROLES}
+    role = "admin" if "admin" in roles else ("viewer" if roles else None)
+    expiry = payload.get("exp")
+    expires_at = datetime.fromtimestamp(expiry, UTC) if isinstance(expiry, int | float) else None
+    subject = payload.get("sub")
+    return TokenClaims(
+        tenant_id=tenant if isinstance(tenant, str) else None,
+        role=role,
+        subject=subject if isinstance(subject, str) else None,
+        expires_at=expires_at,
+    )
+
+
+def _groups(value: Any) -> list[str]:
+    """`cognito:groups`: a list, or API Gateway's flattened string form "[tenant-admin tenant-viewer]"."""
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    if isinstance(value, str):
+        return [part.strip('"') for part in value.strip("[]").replace(",", " ").split() if part]
+    return []

@@ -1,0 +1,66 @@
+"""Who is calling, and which version a write is based on."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.tenant_api.errors import InvalidRequest, PreconditionRequired
+from functions.tenant_api.preconditions import expected_version
+from functions.tenant_api.principal import Forbidden, Unauthenticated, groups, principal_of
+
+
+def event(claims: dict[str, object] | None) -> dict[str, object]:
+    return {"requestContext": {"authorizer": {"jwt": {"claims": claims}}}} if claims is not None else {}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (["tenant-admin"], ["tenant-admin"]),
+        ("[tenant-admin tenant-viewer]", ["tenant-admin", "tenant-viewer"]),
+        ('["tenant-viewer"]', ["tenant-viewer"]),
+        ("tenant-admin", ["tenant-admin"]),
+        (None, []),
+    ],
+)
+def test_groups_in_every_form_api_gateway_hands_them_over(value: object, expected: list[str]) -> None:
+    assert groups(value) == expected
+
+
+def test_the_tenant_comes_from_the_token_and_admin_wins_over_viewer() -> None:
+    principal = principal_of(
+        event({"sub": "u1", "custom:tenant_id": "acme", "cognito:groups": "[tenant-viewer tenant-admin]"})
+    )
+    assert (principal.tenant_id, principal.role, principal.actor) == ("acme", "admin", "tenant:acme:u1")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [None, {}, {"custom:tenant_id": "ACME!", "cognito:groups": ["tenant-admin"]}, {"custom:tenant_id": 7}],
+)
+def test_no_verified_tenant_is_unauthenticated(claims: dict[str, object] | None) -> None:
+    with pytest.raises(Unauthenticated):
+        principal_of(event(claims))
+
+
+def test_a_user_in_no_tenant_group_is_forbidden_and_a_viewer_cannot_write() -> None:
+    with pytest.raises(Forbidden):
+        principal_of(event({"custom:tenant_id": "acme", "cognito:groups": ["operators"]}))
+    viewer = principal_of(event({"custom:tenant_id": "acme", "cognito:groups": ["tenant-viewer"]}))
+    with pytest.raises(Forbidden, match="viewer"):
+        viewer.require_admin()
+
+
+@pytest.mark.parametrize(("header", "version"), [('"3"', 3), ('W/"3"', 3), ("3", 3), (' "12" ', 12)])
+def test_if_match_accepts_the_etag_as_read(header: str, version: int) -> None:
+    assert expected_version(header, None, allow_create=False) == version
+
+
+def test_preconditions_are_required_and_checked() -> None:
+    assert expected_version(None, "*", allow_create=True) is None
+    with pytest.raises(PreconditionRequired, match="If-None-Match"):
+        expected_version(None, None, allow_create=True)
+    with pytest.raises(PreconditionRequired):
+        expected_version(None, "*", allow_create=False)
+    with pytest.raises(InvalidRequest):
+        expected_version('"three"', None, allow_create=False)
