@@ -65,6 +65,9 @@ fake-thunderphone: install ## Only the fake ThunderPhone API, on 127.0.0.1:8788
 bench: install ## Benchmarks: print figures and write bench/results/*.json
 	$(PY) -m bench
 
+bench-load: install ## Load benchmark: 1,000 tenants, 100,000 customers, mixed traffic; writes bench/results/load.json
+	$(PY) -m bench.load
+
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
@@ -91,4 +94,4 @@ oidc: install node_modules/.package-lock.json ## Deploy the GitHub OIDC provider
 
 ci: lint typecheck test cfn-lint ## What CI runs: lint, types, every test, real synth + cfn-lint
 
-.PHONY: help install run sbctl openapi fake-thunderphone test test-unit test-integration test-infra lint fmt typecheck bench synth cfn-lint diff deploy destroy oidc ci
+.PHONY: help install run sbctl openapi fake-thunderphone test test-unit test-integration test-infra lint fmt typecheck bench bench-load synth cfn-lint diff deploy destroy oidc ci

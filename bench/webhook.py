@@ -57,6 +57,7 @@ def main() -> dict[str, Any]:
 
     server, _ = emulator.start_moto()
     os.environ.update(emulator.function_environment())
+    os.environ["CACHE_TTL_SECONDS"] = "60"  # the deployed default: warm means warm for the whole run
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
     calls_table = os.environ.pop("CALLS_TABLE_NAME")  # first without the decision log
     tokens = emulator.provision(signing_secret=SIGNING_SECRET, thunderphone_api_key="sk_live_bench")

@@ -37,6 +37,12 @@ class ConfigError(ValueError):
     """A context value is missing or invalid; the message names the key and what is allowed."""
 
 
+@dataclass(frozen=True)
+class Throttle:
+    rate_limit: int  # requests per second, steady
+    burst_limit: int
+
+
 @dataclass(frozen=True, kw_only=True)
 class StageConfig:
     """One stage's settings. Field names map to camelCase context keys (`log_retention_days` -> `logRetentionDays`)."""
@@ -57,8 +63,16 @@ class StageConfig:
     webhook_budget_ms: int = 1500
     webhook_cold_start: ColdStart = "off"
     webhook_provisioned_concurrency: int = 2
+    # API Gateway limits (requests/s, burst), per route so a flood on one never throttles the others: the
+    # stage default caps any route not listed below.
     api_throttle_rate_limit: int = 100
     api_throttle_burst_limit: int = 200
+    webhook_throttle_rate_limit: int = 100
+    webhook_throttle_burst_limit: int = 200
+    admin_throttle_rate_limit: int = 10
+    admin_throttle_burst_limit: int = 20
+    tenant_throttle_rate_limit: int = 25
+    tenant_throttle_burst_limit: int = 50
     call_sync_schedule: str = "rate(1 hour)"
     thunderphone_api_base: str = "https://api.thunderphone.com/v1"
     webhook_base_url: str | None = None
@@ -96,8 +110,10 @@ class StageConfig:
                 "webhookProvisionedConcurrency",
                 "must be below webhookReservedConcurrency",
             )
-        _check(self.api_throttle_rate_limit >= 1, "apiThrottleRateLimit", "must be >= 1")
-        _check(self.api_throttle_burst_limit >= 1, "apiThrottleBurstLimit", "must be >= 1")
+        for route in ("api", "webhook", "admin", "tenant"):
+            rate, burst = f"{route}_throttle_rate_limit", f"{route}_throttle_burst_limit"
+            _check(getattr(self, rate) >= 1, _camel(rate), "must be >= 1")
+            _check(getattr(self, burst) >= getattr(self, rate), _camel(burst), f"must be >= {_camel(rate)}")
         _check(
             self.call_sync_schedule.startswith(("rate(", "cron(")),
             "callSyncSchedule",
@@ -114,6 +130,10 @@ class StageConfig:
         _check(self.signature_rejections_alarm_count >= 1, "signatureRejectionsAlarmCount", "must be >= 1")
         _check(0 < self.duration_alarm_fraction <= 1, "durationAlarmFraction", "must be in (0, 1]")
         _check(self.github_repo is None or bool(_REPO.match(self.github_repo)), "githubRepo", "must be owner/name")
+
+    def throttle(self, route: Literal["api", "webhook", "admin", "tenant"]) -> Throttle:
+        """A route's API Gateway limits ("api": the stage default for routes without their own)."""
+        return Throttle(getattr(self, f"{route}_throttle_rate_limit"), getattr(self, f"{route}_throttle_burst_limit"))
 
     # Derived names: one place, so the stack, the docs and the tests agree.
     @property
@@ -146,7 +166,8 @@ class StageConfig:
 
     @property
     def webhook_timeout_seconds(self) -> int:
-        # The budget plus room to log and flush metrics, rounded up, never beyond 3 s.
+        # What blocking answers need: the budget plus room to log and flush metrics, rounded up, never beyond
+        # 3 s. The stack raises it for outcome events (infra/constructs/outcome_queue.webhook_timeout_seconds).
         return min(3, -(-(self.webhook_budget_ms + 500) // 1000))
 
     @classmethod

@@ -1,5 +1,6 @@
-"""AWS emulated for the local run: a moto server on loopback with a deployment's tables, secrets and tenant user
-pool (built by the same fixtures and constants the tests and the stack use) and the demo tenant seeded."""
+"""AWS emulated for the local run: a moto server on loopback with a deployment's tables, secrets, outcome queues
+and tenant user pool (built by the same fixtures and constants the tests and the stack use) and the demo tenant
+seeded."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from functions.webhook_routes.repository import RouteRepository
 from tests.fixtures import tenants as demo
 from tests.fixtures.aws import create_resources, create_tenant_user_pool, seed
 from tests.fixtures.network import free_port
+from tests.fixtures.outcomes import OutcomeDrainer
 
 REGION = "us-east-1"
 TABLE_NAME = "switchboard-local-config"
@@ -19,6 +21,8 @@ CALLS_TABLE_NAME = "switchboard-local-calls"
 SIGNING_SECRET_NAME = "switchboard/local/signing-secrets"
 API_KEY_SECRET_NAME = "switchboard/local/thunderphone-api-key"
 TOOL_SECRET_PREFIX = "switchboard/local/tenant-tools/"
+# A record the recorder fails is retried this much later (minutes in AWS: infra/constructs/outcome_queue.py).
+OUTCOME_VISIBILITY_TIMEOUT_S = 5
 
 
 def start_moto() -> tuple[Any, str]:
@@ -62,22 +66,38 @@ def function_environment() -> dict[str, str]:
     }
 
 
+def start_outcome_drainer() -> OutcomeDrainer:
+    """What Lambda's SQS event source mapping does in AWS: outcome events the webhook queued (after `provision`)
+    reach the outcome recorder; `.stop()` ends it, `.wait_until_empty()` waits for the queue to drain."""
+    import boto3
+
+    from tests.fixtures.outcomes import start_outcome_drainer as start
+
+    return start(boto3.client("sqs"), os.environ["OUTCOME_QUEUE_URL"])
+
+
 def provision(*, signing_secret: str, thunderphone_api_key: str) -> dict[str, str]:
     """Create the tables and secrets a deployment has, seed the demo tenant and give it webhook URLs
     (fresh capability tokens, as provisioning would), and create the tenant user pool (its id goes into
-    TENANT_USER_POOL_ID for the admin API's tenant-admin routes). Returns the tokens: `key`, `pricing`, `org`."""
+    TENANT_USER_POOL_ID for the admin API's tenant-admin routes). The outcome queues' URLs go into
+    OUTCOME_QUEUE_URL and OUTCOME_QUARANTINE_QUEUE_URL (moto draws them too). Returns the tokens: `key`,
+    `pricing`, `org`."""
     import boto3
 
     dynamodb = boto3.client("dynamodb")
     secrets = boto3.client("secretsmanager")
-    create_resources(
+    queues = create_resources(
         dynamodb,
         secrets,
         table_name=TABLE_NAME,
         calls_table_name=CALLS_TABLE_NAME,
         signing_secret_name=SIGNING_SECRET_NAME,
         signing_secret=signing_secret,
+        sqs=boto3.client("sqs"),
+        queue_prefix="switchboard-local",
+        visibility_timeout_s=OUTCOME_VISIBILITY_TIMEOUT_S,
     )
+    os.environ.update({name: queues[name] for name in ("OUTCOME_QUEUE_URL", "OUTCOME_QUARANTINE_QUEUE_URL")})
     secrets.create_secret(Name=API_KEY_SECRET_NAME, SecretString=thunderphone_api_key)
     secrets.create_secret(Name=TOOL_SECRET_PREFIX + demo.TENANT_ID, SecretString=json.dumps(demo.TOOL_CREDENTIALS))
     seed(dynamodb, TABLE_NAME, demo.TENANT_ID, demo.demo_items(), actor="make-run-seed")

@@ -165,6 +165,8 @@ Switchboard is running locally (AWS emulated by moto at {aws_endpoint}; {thunder
              key        {base_url}/webhooks/{tokens["key"]}
              pricing    {base_url}/webhooks/{tokens["pricing"]}   (its pricing-page widget)
              org-level  {base_url}/webhooks/{tokens["org"]}   (phone numbers decide the tenant)
+  Outcomes:  *.complete and call.graded events are queued, then recorded in the calls table by the
+             outcome recorder (polling its queue in the background, as Lambda's event source would).
   Admin API: {base_url}/admin/tenants ...  (LOCAL ONLY: no SigV4 here; IAM-authorised in AWS)
   Tenant API: {base_url}/tenant/v1/...  (Bearer tokens from {base_url}/local/tenant-token; Cognito in AWS)
   Tenant:    '{demo.TENANT_ID}' (Acme Dental, America/New_York), number {demo.DEMO_NUMBER}
@@ -210,6 +212,7 @@ Ctrl-C stops everything.
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    drainer = emulator.start_outcome_drainer()  # Lambda's SQS event source mapping, in AWS
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -218,6 +221,7 @@ Ctrl-C stops everything.
         pass
     finally:
         server.shutdown()
+        drainer.stop()
         if fake is not None:
             fake.stop()
         moto_server.stop()

@@ -32,6 +32,8 @@ from tests.fixtures.admin import call, fake_thunderphone, provisioning_env, tena
 from tests.fixtures.apigw import LambdaContext
 from tests.fixtures.aws import (
     CALLS_TABLE_NAME,
+    OUTCOME_QUARANTINE_QUEUE_URL,
+    OUTCOME_QUEUE_URL,
     SIGNING_SECRET_NAME,
     TABLE_NAME,
     TOOL_SECRET_PREFIX,
@@ -56,6 +58,8 @@ def webhook_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "CALLS_TABLE_NAME": CALLS_TABLE_NAME,
         "SIGNING_SECRET_NAME": SIGNING_SECRET_NAME,
         "TOOL_SECRET_PREFIX": TOOL_SECRET_PREFIX,
+        "OUTCOME_QUEUE_URL": OUTCOME_QUEUE_URL,  # the webhook queues outcome events here
+        "OUTCOME_QUARANTINE_QUEUE_URL": OUTCOME_QUARANTINE_QUEUE_URL,  # the outcome recorder's
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -69,12 +73,13 @@ def _fresh_dependencies() -> Iterator[None]:
     from aws_lambda_powertools.utilities import parameters
 
     from functions.call_sync.dependencies import deps as call_sync
+    from functions.outcome_recorder.dependencies import deps as outcome_recorder
     from functions.provisioning.dependencies import deps as provisioning
     from functions.tenant_api.dependencies import deps as tenant_api
     from functions.webhook.dependencies import deps as webhook
 
     def reset() -> None:
-        for deps in (webhook, provisioning, call_sync, tenant_api):
+        for deps in (webhook, provisioning, call_sync, tenant_api, outcome_recorder):
             deps.reset()
         parameters.clear_caches()
 

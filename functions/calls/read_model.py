@@ -36,6 +36,7 @@ class CallRecord(BaseModel):
     config_version: int | None = None
     caller: str | None = None
     customer_known: bool | None = None
+    stale: bool = False  # the decision was made on a last-known-good configuration
     latency_ms: float | None = None
     completion_key: str | None = None
     direction: str | None = None

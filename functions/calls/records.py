@@ -25,6 +25,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -43,6 +44,18 @@ MAX_TRANSCRIPT_BYTES = 200_000
 
 class InvalidCallEvent(ValueError):
     """An outcome event whose `data` does not validate; lists field names, never values."""
+
+
+class UnstorableCallEvent(ValueError):
+    """An outcome whose facts validate but that DynamoDB can never store (a number it has no form for);
+    lists field names, never values. Retrying cannot help: the event is kept aside instead."""
+
+
+# DynamoDB numbers: up to 38 significant digits, magnitude from 1E-130 to 9.99...E+125 (or zero); no NaN
+# or Infinity. boto3 refuses more digits than it can keep exactly, so digits are counted as written.
+NUMBER_MAX_DIGITS = 38
+NUMBER_MAX_EXPONENT = 125  # adjusted exponent: 9.99E+125 is the largest magnitude
+NUMBER_MIN_EXPONENT = -130  # 1E-130 is the smallest non-zero magnitude
 
 
 EventT = TypeVar("EventT", bound=BaseModel)
@@ -130,6 +143,43 @@ def grade_from_event(event_type: str, data: Mapping[str, Any]) -> Grade:
     )
 
 
+def is_storable_number(value: float | int) -> bool:
+    """Whether DynamoDB can store `value` as a number (written the way `common.dynamo` converts it)."""
+    try:
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, ValueError):
+        return False
+    if not number.is_finite():
+        return False
+    if number.is_zero():
+        return True
+    return (
+        len(number.as_tuple().digits) <= NUMBER_MAX_DIGITS
+        and NUMBER_MIN_EXPONENT <= number.adjusted() <= NUMBER_MAX_EXPONENT
+    )
+
+
+def unstorable_fields(outcome: Completion | Grade) -> list[str]:
+    """The fields of an outcome that DynamoDB cannot store (names only); empty when it can be written."""
+    numbers: dict[str, float | int | None] = {"call_id": outcome.call_id}
+    if isinstance(outcome, Completion):
+        numbers |= {
+            "duration_seconds": outcome.duration_seconds,
+            "billable_minutes": outcome.billable_minutes,
+            "billing_total_cents": outcome.billing_total_cents,
+        }
+    else:
+        numbers |= {"grade.score": outcome.score_raw}
+    return [name for name, value in numbers.items() if value is not None and not is_storable_number(value)]
+
+
+def check_storable(outcome: Completion | Grade) -> None:
+    """Raises UnstorableCallEvent, naming the fields, for an outcome DynamoDB would refuse."""
+    fields = unstorable_fields(outcome)
+    if fields:
+        raise UnstorableCallEvent(f"not storable in DynamoDB: {', '.join(fields)}")
+
+
 def completion_from_api(call: ApiCall) -> Completion | None:
     """None while the call is still running (nothing final to store yet)."""
     if not call.finished:
@@ -182,6 +232,7 @@ class DecisionRecord:
     decided_at: datetime
     config_version: int | None = None  # the published configuration version that decided
     caller: str | None = None
+    stale: bool = False  # decided on a last-known-good copy because DynamoDB could not refresh it
 
 
 def completion_key(completion: Completion) -> str:

@@ -100,6 +100,7 @@ def decision_update(table_name: str, record: DecisionRecord, *, ttl_days: int) -
     update.set("config_version", record.config_version)
     update.set("caller", record.caller)
     update.set("customer_known", record.customer_known)
+    update.set("stale", record.stale or None)  # only when true: most decisions are not
     update.set("latency_ms", round(record.latency_ms, 1))
     return update.request(
         table_name,

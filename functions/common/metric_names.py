@@ -21,7 +21,13 @@ class Metric:
     TENANT_ANSWERS: Final = "TenantAnswers"  # dimensions `tenant` (METRIC_TENANTS or "other"), `outcome`
     DECISION_LOG_TIMED_OUT: Final = "DecisionLogTimedOut"
     DECISION_LOG_FAILED: Final = "DecisionLogFailed"
+    STALE_CONFIG_SERVED: Final = "StaleConfigServed"  # decided on a last-known-good configuration or customer
+    OUTCOME_QUEUED: Final = "OutcomeQueued"  # an outcome event made durable (queued), then acknowledged
+    OUTCOME_DEFERRED: Final = "OutcomeDeferred"  # an outcome event answered non-2xx: ThunderPhone retries it
+    # outcome recorder (drains the outcome queue)
+    OUTCOME_STORED: Final = "OutcomeStored"
     OUTCOME_REFUSED: Final = "OutcomeRefused"  # an outcome event for a call another tenant answered
+    OUTCOME_QUARANTINED: Final = "OutcomeQuarantined"  # an outcome DynamoDB can never store, kept aside
     # item validator
     INVALID_CONFIG_ITEM: Final = "InvalidConfigItem"
     # call sync

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 from functions.common import dynamo, table
 from functions.common.aws import error_code, secret_errors, store_errors
@@ -78,19 +78,47 @@ class DynamoKeyStore:
         self._own_id(tenant_id, raw, reservation_sk(stored.reservation_id))
         return stored
 
-    def take_over(self, tenant_id: str, reservation_id: str, *, stale_lease: int, new_lease: int) -> bool:
+    def take_over(
+        self,
+        tenant_id: str,
+        reservation_id: str,
+        *,
+        stale_state: Literal["pending", "unknown"],
+        stale_lease: int,
+        new_lease: int,
+    ) -> bool:
+        return self._move_claim(
+            tenant_id, reservation_id, (stale_state, stale_lease), ("pending", new_lease), "take over key creation"
+        )
+
+    def mark_unknown(self, tenant_id: str, reservation_id: str, *, lease: int) -> bool:
+        return self._move_claim(
+            tenant_id, reservation_id, ("pending", lease), ("unknown", lease), "end key creation attempt"
+        )
+
+    def _move_claim(
+        self,
+        tenant_id: str,
+        reservation_id: str,
+        expected: tuple[str, int],
+        new: tuple[str, int],
+        operation: str,
+    ) -> bool:
+        """Set the claim's (state, lease) to `new` if it is still `expected` (one conditional write, so of two
+        attempts racing for the same claim only one moves it); False when it is not (or is gone)."""
         try:
-            with store_errors("update key creation"):
+            with store_errors(operation):
                 self._client.update_item(
                     TableName=self._table,
                     Key=self._key(tenant_id, reservation_sk(reservation_id)),
-                    UpdateExpression="SET #lease = :new",
-                    ConditionExpression="#state = :pending AND #lease = :stale",
+                    UpdateExpression="SET #state = :state, #lease = :lease",
+                    ConditionExpression="#state = :expected_state AND #lease = :expected_lease",
                     ExpressionAttributeNames={"#lease": "lease_until", "#state": "state"},
                     ExpressionAttributeValues={
-                        ":new": {"N": str(new_lease)},
-                        ":stale": {"N": str(stale_lease)},
-                        ":pending": {"S": "pending"},
+                        ":state": {"S": new[0]},
+                        ":lease": {"N": str(new[1])},
+                        ":expected_state": {"S": expected[0]},
+                        ":expected_lease": {"N": str(expected[1])},
                     },
                 )
         except ConditionFailed:

@@ -21,6 +21,9 @@ from functions.thunderphone.objects import KeyMode, RemoteKey
 from functions.webhook_routes.model import ROUTE_ID_PATTERN, TOKEN_PATTERN
 
 KeyStatus = Literal["active", "disabled", "deactivated"]
+# pending: an attempt holds the claim until `lease_until`; unknown: the last attempt ended without knowing
+# whether ThunderPhone made the key (timeout, 5xx), so the next retry reconciles at once; done: recorded.
+ReservationState = Literal["pending", "unknown", "done"]
 MARKER_CHARS = 12
 CDN_BASE = "https://cdn.thunderphone.com/widget"
 
@@ -134,8 +137,10 @@ class Reservation(BaseModel):
     reservation_id: str
     request_hash: str
     marker: str
-    state: Literal["pending", "done"]
-    lease_until: int  # epoch seconds; a pending claim older than this may be taken over
+    state: ReservationState
+    # Epoch seconds: a pending claim older than this may be taken over (its attempt crashed). Each take-over
+    # sets a strictly later value, so the lease also tells one attempt of the request from another.
+    lease_until: int
     key_id: int | None = None
     # Webhook mode: the token of the key's URL, drawn once per reservation so every retry or take-over
     # of the request routes the same URL (a secret: the reservation lives in the operator partition).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from functions.provisioning.key_records import KeyRecord, Reservation
 from functions.tenant_config.items import ItemKind
@@ -46,8 +46,23 @@ class KeyStore(Protocol):
         """Store `reservation` if none exists under its id; else return the existing one, unchanged."""
         ...
 
-    def take_over(self, tenant_id: str, reservation_id: str, *, stale_lease: int, new_lease: int) -> bool:
-        """Renew a pending claim whose lease is still `stale_lease`; False when someone else got there first."""
+    def take_over(
+        self,
+        tenant_id: str,
+        reservation_id: str,
+        *,
+        stale_state: Literal["pending", "unknown"],
+        stale_lease: int,
+        new_lease: int,
+    ) -> bool:
+        """Make the claim `pending` with `new_lease` if it is still `stale_state` with `stale_lease` (a crashed
+        attempt's expired claim, or an ended one marked unknown); False when someone else got there first."""
+        ...
+
+    def mark_unknown(self, tenant_id: str, reservation_id: str, *, lease: int) -> bool:
+        """Mark a `pending` claim whose lease is still `lease` as `unknown`: its attempt has ended without knowing
+        whether ThunderPhone made the key, so the next retry may take it over at once. False when the claim is
+        no longer that attempt's (taken over, completed or released meanwhile)."""
         ...
 
     def release(self, tenant_id: str, reservation_id: str) -> None:

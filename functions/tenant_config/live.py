@@ -74,6 +74,7 @@ class TenantConfig:
     rules: tuple[RoutingRule, ...] = ()  # enabled rules, in evaluation order
     invalid: Mapping[str, InvalidItem] = field(default_factory=dict)
     version: int | None = None  # the published version; None when nothing is published
+    stale: bool = False  # served from the last good read because a refresh failed (webhook caching.py)
 
     @classmethod
     def of(cls, tenant_id: str, snapshot: Snapshot, version: int | None) -> TenantConfig:

@@ -7,11 +7,14 @@ back. Stored models forbid unknown attributes, so a misspelt attribute edited by
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, time
 from functools import lru_cache
+from hashlib import sha256
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cachetools import LRUCache, cached
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from functions.common.types import E164, CallerPrefix, ItemId, TenantId, VariableName, Version
@@ -32,8 +35,19 @@ Channel = Literal["web", "phone"]
 MAX_TEMPLATE_CHARS = 20_000
 
 
+def _digest(template: str) -> bytes:
+    return sha256(template.encode("utf-8", "surrogatepass")).digest()
+
+
+@cached(LRUCache(maxsize=4096), key=_digest, lock=threading.Lock())
+def _template_problems(template: str) -> tuple[str, ...]:
+    """template_errors, remembered by the template's digest (which keeps no prompt alive): every load of a
+    published configuration validates every prompt again, and they rarely change."""
+    return tuple(template_errors(template))
+
+
 def _valid_template(value: str) -> str:
-    errors = template_errors(value)
+    errors = _template_problems(value)
     if errors:
         raise ValueError("; ".join(errors))
     return value

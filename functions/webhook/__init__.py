@@ -1,1 +1,1 @@
-"""The webhook router: answers ThunderPhone's incoming events per tenant and stores outcome events."""
+"""The webhook router: answers ThunderPhone's incoming events per tenant and queues outcome events."""

@@ -1,5 +1,6 @@
 """DynamoDB and Secrets Manager behind the webhook's ports, with the caches that keep the warm path
-free of AWS calls. The only module of the webhook that talks to AWS.
+free of AWS calls (caching.py) and the loader their reads run on (loading.py). The only module of the
+webhook that talks to AWS.
 """
 
 from __future__ import annotations
@@ -7,52 +8,41 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import cached_property
 from typing import Any, TypeVar
 
-from cachetools import TTLCache
-
 from functions.common import dynamo, table
 from functions.common.aws import error_code
-from functions.common.errors import InvalidItem, SecretsUnavailable
+from functions.common.errors import InvalidItem, SecretsUnavailable, StoreUnavailable
+from functions.common.observability import logger
 from functions.tenant_config.items import from_item
 from functions.tenant_config.live import TenantConfig, config_of
 from functions.tenant_config.models import Customer
 from functions.thunderphone.signing import parse_signing_secrets
+from functions.webhook.caching import RefreshingCache
+from functions.webhook.loading import FairLoader
 from functions.webhook_routes.model import Route
 from functions.webhook_routes.repository import RouteRepository
 
 T = TypeVar("T")
-_MISSING = object()
 
-
-class TTLMemo:
-    """A bounded, thread-safe TTL cache of loader results (None and InvalidItem included; errors never)."""
-
-    def __init__(self, maxsize: int, ttl_seconds: float) -> None:
-        self._cache: TTLCache[Any, Any] = TTLCache(maxsize=maxsize, ttl=ttl_seconds)
-        self._lock = threading.Lock()
-
-    def get(self, key: Any, loader: Callable[[], T]) -> T:
-        with self._lock:
-            value = self._cache.get(key, _MISSING)
-        if value is _MISSING:
-            value = loader()  # outside the lock: a slow read must not stall other keys
-            with self._lock:
-                self._cache[key] = value
-        return value  # type: ignore[no-any-return]
-
-    def peek(self, key: Any) -> bool:
-        with self._lock:
-            return key in self._cache
-
-    def clear(self) -> None:
-        with self._lock:
-            self._cache.clear()
+DEFAULT_STALE_MAX_SECONDS = 86_400.0
 
 
 class DynamoTenantStore:
+    """The tenant data the webhook reads, cached per container (caching.py) and loaded on the store's own
+    loader (loading.py): tenant-fair, single-flight, off the answer pool.
+
+    Configuration, customers, number claims and routes are all served last-known-good when a refresh fails
+    (for at most `stale_max_seconds` past their TTL); a configuration or customer served that way makes the
+    returned configuration `stale`, which the decision, its log and the `StaleConfigServed` metric carry. A
+    stale route or number claim is served the same way, unflagged: without it no answer could be found
+    during an outage, and retiring a route is a write, which an outage mostly stops too. An answer whose
+    reads are all cached never waits on the loader; a miss is waited for at most `max_wait_seconds` (the
+    answer's budget) and then raises StoreUnavailable, so an answer thread abandoned by its budget is
+    released soon after."""
+
     def __init__(
         self,
         client_factory: Callable[[], Any],
@@ -61,38 +51,94 @@ class DynamoTenantStore:
         ttl_seconds: float,
         max_tenants: int,
         max_customers: int,
-        pool: ThreadPoolExecutor,
+        stale_max_seconds: float = DEFAULT_STALE_MAX_SECONDS,
+        loader_workers: int = 8,
+        loads_per_tenant: int = 2,
+        max_wait_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client_factory = client_factory
+        self._client_lock = threading.Lock()
+        self._built_client: Any = None
         self._table = table_name
-        self._pool = pool
-        self._configs = TTLMemo(max_tenants, ttl_seconds)
-        self._numbers = TTLMemo(max_tenants * 4, ttl_seconds)
-        self._routes = TTLMemo(max_tenants * 8, ttl_seconds)
-        self._customers = TTLMemo(max_customers, ttl_seconds)
+        self._max_wait = max_wait_seconds
+        # Loads queued longer than an answer waits are run for nobody: they fail instead of taking a thread.
+        self.loader = FairLoader(
+            workers=loader_workers,
+            per_tenant=loads_per_tenant,
+            max_queue_seconds=max_wait_seconds,
+            name="store-loader",
+            clock=clock,
+        )
 
-    @cached_property
+        def cache(name: str, maxsize: int) -> RefreshingCache[Any, Any]:
+            return RefreshingCache(
+                name,
+                self.loader,
+                maxsize=maxsize,
+                ttl_seconds=ttl_seconds,
+                stale_max_seconds=stale_max_seconds,
+                clock=clock,
+            )
+
+        self._configs: RefreshingCache[str, TenantConfig] = cache("configuration", max_tenants)
+        self._numbers: RefreshingCache[str, str | None] = cache("number claim", max_tenants * 4)
+        self._routes: RefreshingCache[str, Route | None] = cache("route", max_tenants * 8)
+        self._customers: RefreshingCache[tuple[str, str], Customer | InvalidItem | None] = cache(
+            "customer", max_customers
+        )
+
+    def cache_sizes(self) -> dict[str, dict[str, int]]:
+        """Entries held against each cache's bound (what the load benchmark reports)."""
+        caches: dict[str, RefreshingCache[Any, Any]] = {
+            "configurations": self._configs,
+            "numbers": self._numbers,
+            "routes": self._routes,
+            "customers": self._customers,
+        }
+        return {name: {"entries": len(cache), "bound": cache.maxsize} for name, cache in caches.items()}
+
+    @property
     def _client(self) -> Any:
-        """Built on first use: a rejected request (413, 401) never pays for a client."""
-        return self._client_factory()
+        """Built on first use (a rejected request, 413 or 401, never pays for one), once, by any thread."""
+        with self._client_lock:
+            if self._built_client is None:
+                self._built_client = self._client_factory()
+            return self._built_client
 
     @cached_property
     def _route_repository(self) -> RouteRepository:
         return RouteRepository(self._client, self._table)
 
     def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
-        if customer_id is None:
-            return self._config(tenant_id), None
-        if self._configs.peek(tenant_id) or self._customers.peek((tenant_id, customer_id)):
-            return self._config(tenant_id), self._customer(tenant_id, customer_id)
-        # Both cold: read them side by side so a miss costs one round trip of latency.
-        pending = self._pool.submit(self._customer, tenant_id, customer_id)
-        config = self._config(tenant_id)
-        return config, pending.result()
+        # Both reads start before either is waited for: a cold call costs one round trip of latency.
+        deadline = time.monotonic() + self._max_wait
+        config_read = self._configs.lookup(tenant_id, tenant_id, lambda: self._read_config(tenant_id))
+        customer_read = (
+            self._customers.lookup(
+                (tenant_id, customer_id), tenant_id, lambda: self._read_customer(tenant_id, customer_id)
+            )
+            if customer_id is not None
+            else None
+        )
+        config, stale = config_read.result(_remaining(deadline))
+        customer: Customer | None = None
+        if customer_read is not None:
+            value, customer_stale = customer_read.result(_remaining(deadline))
+            if isinstance(value, InvalidItem):
+                raise value
+            customer, stale = value, stale or customer_stale
+        return (replace(config, stale=True) if stale else config), customer
 
     def route(self, route_id: str) -> Route | None:
         """Cached like the rest: a retired route stops opening anything within the cache time."""
-        return self._routes.get(route_id, lambda: self._route_repository.get(route_id))
+        value, _ = self._routes.get(
+            route_id,
+            f"route:{route_id}",  # no tenant is known before the route is read: each route is its own group
+            lambda: self._route_repository.get(route_id),
+            timeout=self._max_wait,
+        )
+        return value
 
     def tenant_for_number(self, number: str) -> str | None:
         def fetch() -> str | None:
@@ -102,38 +148,51 @@ class DynamoTenantStore:
             tenant = item.get("tenant_id") if item else None
             return tenant if isinstance(tenant, str) else None
 
-        return self._numbers.get(number, fetch)
-
-    def _config(self, tenant_id: str) -> TenantConfig:
-        return self._configs.get(tenant_id, lambda: self._read_config(tenant_id))
-
-    def _customer(self, tenant_id: str, customer_id: str) -> Customer | None:
-        value = self._customers.get((tenant_id, customer_id), lambda: self._read_customer(tenant_id, customer_id))
-        if isinstance(value, InvalidItem):
-            raise value
+        value, _ = self._numbers.get(number, f"number:{number}", fetch, timeout=self._max_wait)
         return value
 
     def _read_customer(self, tenant_id: str, customer_id: str) -> Customer | InvalidItem | None:
-        item = dynamo.get(
-            self._client,
-            self._table,
-            table.tenant_pk(tenant_id),
-            table.customer_sk(customer_id),
-            operation="read customer",
+        item = _logged_read(
+            tenant_id,
+            "customer",
+            lambda: dynamo.get(
+                self._client,
+                self._table,
+                table.tenant_pk(tenant_id),
+                table.customer_sk(customer_id),
+                operation="read customer",
+            ),
         )
         if not item:
             return None
         try:
             return from_item(tenant_id, item, Customer)
         except InvalidItem as exc:
-            return exc
+            return exc  # cached as a value: the caller's calls fall back until the item is fixed
 
     def _read_config(self, tenant_id: str) -> TenantConfig:
         """One GetItem: publishing compiled the whole configuration into the LIVE item."""
-        item = dynamo.get(
-            self._client, self._table, table.tenant_pk(tenant_id), table.LIVE_SK, operation="read configuration"
+        item = _logged_read(
+            tenant_id,
+            "configuration",
+            lambda: dynamo.get(
+                self._client, self._table, table.tenant_pk(tenant_id), table.LIVE_SK, operation="read configuration"
+            ),
         )
         return config_of(tenant_id, item)
+
+
+def _remaining(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
+
+
+def _logged_read(tenant_id: str, what: str, read: Callable[[], T]) -> T:
+    """A failed read is logged once per attempt (not per answer served from the last-known-good copy)."""
+    try:
+        return read()
+    except StoreUnavailable as exc:
+        logger.warning("tenant read failed", extra={"tenant_id": tenant_id, "item": what, "error": str(exc)})
+        raise
 
 
 class SecretsManagerSource:

@@ -1,9 +1,11 @@
 """The answer's time budget: the work runs on the worker pool and is waited for only until BUDGET_MS.
 
 An answer past its budget is `{}` (ThunderPhone then uses the static agent); the AWS clients' own
-timeouts make sure an abandoned worker finishes soon after. The decision log is written after the
-answer is decided and waited for at most DECISION_LOG_TIMEOUT_MS, never past the budget; nothing it
-does can change the answer.
+timeouts make sure an abandoned worker finishes soon after. An outcome event is not waited on by
+ThunderPhone (30 s), so it gets OUTCOME_BUDGET_MS to be made durable, and past it a 503 (ThunderPhone
+delivers it again), never a `{}` that would drop it. The decision log is written after the answer is
+decided and waited for at most DECISION_LOG_TIMEOUT_MS, never past the budget; nothing it does can change
+the answer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from functions.common.observability import logger
 from functions.webhook import service, telemetry
 from functions.webhook.decision_log import record_decision
 from functions.webhook.models import Reply
+from functions.webhook.outcomes import unavailable
 from functions.webhook.ports import DecisionLog
 
 
@@ -25,14 +28,34 @@ def remaining_s(started: float, budget_ms: int) -> float:
     return max(0.0, budget_ms / 1000 - (time.perf_counter() - started))
 
 
-def answer_within(pool: Executor, answer: Callable[[], Reply], *, started: float, budget_ms: int) -> Reply:
+def answer_within(
+    pool: Executor,
+    answer: Callable[[], Reply],
+    *,
+    started: float,
+    budget_ms: int,
+    outcome_budget_ms: int | None = None,
+    is_outcome: Callable[[], bool] = lambda: False,
+) -> Reply:
+    """`is_outcome` is asked only when the answer has failed or is still running at `budget_ms`: then an
+    outcome event is waited for until `outcome_budget_ms` and fails with a 503 rather than `{}`."""
+    future = pool.submit(answer)
     try:
-        return pool.submit(answer).result(timeout=remaining_s(started, budget_ms))
+        return future.result(timeout=remaining_s(started, budget_ms))
     except FutureTimeout:
-        return service.fallback("budget_exceeded")
+        if outcome_budget_ms is None or not is_outcome():
+            return service.fallback("budget_exceeded")
     except Exception:
         logger.exception("webhook answer failed")
-        return service.fallback("internal_error")
+        return unavailable("internal_error") if is_outcome() else service.fallback("internal_error")
+    try:
+        return future.result(timeout=remaining_s(started, outcome_budget_ms))
+    except FutureTimeout:
+        logger.warning("outcome event not made durable within OUTCOME_BUDGET_MS")
+        return unavailable("budget_exceeded")
+    except Exception:
+        logger.exception("webhook answer failed")
+        return unavailable("internal_error")
 
 
 def log_decision_within(

@@ -33,6 +33,7 @@ def decision_record(facts: CallFacts, decision: Decision, latency_ms: float) -> 
         decided_at=facts.received_at,
         config_version=decision.config_version,
         caller=caller_of(facts),
+        stale=decision.stale,
     )
 
 

@@ -12,11 +12,17 @@ from pydantic import ValidationError
 from functions.calls.repository import CallRepository
 from functions.common.aws import client_config, make_client
 from functions.common.dependencies import Dependencies
+from functions.outcomes.queue import SqsOutcomeQueue
 from functions.webhook.adapters import DynamoTenantStore, SecretsManagerSource
 from functions.webhook.models import WebhookSettings
 from functions.webhook.telemetry import parse_metric_tenants
 
-WORKERS = 8
+# Answers (and decision-log writes) only: store reads run on the store's own loader. In Lambda one request
+# runs per container at a time; the local multi-threaded front needs room for answers waiting on a slow tenant.
+WORKERS = 32
+
+# The outcome queue's client: at most about 3 x (0.5 + 1.5) s, well inside OUTCOME_BUDGET_MS (10 s).
+OUTCOME_CONNECT_TIMEOUT_S, OUTCOME_READ_TIMEOUT_S, OUTCOME_MAX_ATTEMPTS = 0.5, 1.5, 3
 
 
 class WebhookDependencies(Dependencies[WebhookSettings]):
@@ -44,7 +50,10 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
             ttl_seconds=settings.CACHE_TTL_SECONDS,
             max_tenants=settings.CACHE_MAX_TENANTS,
             max_customers=settings.CACHE_MAX_CUSTOMERS,
-            pool=self.pool,
+            stale_max_seconds=settings.STALE_MAX_SECONDS,
+            loader_workers=settings.LOADER_WORKERS,
+            loads_per_tenant=settings.LOADS_PER_TENANT,
+            max_wait_seconds=settings.BUDGET_MS / 1000,
         )
 
     @cached_property
@@ -64,6 +73,20 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
         if not settings.CALLS_TABLE_NAME:
             return None
         return CallRepository(self._client("dynamodb"), settings.CALLS_TABLE_NAME, ttl_days=settings.DECISION_TTL_DAYS)
+
+    @cached_property
+    def outcome_queue(self) -> SqsOutcomeQueue | None:
+        """Where outcome events are made durable; None when OUTCOME_QUEUE_URL is unset (they get 503)."""
+        settings = self.settings
+        if not settings.OUTCOME_QUEUE_URL:
+            return None
+        # ThunderPhone waits 30 s for these: more patient limits than the answer's, still inside OUTCOME_BUDGET_MS.
+        config = client_config(
+            connect_timeout_s=OUTCOME_CONNECT_TIMEOUT_S,
+            read_timeout_s=OUTCOME_READ_TIMEOUT_S,
+            max_attempts=OUTCOME_MAX_ATTEMPTS,
+        )
+        return SqsOutcomeQueue(lambda: make_client("sqs", config), settings.OUTCOME_QUEUE_URL)
 
     @cached_property
     def metric_tenants(self) -> frozenset[str]:

@@ -46,7 +46,20 @@ class WebhookSettings(FunctionSettings):
     CACHE_TTL_SECONDS: Annotated[int, Field(ge=0, le=3600)] = 60
     CACHE_MAX_TENANTS: Annotated[int, Field(ge=1)] = 1000
     CACHE_MAX_CUSTOMERS: Annotated[int, Field(ge=1)] = 20_000
+    # How long past its TTL a cached item is still served (marked stale) when DynamoDB cannot refresh it.
+    STALE_MAX_SECONDS: Annotated[int, Field(ge=0, le=7 * 86_400)] = 86_400
+    # The store's own loader: at most LOADER_WORKERS reads at once, at most LOADS_PER_TENANT of one tenant's.
+    LOADER_WORKERS: Annotated[int, Field(ge=1, le=64)] = 8
+    LOADS_PER_TENANT: Annotated[int, Field(ge=1, le=16)] = 2
     MAX_BODY_BYTES: Annotated[int, Field(ge=1024, le=1_048_576)] = 65_536
+    # Outcome events (non-blocking: ThunderPhone waits 30 s for them) are queued before they are acknowledged.
+    # Unset: they get 503 (and ThunderPhone retries them) until it is set; incoming events are unaffected.
+    OUTCOME_QUEUE_URL: str | None = None
+    # A signed outcome event may be larger than MAX_BODY_BYTES (long transcripts), up to this; it must fit in
+    # one SQS message (256 KiB) with its attributes.
+    MAX_OUTCOME_BODY_BYTES: Annotated[int, Field(ge=1024, le=250_000)] = 245_760
+    # How long an outcome event may take to be made durable (signature, route, queue); past it, 503.
+    OUTCOME_BUDGET_MS: Annotated[int, Field(ge=1000, le=25_000)] = 10_000
     MAX_PROMPT_CHARS: Annotated[int, Field(ge=1000, le=100_000)] = 20_000
     AWS_CONNECT_TIMEOUT_MS: Annotated[int, Field(ge=50, le=5000)] = 250
     AWS_READ_TIMEOUT_MS: Annotated[int, Field(ge=50, le=5000)] = 500
@@ -84,6 +97,7 @@ class Decision:
     missing_variables: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     config: Mapping[str, Any] | None = None
+    stale: bool = False  # decided on a last-known-good configuration or customer (a refresh failed)
 
     @property
     def body(self) -> Mapping[str, Any]:
@@ -103,3 +117,4 @@ class Reply:
     facts: CallFacts | None = None  # for the decision log
     tenant_id: str | None = None  # the tenant the route named or the number claim found, once known
     widget_id: str | None = None
+    retry_after_s: int | None = None  # a Retry-After header: ThunderPhone should deliver it again later

@@ -1,123 +1,100 @@
-"""Outcome events (`*.complete`, `call.graded`): which tenant's call they are, and storing them there.
+"""The webhook's side of outcome events (`*.complete`, `call.graded`): made durable, then acknowledged.
 
-A tenant can shape bodies ThunderPhone signs (tool calls), so a body never decides whose call it is.
-The route does, checked against the call's decision (which tenant the router answered the call for):
+ThunderPhone treats any 2xx as delivered, so an outcome event is answered 200 only once it is in the
+outcome queue (one SendMessage: the exact signed body, the route's kind, tenant and widget, the arrival
+time). The outcome recorder (functions/outcome_recorder/) drains the queue: it attributes each event to
+a tenant (functions/outcomes/attribution.py) and writes the calls table, with retries and a dead-letter
+queue. Anything that keeps the event from the queue is a non-2xx, so ThunderPhone delivers it again
+(any non-2xx is retried for up to 24 h):
 
-    route               the call was decided for ...         the event is stored under ...
-    a key's route (T)   T (or T among others)                T
-                        only other tenants                   nobody: refused (403) and counted
-                        nobody                               T (it can only touch its own calls)
-    the org-level route the number's owner N                 N
-                        one tenant D, number unknown         D
-                        only tenants other than N            nobody: refused (403) and counted
-                        nobody, or several, number unknown   the unassigned partition (billed to nobody)
-
-200 when stored or a duplicate; 200 for a payload that can never be stored (a retry would not fix it;
-logged); 429 when a store fails, so ThunderPhone retries later (any non-2xx is retried for 24 h; the
-webhook never answers 5xx, and "try again later" is a 429).
+    the queue is not configured (OUTCOME_QUEUE_URL unset)      503, Retry-After, logged as an error
+    the queue refuses or times out                             503, Retry-After
+    the event does not fit in one queue message                413 (it never will)
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from functions.calls.records import Completion, Grade, InvalidCallEvent, completion_from_event, grade_from_event
-from functions.common import table
-from functions.common.errors import InvalidItem, StoreUnavailable
+from functions.common.errors import StoreUnavailable
 from functions.common.metric_names import Metric
 from functions.common.observability import logger
-from functions.common.types import is_tenant_id
-from functions.thunderphone.events import COMPLETION_EVENTS, GRADED_EVENTS
+from functions.outcomes.attribution import call_id_of
+from functions.outcomes.message import MAX_MESSAGE_BYTES, QueuedOutcome, message_text
+from functions.outcomes.ports import OutcomeQueue
 from functions.webhook import telemetry
 from functions.webhook.models import Reply
-from functions.webhook.ports import OutcomeLog, TenantStore
 from functions.webhook_routes.model import Route
 
-REFUSED = "refused"
+RETRY_AFTER_S = 30
+# Room the recorder needs to add its reason when it quarantines a message.
+QUARANTINE_RESERVE_BYTES = 1024
+TOO_LARGE = Reply(413, {"error": "payload_too_large"}, "rejected", "too_large")
 
 
-def attribute(route: Route, number_owner: str | None, deciders: Collection[str]) -> str:
-    """The tenant an outcome belongs to (table above); REFUSED for another tenant's call."""
-    candidate = route.tenant_id if route.kind == "key" else number_owner
-    if deciders:
-        if candidate in deciders:
-            return str(candidate)
-        if candidate is None:
-            return next(iter(deciders)) if len(deciders) == 1 else table.UNASSIGNED_TENANT
-        return REFUSED
-    if route.kind == "key" and candidate is not None:
-        return candidate
-    return table.UNASSIGNED_TENANT  # a number in a body alone never bills a tenant
+def unavailable(reason: str, call_id: int | None = None, tenant_id: str | None = None) -> Reply:
+    """Not accepted now, so ThunderPhone delivers it again later: 503 with Retry-After."""
+    return Reply(
+        503,
+        {"error": "unavailable"},
+        "rejected",
+        reason,
+        call_id=call_id,
+        tenant_id=tenant_id,
+        retry_after_s=RETRY_AFTER_S,
+    )
 
 
-def answer_outcome(
-    route: Route, event_type: str, data: Mapping[str, Any], *, store: TenantStore, log: OutcomeLog
+def store_unavailable(call_id: int | None = None) -> Reply:
+    """The route could not be read: 429 (try again later), as for every store failure on this path."""
+    body = {"error": "store_unavailable"}
+    return Reply(429, body, "rejected", "store_unavailable", call_id=call_id, retry_after_s=RETRY_AFTER_S)
+
+
+def enqueue_outcome(
+    route: Route,
+    event_type: str,
+    data: dict[str, Any],
+    body: bytes,
+    received_at: datetime,
+    *,
+    queue: Callable[[], OutcomeQueue | None] | None,
 ) -> Reply:
-    call_id = _call_id(data)
+    call_id = call_id_of(data)
+    target = queue() if queue is not None else None
+    if target is None:
+        logger.error(
+            "outcome event not accepted: OUTCOME_QUEUE_URL is not set (ThunderPhone will retry it)",
+            extra={"event_type": event_type, "call_id": call_id, "tenant_id": route.tenant_id},
+        )
+        return unavailable("queue_not_configured", call_id, route.tenant_id)
+    message = QueuedOutcome(
+        route_kind=route.kind,
+        tenant_id=route.tenant_id,
+        widget_id=route.widget_id,
+        event_type=event_type,
+        received_at=received_at,
+        body=message_text(body),
+    )
+    if message.size() > MAX_MESSAGE_BYTES - QUARANTINE_RESERVE_BYTES:
+        return TOO_LARGE
     try:
-        outcome = parse_outcome(event_type, data)
-        call_id = outcome.call_id
-        to_number = data.get("to_number")
-        owner = None
-        if route.kind == "org" and isinstance(to_number, str) and to_number.startswith("+"):
-            owner = store.tenant_for_number(to_number)
-        tenant_id = attribute(route, owner, log.deciding_tenants(call_id))
-        if tenant_id == REFUSED:
-            logger.warning(
-                "outcome event refused: another tenant answered this call",
-                extra={"event_type": event_type, "call_id": call_id, "tenant_id": route.tenant_id},
-            )
-            telemetry.count(Metric.OUTCOME_REFUSED)
-            return Reply(403, {"error": "forbidden"}, "rejected", "outcome_refused", call_id=call_id)
-        stored = store_outcome(log, tenant_id, outcome, keep_transcripts=_keeps_transcripts(store, tenant_id))
-    except InvalidCallEvent as exc:
-        logger.warning("outcome event not stored", extra={"event_type": event_type, "problem": str(exc)})
-        return Reply(200, {"received": True}, "acknowledged", "invalid_outcome", call_id=call_id)
-    except StoreUnavailable:
-        return Reply(429, {"error": "store_unavailable"}, "rejected", "store_unavailable", call_id=call_id)
-    reason = "stored" if stored else "duplicate"
-    return Reply(200, {"received": True}, "acknowledged", reason, call_id=call_id, tenant_id=tenant_id)
-
-
-def parse_outcome(event_type: str, data: Mapping[str, Any]) -> Completion | Grade:
-    """The facts of an outcome event; InvalidCallEvent for a payload that does not validate or an event
-    type that is not an outcome."""
-    if event_type in COMPLETION_EVENTS:
-        return completion_from_event(event_type, data)
-    if event_type in GRADED_EVENTS:
-        return grade_from_event(event_type, data)
-    raise InvalidCallEvent(f"{event_type}: not an outcome event")
-
-
-def record_outcome(
-    log: OutcomeLog, tenant_id: str, event_type: str, data: Mapping[str, Any], *, keep_transcripts: bool
-) -> bool:
-    """Store an outcome event's facts beside the call's decision (see `store_outcome`)."""
-    return store_outcome(log, tenant_id, parse_outcome(event_type, data), keep_transcripts=keep_transcripts)
-
-
-def store_outcome(log: OutcomeLog, tenant_id: str, outcome: Completion | Grade, *, keep_transcripts: bool) -> bool:
-    """True when the item changed, False for a duplicate or an older/lower-ranked delivery. Raises
-    InvalidCallEvent for a tenant id no tenant can have and StoreUnavailable when DynamoDB fails."""
-    if tenant_id != table.UNASSIGNED_TENANT and not is_tenant_id(tenant_id):
-        raise InvalidCallEvent("tenant id is not valid")
-    if isinstance(outcome, Completion):
-        return log.record_completion(tenant_id, outcome, keep_transcripts=keep_transcripts)
-    return log.record_grade(tenant_id, outcome)
-
-
-def _keeps_transcripts(store: TenantStore, tenant_id: str) -> bool:
-    """The tenant's own switch; nothing personal is kept for the unassigned partition or a broken tenant item."""
-    if tenant_id == table.UNASSIGNED_TENANT:
-        return False
-    try:
-        config, _ = store.load(tenant_id, None)
-    except InvalidItem:
-        return False
-    return bool(config.tenant and config.tenant.keep_transcripts)
-
-
-def _call_id(data: Mapping[str, Any]) -> int | None:
-    value = data.get("call_id")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+        target.send(message)
+    except StoreUnavailable as exc:
+        logger.warning(
+            "outcome event not queued (ThunderPhone will retry it)",
+            extra={"event_type": event_type, "call_id": call_id, "tenant_id": route.tenant_id, "error": str(exc)},
+        )
+        return unavailable("queue_unavailable", call_id, route.tenant_id)
+    telemetry.count(Metric.OUTCOME_QUEUED)
+    return Reply(
+        200,
+        {"received": True},
+        "acknowledged",
+        "queued",
+        call_id=call_id,
+        tenant_id=route.tenant_id,
+        widget_id=route.widget_id,
+    )

@@ -1,12 +1,12 @@
 """What the webhook service needs from the outside world: adapters.py and the calls repository
-implement it, tests fake it."""
+implement it, tests fake it (outcome events have their own ports: functions/outcomes/ports.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Protocol
 
-from functions.calls.records import Completion, DecisionRecord, Grade
+from functions.calls.records import DecisionRecord
 from functions.tenant_config.live import TenantConfig
 from functions.tenant_config.models import Customer
 from functions.webhook_routes.model import Route
@@ -14,7 +14,8 @@ from functions.webhook_routes.model import Route
 
 class TenantStore(Protocol):
     def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
-        """The tenant's configuration and, if asked, the customer; raises StoreUnavailable or InvalidItem."""
+        """The tenant's configuration and, if asked, the customer; raises StoreUnavailable or InvalidItem.
+        The configuration is `stale` when it or the customer is a last-known-good copy (a refresh failed)."""
         ...
 
     def tenant_for_number(self, number: str) -> str | None:
@@ -39,17 +40,4 @@ class SecretSource(Protocol):
 class DecisionLog(Protocol):
     def record_decision(self, record: DecisionRecord) -> bool:
         """False when the call already has a decision (a redelivery); raises StoreUnavailable."""
-        ...
-
-
-class OutcomeLog(Protocol):
-    """Where outcome events are stored (functions.calls.repository.CallRepository); each write returns
-    False when what is stored takes precedence, and raises StoreUnavailable when the store fails."""
-
-    def record_completion(self, tenant_id: str, completion: Completion, *, keep_transcripts: bool) -> bool: ...
-
-    def record_grade(self, tenant_id: str, grade: Grade) -> bool: ...
-
-    def deciding_tenants(self, call_id: int) -> set[str]:
-        """The tenants the router decided this call for (normally one; none if it never answered it)."""
         ...

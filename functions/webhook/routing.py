@@ -167,6 +167,18 @@ def decide(
     tool_secrets: ToolSecrets,
     max_prompt_chars: int,
 ) -> Decision:
+    decision = _decide(config, customer, call, tool_secrets=tool_secrets, max_prompt_chars=max_prompt_chars)
+    return replace(decision, stale=True) if config.stale else decision
+
+
+def _decide(
+    config: TenantConfig,
+    customer: Customer | None,
+    call: CallFacts,
+    *,
+    tool_secrets: ToolSecrets,
+    max_prompt_chars: int,
+) -> Decision:
     tenant_id = config.tenant_id  # the route's tenant; the tenant item is bound to it (items.from_item)
     tenant = config.tenant
     if config.invalid:

@@ -1,9 +1,14 @@
-"""The webhook pipeline: size, signature, route, payload, tenant, configuration, decision.
+"""The webhook pipeline: size, signature, route, payload, then an incoming event's tenant, configuration
+and decision, or an outcome event made durable (outcomes.py).
 
 Takes its collaborators as arguments (ports.py) and never touches AWS or the environment itself.
 Every path ends in a Reply; the handler adds only the time budget around it. The URL's token is the
 only thing that names a route, and the route (or, on the org-level route, the operator's number claims)
 is the only thing that names the tenant: nothing in a body can choose one.
+
+Incoming (blocking) events never get a 5xx: ThunderPhone only waits 2 s and falls back anyway, so every
+failure is `{}`. Outcome events are not waited on and are retried on any non-2xx, so a failure that keeps
+one from its queue is a 429/503: ThunderPhone delivers it again.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pydantic import ValidationError
 from functions.common.errors import InvalidItem, SecretsUnavailable, StoreUnavailable
 from functions.common.observability import logger
 from functions.common.types import is_e164, is_tenant_id
+from functions.outcomes.ports import OutcomeQueue
 from functions.thunderphone.events import (
     INCOMING_EVENTS,
     OUTCOME_EVENTS,
@@ -26,8 +32,8 @@ from functions.thunderphone.events import (
 )
 from functions.thunderphone.signing import verify
 from functions.webhook.models import CallFacts, Decision, FallbackReason, Reply
-from functions.webhook.outcomes import answer_outcome
-from functions.webhook.ports import OutcomeLog, SecretSource, TenantStore
+from functions.webhook.outcomes import TOO_LARGE, enqueue_outcome, store_unavailable, unavailable
+from functions.webhook.ports import SecretSource, TenantStore
 from functions.webhook.routing import ToolSecretUnavailable, decide
 from functions.webhook_routes.model import Route, is_token, route_id
 
@@ -48,8 +54,26 @@ def fallback(reason: FallbackReason, call_id: int | None = None, decision: Decis
     return Reply(200, {}, "fallback", reason, decision, call_id)
 
 
+def claims_outcome(body: bytes) -> bool:
+    """Whether a body names an outcome event. Read only when the signature cannot be checked (or not in
+    time), and only to choose how to fail: an outcome event gets a non-2xx so that ThunderPhone delivers it
+    again, anything else `{}` (a blocking event falls back; other events are only acknowledged anyway).
+    Before the signature is checked this choice is all a body decides."""
+    try:
+        envelope = WebhookEnvelope.model_validate_json(body)
+    except ValidationError:
+        return False
+    return envelope.type in OUTCOME_EVENTS
+
+
+def failure(reason: FallbackReason, body: bytes) -> Reply:
+    """The answer when a request cannot be handled at all: 503 for an outcome event, else `{}`."""
+    return unavailable(reason) if claims_outcome(body) else fallback(reason)
+
+
 def authenticate(request: WebhookRequest, secrets: SecretSource) -> Reply | None:
-    """None when the signature is good, else the reply to send (401, or {} if secrets are unreadable)."""
+    """None when the signature is good, else the reply to send (401; or, when the secrets are unreadable,
+    `{}`, or 503 for an outcome event so that ThunderPhone retries it)."""
     try:
         if verify(request.body, request.signature, secrets.signing_secrets()):
             return None
@@ -57,7 +81,7 @@ def authenticate(request: WebhookRequest, secrets: SecretSource) -> Reply | None
         if verify(request.body, request.signature, secrets.signing_secrets(refresh=True)):
             return None
     except SecretsUnavailable:
-        return fallback("secrets_unavailable")
+        return failure("secrets_unavailable", request.body)
     return UNAUTHORIZED
 
 
@@ -80,10 +104,14 @@ def answer(
     secrets: SecretSource,
     max_body_bytes: int,
     max_prompt_chars: int,
-    outcomes: Callable[[], OutcomeLog | None] | None = None,
+    max_outcome_body_bytes: int | None = None,
+    queue: Callable[[], OutcomeQueue | None] | None = None,
 ) -> Reply:
-    if len(request.body) > max_body_bytes:
-        return Reply(413, {"error": "payload_too_large"}, "rejected", "too_large")
+    """Bodies over `max_body_bytes` are accepted only as signed outcome events, up to `max_outcome_body_bytes`
+    (which are queued by `queue`, never stored here)."""
+    size = len(request.body)
+    if size > max(max_body_bytes, max_outcome_body_bytes or 0):
+        return TOO_LARGE
     rejected = authenticate(request, secrets)
     if rejected is not None:
         return rejected
@@ -92,18 +120,18 @@ def answer(
     except ValidationError:
         envelope = None
     is_outcome = envelope is not None and envelope.type in OUTCOME_EVENTS
+    if size > max_body_bytes and not is_outcome:
+        return TOO_LARGE
     try:
         route = find_route(request.token, store)
     except StoreUnavailable:
-        if is_outcome:
-            return Reply(429, {"error": "store_unavailable"}, "rejected", "store_unavailable")
-        return fallback("store_unavailable")
+        return store_unavailable() if is_outcome else fallback("store_unavailable")
     if route is None:
         return NOT_FOUND
     if envelope is None:
         return fallback("malformed_payload")
-    if is_outcome and outcomes is not None and (log := outcomes()) is not None:
-        return answer_outcome(route, envelope.type, envelope.data, store=store, log=log)
+    if is_outcome:
+        return enqueue_outcome(route, envelope.type, envelope.data, request.body, request.received_at, queue=queue)
     if envelope.type not in INCOMING_EVENTS:
         return Reply(200, {"received": True}, "acknowledged", envelope.type, tenant_id=route.tenant_id)
     try:

@@ -68,6 +68,8 @@ def record_answer(reply: Reply, *, latency_ms: float, metric_tenants: Collection
         }
         if decision.missing_variables:
             fields["missing_variables"] = list(decision.missing_variables)
+        if decision.stale:
+            fields["stale"] = True
     if decision is not None and decision.problems:
         logger.warning("webhook answered with problems", extra={**fields, "problems": list(decision.problems)})
     else:
@@ -80,6 +82,8 @@ def record_answer(reply: Reply, *, latency_ms: float, metric_tenants: Collection
         outcome=reply.outcome,
     )
     metrics.add_metric(name=Metric.ANSWER_LATENCY, unit=MetricUnit.Milliseconds, value=latency_ms)
+    if decision is not None and decision.stale:
+        count(Metric.STALE_CONFIG_SERVED)
     if reply.outcome == "config":
         count(Metric.CONFIG_SERVED)
     elif reply.outcome == "fallback":

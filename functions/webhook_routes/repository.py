@@ -37,15 +37,10 @@ class RouteRepository:
 
     def add(self, route: Route) -> None:
         """Store a new route (a token hash is never reused)."""
-        item = {
-            table.PARTITION_KEY: table.route_pk(route.route_id),
-            table.SORT_KEY: table.ROUTE_SK,
-            **route.model_dump(mode="json", exclude_none=True),
-        }
         with store_errors("store route"):
             self._client.put_item(
                 TableName=self._table,
-                Item=dynamo.to_attributes(item),
+                Item=dynamo.to_attributes(route_item(route)),
                 ConditionExpression="attribute_not_exists(#pk)",
                 ExpressionAttributeNames={"#pk": table.PARTITION_KEY},
             )
@@ -61,3 +56,12 @@ class RouteRepository:
                 ExpressionAttributeNames={"#status": "status", "#at": "retired_at", "#pk": table.PARTITION_KEY},
                 ExpressionAttributeValues={":retired": {"S": "retired"}, ":at": {"S": at.isoformat()}},
             )
+
+
+def route_item(route: Route) -> dict[str, Any]:
+    """The ROUTE# item of a route (Python values)."""
+    return {
+        table.PARTITION_KEY: table.route_pk(route.route_id),
+        table.SORT_KEY: table.ROUTE_SK,
+        **route.model_dump(mode="json", exclude_none=True),
+    }

@@ -2,13 +2,14 @@
 
 The webhook's business metrics are the ones Powertools emits (namespace POWERTOOLS_METRICS_NAMESPACE,
 dimension `service` = POWERTOOLS_SERVICE_NAME): WebhookRequests, ConfigServed, Fallback,
-FallbackByReason (+ `reason`), SignatureRejected, AnswerLatency (ms), InvalidItem; the item
-validator emits InvalidConfigItem.
+FallbackByReason (+ `reason`), SignatureRejected, AnswerLatency (ms), InvalidItem, OutcomeQueued,
+OutcomeDeferred; the item validator emits InvalidConfigItem; the outcome recorder OutcomeStored,
+OutcomeRefused and OutcomeQuarantined.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
@@ -26,6 +27,7 @@ from constructs import Construct
 from functions.common.metric_names import Metric
 
 PERIOD = Duration.minutes(5)
+OUTCOME_BACKLOG_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +53,9 @@ class Monitoring(Construct):
         tables: Mapping[str, dynamodb.ITable],
         failure_queues: Mapping[str, sqs.IQueue],
         thresholds: AlarmThresholds,
+        outcome_recorder_service: str | None = None,
+        outcome_queue: sqs.IQueue | None = None,
+        outcome_dead_letters: sqs.IQueue | None = None,
         alarm_email: str | None,
         removal_policy: RemovalPolicy,
     ) -> None:
@@ -180,6 +185,9 @@ class Monitoring(Construct):
                 threshold=1,
                 description=f"{name}: a batch failed after all retries; see the queue for its stream position",
             )
+        outcome_widgets = self._outcome_alarms(
+            webhook_metric, namespace, outcome_recorder_service, outcome_queue, outcome_dead_letters
+        )
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard")
         budget_line = cloudwatch.HorizontalAnnotation(value=webhook_budget_ms, label="budget")
@@ -227,8 +235,69 @@ class Monitoring(Construct):
                 width=12,
             ),
             cloudwatch.GraphWidget(title="DynamoDB throttle events", left=table_throttles, width=12),
+            *outcome_widgets,
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24),
         )
+
+    def _outcome_alarms(
+        self,
+        webhook_metric: Callable[[str], cloudwatch.Metric],
+        namespace: str,
+        recorder_service: str | None,
+        queue: sqs.IQueue | None,
+        dead_letters: sqs.IQueue | None,
+    ) -> list[cloudwatch.IWidget]:
+        """Outcome events (infra/constructs/outcome_queue.py): none may be lost, so anything kept aside alarms."""
+        if recorder_service is None or queue is None or dead_letters is None:
+            return []
+
+        def recorder_metric(name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=namespace,
+                metric_name=name,
+                dimensions_map={"service": recorder_service},
+                statistic="Sum",
+                period=PERIOD,
+            )
+
+        dead = dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+        quarantined = recorder_metric(Metric.OUTCOME_QUARANTINED)
+        oldest = queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum")
+        self._alarm(
+            "OutcomeDeadLetters",
+            dead,
+            threshold=1,
+            description="Outcome events failed every delivery to the calls table; fix the cause, then redrive the DLQ",
+        )
+        self._alarm(
+            "OutcomesQuarantined",
+            quarantined,
+            threshold=1,
+            description="An outcome event DynamoDB can never store was kept aside on the quarantine queue",
+        )
+        self._alarm(
+            "OutcomeBacklog",
+            oldest,
+            threshold=OUTCOME_BACKLOG_SECONDS,
+            evaluation_periods=2,
+            datapoints=2,
+            description="Outcome events wait in the queue for more than 15 minutes: the recorder is failing or behind",
+        )
+        return [
+            cloudwatch.GraphWidget(
+                title="Outcome events",
+                left=[
+                    webhook_metric(Metric.OUTCOME_QUEUED),
+                    webhook_metric(Metric.OUTCOME_DEFERRED),
+                    recorder_metric(Metric.OUTCOME_STORED),
+                    recorder_metric(Metric.OUTCOME_REFUSED),
+                    quarantined,
+                ],
+                right=[queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"), dead],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(title="Outcome queue: oldest message (s)", left=[oldest], width=12),
+        ]
 
     def _alarm(
         self,

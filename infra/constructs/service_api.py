@@ -4,6 +4,7 @@ behind a Cognito JWT authorizer."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import jsii
 from aws_cdk import RemovalPolicy
@@ -17,6 +18,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import nag
+from infra.config import Throttle
 from infra.constructs.python_function import retention
 
 # One route: the token in the path is a capability (functions/webhook_routes); no path names a tenant.
@@ -61,6 +63,13 @@ class _AccessLogSettings:
         return self._format
 
 
+def route_key(route: apigwv2.HttpRoute) -> str:
+    """The route's key as API Gateway names it ("POST /webhooks/{token}"), known at synth time."""
+    cfn = route.node.default_child
+    assert isinstance(cfn, apigwv2.CfnRoute)
+    return cfn.route_key
+
+
 class ServiceApi(Construct):
     def __init__(
         self,
@@ -72,8 +81,7 @@ class ServiceApi(Construct):
         tenant_handler: lambda_.IFunction,
         tenant_user_pool: cognito.IUserPool,
         tenant_client: cognito.IUserPoolClient,
-        throttle_rate_limit: int,
-        throttle_burst_limit: int,
+        throttles: Mapping[str, Throttle],
         log_retention_days: int,
         log_removal_policy: RemovalPolicy,
     ) -> None:
@@ -90,7 +98,9 @@ class ServiceApi(Construct):
             http_api=self.api,
             stage_name="$default",
             auto_deploy=True,
-            throttle=apigwv2.ThrottleSettings(rate_limit=throttle_rate_limit, burst_limit=throttle_burst_limit),
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=throttles["api"].rate_limit, burst_limit=throttles["api"].burst_limit
+            ),
             access_log_settings=_AccessLogSettings(
                 apigwv2.LogGroupLogDestination(self.access_logs),
                 apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
@@ -131,6 +141,23 @@ class ServiceApi(Construct):
             methods=[apigwv2.HttpMethod.ANY],
             integration=integrations.HttpLambdaIntegration("Tenant", tenant_handler),
             authorizer=self.tenant_authorizer,
+        )
+
+        # Each route its own limits: a flood of unsigned webhook requests never throttles the operator or
+        # tenant admins, and a busy console never throttles ThunderPhone's calls.
+        limits = {"webhook": self.webhook_routes, "admin": self.admin_routes, "tenant": self.tenant_routes}
+        stage = self.stage.node.default_child
+        assert isinstance(stage, apigwv2.CfnStage)
+        stage.add_property_override(
+            "RouteSettings",
+            {
+                route_key(route): {
+                    "ThrottlingRateLimit": throttles[name].rate_limit,
+                    "ThrottlingBurstLimit": throttles[name].burst_limit,
+                }
+                for name, routes in limits.items()
+                for route in routes
+            },
         )
 
     @property

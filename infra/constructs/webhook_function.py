@@ -19,8 +19,9 @@ DESCRIPTION = "Answers ThunderPhone call webhooks with a tenant's agent configur
 class WebhookFunction(FunctionConstruct):
     """API Gateway invokes `alias` (never $LATEST), so provisioned concurrency and SnapStart apply to every call.
 
-    The timeout comes from the router's budget: the handler answers within BUDGET_MS on its own and the
-    Lambda timeout only stops a runaway invocation (ThunderPhone stops waiting at 2 s anyway).
+    The handler answers blocking calls within BUDGET_MS on its own (ThunderPhone stops waiting at 2 s) and
+    outcome events within OUTCOME_BUDGET_MS; the Lambda timeout, set from the longer, only stops a runaway
+    invocation.
     """
 
     SPEC = FunctionSpec("webhook", WebhookSettings, DESCRIPTION, Duration.seconds(3))

@@ -19,6 +19,12 @@ from infra.constructs.call_sync import CallSync
 from infra.constructs.data_store import DataTable
 from infra.constructs.item_validator import ItemValidator
 from infra.constructs.monitoring import AlarmThresholds, Monitoring
+from infra.constructs.outcome_queue import (
+    OUTCOME_BUDGET_MS,
+    RECORDER_CONCURRENCY,
+    OutcomeQueue,
+    webhook_timeout_seconds,
+)
 from infra.constructs.provisioner import Provisioner
 from infra.constructs.python_function import ARCHITECTURE, RUNTIME, FunctionDefaults, FunctionOptions, PythonFunction
 from infra.constructs.service_api import ServiceApi
@@ -70,18 +76,32 @@ class ServiceStack(Stack):
                 reserved_concurrency=reserved_concurrency if config.reserved_concurrency else None,
             )
 
+        # Outcome events are queued by the webhook before it answers them, and recorded by the outcome recorder.
+        outcomes = OutcomeQueue(
+            self,
+            "Outcomes",
+            options(
+                "outcome-recorder",
+                {"TABLE_NAME": config_table.table_name, "CALLS_TABLE_NAME": calls_table.table_name},
+                RECORDER_CONCURRENCY,
+            ),
+            removal_policy=keep,
+        )
         webhook_env = {
             "TABLE_NAME": config_table.table_name,
             "CALLS_TABLE_NAME": calls_table.table_name,
             "SIGNING_SECRET_NAME": config.signing_secret_name,
             "TOOL_SECRET_PREFIX": config.tool_secret_prefix,
+            "OUTCOME_QUEUE_URL": outcomes.queue.queue_url,
+            "OUTCOME_BUDGET_MS": str(OUTCOME_BUDGET_MS),
         }
         webhook = WebhookFunction(
             self,
             "Webhook",
             options("webhook", webhook_env, config.webhook_reserved_concurrency),
             budget_ms=config.webhook_budget_ms,
-            timeout_seconds=config.webhook_timeout_seconds,
+            # Blocking answers stop at the budget by themselves; an outcome event may wait for the queue longer.
+            timeout_seconds=webhook_timeout_seconds(config.webhook_timeout_seconds),
             cold_start=config.webhook_cold_start,
             provisioned_concurrency=config.webhook_provisioned_concurrency,
             memory_mb=config.webhook_memory_mb,
@@ -121,11 +141,12 @@ class ServiceStack(Stack):
             "call_sync": call_sync.lambda_,
             "item_validator": item_validator.lambda_,
             "tenant_api": tenant_api.lambda_,
+            "outcome_recorder": outcomes.lambda_,
         }
 
         # Least privilege, through grants only.
         grant = self._grant_table
-        # The webhook reads configuration only; it writes the decision log and outcomes to the calls table.
+        # The webhook reads configuration only; it writes the decision log to the calls table and queues outcomes.
         grant(config_table, webhook.function, lambda g: config_table.grant(g, "dynamodb:GetItem", "dynamodb:Query"))
         grant(
             calls_table,
@@ -136,6 +157,13 @@ class ServiceStack(Stack):
         )
         secrets.signing_secrets.grant_read(webhook.function)
         self._grant_tool_secrets(webhook.function)
+        outcomes.queue.grant(webhook.function, "sqs:SendMessage")
+
+        # The outcome recorder consumes the queue (its event source's grant), writes outcomes to the calls table,
+        # reads number claims and each tenant's LIVE item (keep_transcripts), and keeps aside what DynamoDB refuses.
+        grant(calls_table, outcomes.function, calls_table.grant_read_write_data)
+        grant(config_table, outcomes.function, lambda g: config_table.grant(g, "dynamodb:GetItem"))
+        outcomes.quarantine.grant(outcomes.function, "sqs:SendMessage")
 
         grant(config_table, provisioner.function, config_table.grant_read_write_data)
         secrets.thunderphone_api_key.grant_read(provisioner.function)
@@ -168,8 +196,7 @@ class ServiceStack(Stack):
             tenant_handler=tenant_api.function,
             tenant_user_pool=identity.user_pool,
             tenant_client=identity.client,
-            throttle_rate_limit=config.api_throttle_rate_limit,
-            throttle_burst_limit=config.api_throttle_burst_limit,
+            throttles={route: config.throttle(route) for route in ("api", "webhook", "admin", "tenant")},
             log_retention_days=config.log_retention_days,
             log_removal_policy=keep,
         )
@@ -187,9 +214,13 @@ class ServiceStack(Stack):
                 "CallSync": call_sync.function,
                 "ItemValidator": item_validator.function,
                 "TenantApi": tenant_api.function,
+                "OutcomeRecorder": outcomes.function,
             },
             tables={"Config": config_table, "Calls": calls_table},
             failure_queues={"ItemValidator": item_validator.failures},
+            outcome_recorder_service=config.service_name("outcome-recorder"),
+            outcome_queue=outcomes.queue,
+            outcome_dead_letters=outcomes.dead_letters,
             thresholds=AlarmThresholds(
                 fallback_rate_percent=config.fallback_rate_alarm_percent,
                 signature_rejections=config.signature_rejections_alarm_count,
@@ -220,6 +251,9 @@ class ServiceStack(Stack):
         )
         CfnOutput(self, "ConfigTableName", value=config_table.table_name)
         CfnOutput(self, "CallsTableName", value=calls_table.table_name)
+        CfnOutput(self, "OutcomeQueueUrl", value=outcomes.queue.queue_url)
+        CfnOutput(self, "OutcomeDeadLetterQueueUrl", value=outcomes.dead_letters.queue_url)
+        CfnOutput(self, "OutcomeQuarantineQueueUrl", value=outcomes.quarantine.queue_url)
         CfnOutput(self, "SigningSecretName", value=config.signing_secret_name)
         CfnOutput(self, "ThunderPhoneApiKeySecretName", value=config.thunderphone_api_key_secret_name)
         CfnOutput(self, "ToolSecretPrefix", value=config.tool_secret_prefix)

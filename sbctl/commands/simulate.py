@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,28 +70,27 @@ def cmd_simulate(ctx: Context) -> int:
         raise UsageError("--caller is for phone calls; web calls come from 'web'")
     if args.call_id is not None and args.call_id < 0:
         raise UsageError("--call-id is 0 or more")
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="sbctl") as pool:
-        store = DynamoTenantStore(ctx.client, ctx.table, ttl_seconds=300, max_tenants=2, max_customers=2, pool=pool)
-        config, _ = store.load(args.tenant, None)  # store errors surface here, not as a silent fallback
-        timezone = config.tenant.timezone if config.tenant is not None else "UTC"
-        received_at = arrival(args.at, timezone)
-        call_id = args.call_id if args.call_id is not None else random.randrange(1, 10**9)
-        call = IncomingCall(
-            call_id=call_id,
-            from_number=WEB_CALLER if args.channel == "web" else (args.caller or ANONYMOUS_CALLER),
-            to_number=args.to,
-        )
-        route = simulated_route(args.tenant, args.widget, received_at)
-        event_type = "web.incoming" if args.channel == "web" else "telephony.incoming"
-        reply = service.answer_incoming(
-            route,
-            received_at,
-            event_type,
-            call,
-            store=store,
-            secrets=PlaceholderSecrets(),
-            max_prompt_chars=args.max_prompt_chars,
-        )
+    store = DynamoTenantStore(ctx.client, ctx.table, ttl_seconds=300, max_tenants=2, max_customers=2)
+    config, _ = store.load(args.tenant, None)  # store errors surface here, not as a silent fallback
+    timezone = config.tenant.timezone if config.tenant is not None else "UTC"
+    received_at = arrival(args.at, timezone)
+    call_id = args.call_id if args.call_id is not None else random.randrange(1, 10**9)
+    call = IncomingCall(
+        call_id=call_id,
+        from_number=WEB_CALLER if args.channel == "web" else (args.caller or ANONYMOUS_CALLER),
+        to_number=args.to,
+    )
+    route = simulated_route(args.tenant, args.widget, received_at)
+    event_type = "web.incoming" if args.channel == "web" else "telephony.incoming"
+    reply = service.answer_incoming(
+        route,
+        received_at,
+        event_type,
+        call,
+        store=store,
+        secrets=PlaceholderSecrets(),
+        max_prompt_chars=args.max_prompt_chars,
+    )
     ctx.say(service_report(reply, call, args.channel, args.widget, received_at, args.format))
     return EXIT_OK if reply.outcome == "config" else EXIT_FAILED
 

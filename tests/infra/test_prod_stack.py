@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from infra.constructs.outcome_queue import webhook_timeout_seconds
 from tests.infra.conftest import function_by_handler, refers_to, resources, synth_templates
 
 WEBHOOK = "functions.webhook.handler.lambda_handler"
@@ -78,4 +79,4 @@ def test_reserved_concurrency_switch_off_for_small_accounts() -> None:
         assert "ReservedConcurrentExecutions" not in function["Properties"]
     webhook = function_by_handler(template, WEBHOOK)[1]["Properties"]
     assert webhook["Environment"]["Variables"]["BUDGET_MS"] == "1800"
-    assert webhook["Timeout"] == 3
+    assert webhook["Timeout"] == webhook_timeout_seconds(3)  # the outcome budget's, longer than the blocking one

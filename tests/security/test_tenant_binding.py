@@ -16,6 +16,7 @@ from functions.tenant_config.publishing import Drafts, PublishRefused
 from functions.tenant_config.store import ConfigStore
 from tests.fixtures import tenants as demo
 from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call, put_by_hand, wait_for_decision
+from tests.fixtures.outcomes import drain_outcomes
 from tests.security.conftest import MALLORY, VICTIM, Invoke, body
 
 
@@ -94,11 +95,14 @@ def test_an_outcome_event_for_the_victims_call_is_refused_and_counted(
     assert invoke(f"/webhooks/{demo.PRICING_TOKEN}", incoming)[0] == 200
     wait_for_decision(aws["dynamodb"], VICTIM, 555)
 
-    # Mallory sends a signed completion for that call, with a huge bill, to her own URL.
+    # Mallory sends a signed completion for that call, with a huge bill, to her own URL. The webhook only
+    # queues it (ThunderPhone signed it); the outcome recorder attributes it, refuses it and counts it.
     forged = body("web.complete", call_id=555, direction="widget", status="completed", billable_minutes=99_999)
     status, answer = invoke(mallory_url, forged)
+    drained = drain_outcomes(aws["sqs"])
 
-    assert (status, answer) == (403, {"error": "forbidden"})
+    assert (status, answer) == (200, {"received": True})
+    assert (drained.delivered, drained.failed) == (1, [])  # consumed: refused once, never retried
     assert '"OutcomeRefused"' in capsys.readouterr().out
     victims = get_call(aws["dynamodb"], VICTIM, 555)
     assert victims is not None and "billable_minutes" not in victims
@@ -114,6 +118,7 @@ def test_an_outcome_naming_the_victims_number_bills_nobody_without_the_victims_d
     )
 
     status, _ = invoke(f"/webhooks/{demo.ORG_TOKEN}", forged)
+    drain_outcomes(aws["sqs"])
 
     assert status == 200
     assert get_call(aws["dynamodb"], VICTIM, 9_001) is None

@@ -5,19 +5,33 @@ the tenant's operator-only partition rather than Powertools idempotency, because
 ThunderPhone made the key but before we stored it must be *recovered*, not merely replayed or blocked:
 Powertools would keep an INPROGRESS record until the function's timeout and then run the create again,
 minting a second key. The reservation carries a marker that we also put in the key's `name` at
-ThunderPhone, so any retry (client, Lambda or timeout) first looks for the key that attempt made
-(`GET /v1/publishable-key`) and adopts it:
+ThunderPhone, so a retry (client, Lambda or timeout) can look for the key an earlier attempt made
+(`GET /v1/publishable-key`) and adopt it:
 
 1. `reserve`: put `KEYREQ#{id}` if absent (id = hash of tenant + Idempotency-Key, or of the request
-   body), with a webhook token drawn now: the reservation, not the attempt, owns the token, so every
-   retry and take-over of the request uses the same URL.
-2. If it already exists: same request? `done` -> return the stored key; `pending` -> look for the
-   marker at ThunderPhone and adopt the key if found; else wait for the lease to expire, then take
-   the claim over (conditional on the old lease) and create.
+   body) as `pending` with a lease, and a webhook token drawn now: the reservation, not the attempt,
+   owns the token, so every retry and take-over of the request uses the same URL.
+2. If it already exists (same request, else `idempotency_key_reused`):
+   - `done`: return the stored key.
+   - `unknown` (the last attempt *ended* without knowing whether ThunderPhone made the key): take the
+     claim over at once, with a write conditional on that state and lease, so of two concurrent retries
+     one wins and the other gets `request_in_progress`; then adopt the marked key if ThunderPhone has it,
+     else create it.
+   - `pending` (an attempt is running, or crashed): adopt the marked key if ThunderPhone has it; else,
+     while the lease runs, `request_in_progress`; once it has expired (a crash), take the claim over
+     (conditional on the old lease) and create.
+   Every take-over sets a strictly later lease, so the lease also names the attempt that holds the claim.
 3. Open the token's route (an attempt that finds it already open goes on), then create at ThunderPhone
-   with the marked name; a definite refusal (400/401/402/403/404) drops the claim and retires the
-   route, an unknown outcome (timeout, 5xx) keeps both so a retry reconciles.
+   with the marked name. A definite refusal (400/401/402/403/404) drops the claim and retires the
+   route. Any other failure of the attempt holding the claim (timeout, 5xx, a failed write) keeps both
+   and, before the error is returned, marks the claim `unknown`, conditional on the attempt's own lease
+   (so it never touches a claim another attempt holds): the next retry reconciles at once instead of
+   waiting for the lease. An attempt that dies without marking leaves its lease to expire.
 4. Store the key record and mark the claim done in one transaction.
+
+One residual race is ThunderPhone's, not ours: after a *timeout* ThunderPhone may still be working on
+the create when the retry lists the keys. A key that appears that late carries the same marker and URL
+(the same route), and an adoption that finds two marked keys keeps the first and deactivates the other.
 """
 
 from __future__ import annotations
@@ -28,8 +42,9 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from functions.common.errors import StoreUnavailable
 from functions.common.observability import logger
 from functions.provisioning.errors import Conflict, RequestInProgress
 from functions.provisioning.key_records import (
@@ -147,28 +162,78 @@ def ensure_key(
     route = attempt.route()
     if route is not None:  # before ThunderPhone may call the URL; a retry finds its own route open
         open_route(deps.routes, route)
-    if existing is not None:
-        adopted = _adopt(attempt, deps)
-        if adopted is not None:
-            return adopted, True
-        if existing.lease_until > now_s:
-            raise RequestInProgress(
-                "the same request is being processed; retry in a few seconds (it will not create a second key)"
-            )
-        if not deps.keys.take_over(
-            tenant_id, reservation_id, stale_lease=existing.lease_until, new_lease=now_s + deps.lease_seconds
-        ):
-            raise RequestInProgress("the same request was just resumed by another call; retry in a few seconds")
-        logger.warning("resuming an abandoned key creation", extra={"tenant_id": tenant_id, "marker": marker})
+    if existing is None:
+        return _settle(attempt, claim.lease_until, deps, adopt_first=False)
+    if existing.state == "unknown":  # the last attempt has ended: reconcile now, not after its lease
+        lease = _take_over(attempt, existing, "unknown", now_s, deps)
+        logger.info(
+            "reconciling a key creation whose outcome was unknown", extra={"tenant_id": tenant_id, "marker": marker}
+        )
+        return _settle(attempt, lease, deps, adopt_first=True)
+    adopted = _adopt(attempt, deps)
+    if adopted is not None:
+        return adopted, True
+    if existing.lease_until > now_s:
+        raise RequestInProgress(
+            "the same request is being processed; retry in a few seconds (it will not create a second key)"
+        )
+    lease = _take_over(attempt, existing, "pending", now_s, deps)
+    logger.warning("resuming an abandoned key creation", extra={"tenant_id": tenant_id, "marker": marker})
+    return _settle(attempt, lease, deps, adopt_first=False)
+
+
+def _take_over(
+    attempt: _Attempt, existing: Reservation, state: Literal["pending", "unknown"], now_s: int, deps: KeyDeps
+) -> int:
+    """Claim `existing` for this attempt (conditional on its state and lease); the new lease, strictly later
+    than the old one so it names this attempt. RequestInProgress when another call claimed it first."""
+    lease = max(now_s + deps.lease_seconds, existing.lease_until + 1)
+    if not deps.keys.take_over(
+        attempt.tenant_id, attempt.reservation_id, stale_state=state, stale_lease=existing.lease_until, new_lease=lease
+    ):
+        raise RequestInProgress("the same request was just resumed by another call; retry in a few seconds")
+    return lease
+
+
+def _settle(attempt: _Attempt, lease: int, deps: KeyDeps, *, adopt_first: bool) -> tuple[KeyRecord, bool]:
+    """With the claim held under `lease`: adopt the marked key (`adopt_first`) or create it, and record it. A
+    definite refusal of the create releases the claim and retires the route; any other failure marks the claim
+    `unknown` before it propagates, so the next retry reconciles at once."""
+    released = False
     try:
-        remote = deps.api.create_key(spec.body(marker, attempt.token))
-    except DEFINITE_REFUSALS:
-        deps.keys.release(tenant_id, reservation_id)
-        retire_route(deps.routes, attempt.route_id, at=now)
+        if adopt_first and (adopted := _adopt(attempt, deps)) is not None:
+            return adopted, True
+        try:
+            remote = deps.api.create_key(attempt.spec.body(attempt.marker, attempt.token))
+        except DEFINITE_REFUSALS:
+            deps.keys.release(attempt.tenant_id, attempt.reservation_id)
+            released = True
+            retire_route(deps.routes, attempt.route_id, at=attempt.now)
+            raise
+        record = _record(attempt, remote, deps)
+    except Exception as failure:
+        if not released:
+            _mark_unknown(attempt, lease, deps, failure)
         raise
-    record = _record(attempt, remote, deps)
-    logger.info("publishable key created", extra={"tenant_id": tenant_id, "key_id": record.id, "mode": record.mode})
+    logger.info(
+        "publishable key created", extra={"tenant_id": attempt.tenant_id, "key_id": record.id, "mode": record.mode}
+    )
     return record, True
+
+
+def _mark_unknown(attempt: _Attempt, lease: int, deps: KeyDeps, failure: Exception) -> None:
+    """Best effort: the attempt ends without knowing whether the key was made; the original error is what the
+    caller sees, whatever happens here (a claim that cannot be marked just keeps its lease)."""
+    extra = {"tenant_id": attempt.tenant_id, "marker": attempt.marker, "error": type(failure).__name__}
+    try:
+        marked = deps.keys.mark_unknown(attempt.tenant_id, attempt.reservation_id, lease=lease)
+    except StoreUnavailable:
+        logger.warning("key creation failed and its claim was not marked; a retry waits for the lease", extra=extra)
+        return
+    if marked:
+        logger.warning("key creation ended with an unknown outcome; the next retry reconciles it", extra=extra)
+    else:
+        logger.warning("key creation failed after its claim moved on to another attempt", extra=extra)
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,14 @@ from functions.calls.records import InvalidCallEvent, completion_from_api, grade
 from functions.calls.repository import CallRepository
 from functions.common import table
 from functions.common.errors import StoreUnavailable
-from functions.tenant_config.live import TenantConfig
+from functions.outcome_recorder.service import record
+from functions.outcomes.attribution import record_outcome
 from functions.thunderphone.objects import ApiCall
 from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
-from functions.webhook.outcomes import answer_outcome, record_outcome
 from functions.webhook.telemetry import parse_metric_tenants, tenant_dimension
-from functions.webhook_routes.model import Route, route_id
 from tests.fixtures.aws import CALLS_TABLE_NAME, get_call
+from tests.fixtures.outcomes import KeptAside, queued_outcome
 from tests.integration.calls.conftest import NOW
 
 CALL_ID = 987654321
@@ -185,14 +185,8 @@ class NothingConfigured:
     def tenant_for_number(self, number: str) -> str | None:
         return None
 
-    def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, None]:
-        return TenantConfig(tenant_id=tenant_id, tenant=None), None
-
-    def route(self, route_id: str) -> None:
-        return None
-
-
-ORG = Route(route_id=route_id("org"), kind="org", created_at=NOW)
+    def keeps_transcripts(self, tenant_id: str) -> bool:
+        return False
 
 
 def test_record_event_without_tenant_finds_it_through_the_call_id_index(
@@ -200,7 +194,8 @@ def test_record_event_without_tenant_finds_it_through_the_call_id_index(
 ) -> None:
     record_decision(log, FACTS, DECISION, latency_ms=10)
 
-    answer_outcome(ORG, "web.complete", COMPLETE, store=NothingConfigured(), log=log)
+    # Given an outcome event queued from the org-level endpoint, when the recorder records it
+    record(queued_outcome("web.complete", COMPLETE), calls=log, directory=NothingConfigured(), quarantine=KeptAside())
 
     item = get_call(aws["dynamodb"], "acme", CALL_ID)
     assert item is not None and item["status"] == "completed"
@@ -211,7 +206,8 @@ def test_record_event_without_tenant_finds_it_through_the_call_id_index(
 def test_record_event_for_an_unknown_call_goes_to_the_unassigned_partition(
     log: CallRepository, aws: dict[str, Any]
 ) -> None:
-    answer_outcome(ORG, "telephony.complete", COMPLETE, store=NothingConfigured(), log=log)
+    outcome = queued_outcome("telephony.complete", COMPLETE)
+    record(outcome, calls=log, directory=NothingConfigured(), quarantine=KeptAside())
 
     item = get_call(aws["dynamodb"], table.UNASSIGNED_TENANT, CALL_ID)
     assert item is not None and item["billing_total_cents"] == 36

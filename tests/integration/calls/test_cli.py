@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from functions.calls.repository import CallRepository
+from functions.outcomes.attribution import record_outcome
 from functions.tenant_config.models import Channel
 from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
-from functions.webhook.outcomes import record_outcome
 from sbctl.commands import calls
 from sbctl.context import Context
 from sbctl.settings import SbctlSettings

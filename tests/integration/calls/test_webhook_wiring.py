@@ -1,4 +1,5 @@
-"""The decision log and outcomes through the webhook Lambda itself (moto, signed events)."""
+"""The decision log and outcomes through the Lambdas themselves (moto, signed events): the webhook logs the
+decision and queues the outcome, the outcome recorder drains the queue into the calls table."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from functions.webhook import handler
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import signed_event, webhook_body
 from tests.fixtures.aws import get_call, wait_for_decision
+from tests.fixtures.outcomes import drain_outcomes
 
 
 def invoke(event: dict[str, Any], lambda_context: Any) -> tuple[int, dict[str, Any]]:
@@ -33,6 +35,7 @@ def test_webhook_logs_the_decision_then_stores_the_outcome_beside_it(
     for _ in range(2):  # delivered twice
         status, body = invoke(signed_event(f"/webhooks/{demo.PRICING_TOKEN}", complete), lambda_context)
         assert (status, body) == (200, {"received": True})
+    assert drain_outcomes(aws["sqs"]).delivered == 2
 
     item = get_call(aws["dynamodb"], demo_tenant, 4242)
     assert item is not None
@@ -50,6 +53,7 @@ def test_webhook_org_endpoint_outcome_finds_the_tenant_by_number(
     complete = complete_body("telephony.complete", 77, to_number=demo.DEMO_NUMBER, status="failed")
 
     status, _ = invoke(signed_event(org, complete), lambda_context)
+    drain_outcomes(aws["sqs"])
 
     assert status == 200
     item = get_call(aws["dynamodb"], demo_tenant, 77)

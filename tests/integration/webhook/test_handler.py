@@ -12,7 +12,7 @@ from functions.webhook import handler
 from functions.webhook.dependencies import deps
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import load_event, signed_event, webhook_body
-from tests.fixtures.aws import TABLE_NAME, add_route, put_by_hand
+from tests.fixtures.aws import OUTCOME_QUEUE_URL, TABLE_NAME, add_route, put_by_hand
 
 
 def invoke(event: dict[str, Any], lambda_context: Any) -> tuple[int, dict[str, Any]]:
@@ -57,9 +57,17 @@ def test_bad_or_missing_signature_is_401_without_detail(demo_tenant: str, lambda
     assert invoke(load_event(fixture), lambda_context) == (401, {"error": "unauthorized"})
 
 
+def test_outcome_events_are_queued_then_acknowledged(
+    demo_tenant: str, aws: dict[str, Any], lambda_context: Any
+) -> None:
+    assert invoke(load_event("webhook_telephony_complete_signed.json"), lambda_context) == (200, {"received": True})
+    [message] = aws["sqs"].receive_message(QueueUrl=OUTCOME_QUEUE_URL, MessageAttributeNames=["All"])["Messages"]
+    assert message["MessageAttributes"]["tenant_id"]["StringValue"] == demo.TENANT_ID
+
+
 def test_other_events_are_acknowledged(demo_tenant: str, lambda_context: Any) -> None:
-    status, _ = invoke(load_event("webhook_telephony_complete_signed.json"), lambda_context)
-    assert status == 200
+    body = json.dumps({"type": "telephony.tool", "data": {"call_id": 5}}).encode()
+    assert invoke(signed_event(f"/webhooks/{demo.KEY_TOKEN}", body), lambda_context) == (200, {"received": True})
 
 
 def test_oversized_body_is_413(demo_tenant: str, lambda_context: Any) -> None:

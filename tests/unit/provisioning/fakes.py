@@ -3,15 +3,22 @@ the AWS calls). ThunderPhone itself is the one fake in tests/fixtures/thunderpho
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
-from functions.common.errors import ConditionFailed, VersionConflict
-from functions.provisioning.key_records import KeyRecord, Reservation
+from functions.common.errors import ConditionFailed, StoreUnavailable, VersionConflict
+from functions.provisioning.key_records import KeyRecord, Reservation, ReservationState
+from functions.provisioning.models import CreateKeyRequest
+from functions.provisioning.ports import KeyApi
+from functions.provisioning.service.key_creation import KeyDeps
+from functions.provisioning.service.keys import create_key
 from functions.tenant_config.items import ItemKind, item_id_of, kind_of_model
 from functions.tenant_config.models import StoredItem, Tenant
 from functions.tenant_config.publishing import Published
 from functions.tenant_config.store import Listing
+from functions.thunderphone.objects import RemoteKey
 from functions.webhook_routes.model import Route, route_id, token_in
 
 
@@ -62,6 +69,7 @@ class MemoryKeys:
         self.records: dict[tuple[str, int], KeyRecord] = {}
         self.reservations: dict[tuple[str, str], Reservation] = {}
         self.fail_complete = 0  # the next N `complete` calls fail (a crash after ThunderPhone acted)
+        self.fail_mark = 0  # the next N `mark_unknown` calls fail (the store is down)
 
     def get_key(self, tenant_id: str, key_id: int) -> KeyRecord | None:
         return self.records.get((tenant_id, key_id))
@@ -78,11 +86,33 @@ class MemoryKeys:
             self.reservations[(tenant_id, reservation.reservation_id)] = reservation
         return existing
 
-    def take_over(self, tenant_id: str, reservation_id: str, *, stale_lease: int, new_lease: int) -> bool:
+    def take_over(
+        self,
+        tenant_id: str,
+        reservation_id: str,
+        *,
+        stale_state: Literal["pending", "unknown"],
+        stale_lease: int,
+        new_lease: int,
+    ) -> bool:
+        return self._move(tenant_id, reservation_id, (stale_state, stale_lease), ("pending", new_lease))
+
+    def mark_unknown(self, tenant_id: str, reservation_id: str, *, lease: int) -> bool:
+        if self.fail_mark:
+            self.fail_mark -= 1
+            raise StoreUnavailable("simulated outage")
+        return self._move(tenant_id, reservation_id, ("pending", lease), ("unknown", lease))
+
+    def _move(
+        self, tenant_id: str, reservation_id: str, expected: tuple[str, int], new: tuple[ReservationState, int]
+    ) -> bool:
+        """A conditional write: (state, lease) becomes `new` only if it is still `expected`."""
         current = self.reservations.get((tenant_id, reservation_id))
-        if current is None or current.state != "pending" or current.lease_until != stale_lease:
+        if current is None or (current.state, current.lease_until) != expected:
             return False
-        self.reservations[(tenant_id, reservation_id)] = current.model_copy(update={"lease_until": new_lease})
+        self.reservations[(tenant_id, reservation_id)] = current.model_copy(
+            update={"state": new[0], "lease_until": new[1]}
+        )
         return True
 
     def release(self, tenant_id: str, reservation_id: str) -> None:
@@ -91,8 +121,6 @@ class MemoryKeys:
     def complete(self, tenant_id: str, record: KeyRecord, reservation_id: str) -> None:
         if self.fail_complete:
             self.fail_complete -= 1
-            from functions.common.errors import StoreUnavailable
-
             raise StoreUnavailable("simulated crash")
         self.records[(tenant_id, record.id)] = record
         current = self.reservations[(tenant_id, reservation_id)]
@@ -142,3 +170,44 @@ class MemorySigning:
 
             raise SecretsUnavailable("denied")
         self.secrets = tuple(secrets)
+
+
+class Killed(BaseException):
+    """The process dies (a crash, a Lambda timeout): nothing of the attempt runs after it, not even cleanup
+    written for exceptions."""
+
+
+class HookedKeyApi:
+    """ThunderPhone's key API with `before_create` run when a create is about to be sent, while the attempt
+    holds its claim (to run a concurrent retry at that moment, or to kill the attempt)."""
+
+    def __init__(self, api: KeyApi, before_create: Callable[[], None]) -> None:
+        self._api = api
+        self._before_create = before_create
+
+    def create_key(self, body: Mapping[str, Any]) -> RemoteKey:
+        self._before_create()
+        return self._api.create_key(body)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
+
+
+def crashed(deps: KeyDeps, request: CreateKeyRequest | None = None, key: str | None = None) -> None:
+    """Run a create whose process dies just before its create reaches ThunderPhone."""
+
+    def die() -> None:
+        raise Killed
+
+    request = request or CreateKeyRequest(allowed_domains=["www.acme.com"], widget_id="pricing")
+    try:
+        create_key(
+            "acme",
+            request,
+            idempotency_key=key,
+            webhook_base="https://hooks.example.test",
+            deps=dataclasses.replace(deps, api=HookedKeyApi(deps.api, die)),  # type: ignore[arg-type]
+        )
+    except Killed:
+        return
+    raise AssertionError("the attempt was not killed")

@@ -27,7 +27,15 @@ from functions.thunderphone.client import ThunderPhonePaymentRequired, ThunderPh
 from functions.thunderphone.resources import ThunderPhoneKeys
 from functions.webhook_routes.model import Route
 from tests.fixtures.thunderphone import FakeThunderPhone, in_process_api
-from tests.unit.provisioning.fakes import Clock, MemoryConfig, MemoryKeys, MemoryPublisher, MemoryRoutes, MemorySigning
+from tests.unit.provisioning.fakes import (
+    Clock,
+    MemoryConfig,
+    MemoryKeys,
+    MemoryPublisher,
+    MemoryRoutes,
+    MemorySigning,
+    crashed,
+)
 
 BASE = "https://hooks.example.test"
 TOKEN_URL = re.compile(rf"^{re.escape(BASE)}/webhooks/[A-Za-z0-9_-]{{32}}$")
@@ -184,11 +192,12 @@ def test_create_key_after_a_lost_response_adopts_the_key(deps: service.KeyDeps, 
 
 
 def abandoned_claim(deps: service.KeyDeps, fake: FakeThunderPhone) -> Route:
-    """A claim whose create never reached ThunderPhone (the process died before the call); its route."""
-    fake.fail_next(503, method="POST")
-    with pytest.raises(ThunderPhoneUnavailable):
-        create(deps)
+    """A claim whose create never reached ThunderPhone (the process died before the call, so the attempt
+    never marked its end); its route."""
+    crashed(deps)
     assert fake.keys == {}
+    [claim] = keys_of(deps).reservations.values()
+    assert claim.state == "pending"
     [opened] = routes_of(deps).routes.values()
     return opened
 

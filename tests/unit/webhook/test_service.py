@@ -108,7 +108,7 @@ def test_answer_signed_but_malformed_payload_gets_fallback(body: bytes) -> None:
 
 def test_answer_acknowledges_other_events_without_reading_tenant() -> None:
     store = FakeStore()
-    reply = call(request(b'{"data":{"call_id":5},"type":"call.graded"}'), store)
+    reply = call(request(b'{"data":{"call_id":5},"type":"telephony.tool"}'), store)  # outcomes: test_outcome_events
     assert (reply.status, reply.body, reply.outcome) == (200, {"received": True}, "acknowledged")
     assert store.loads == []
 

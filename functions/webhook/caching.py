@@ -1,0 +1,173 @@
+"""The store's caches: last-known-good values, refreshed ahead of expiry, loaded once per key.
+
+Each entry remembers when the read that produced it started. For `ttl` seconds it is served as it is; in
+the last `refresh_ahead` part of that time a read of it also starts one background refresh, so a key in
+use is normally reloaded before it expires and its answers never wait for a read. Past its TTL an entry is
+refreshed on the next read, which waits for the refresh at most `stale_wait_seconds`: if the refresh fails
+with StoreUnavailable (throttled, down, timed out) or is slower, the previous value is served and marked
+stale, for at most `stale_max_seconds` past the TTL; later, the entry is as good as absent. After a failed
+load the key is not read again for `retry_seconds`: a throttled or unreachable table is not hammered, and
+its stale value is served at once meanwhile.
+
+Errors are never cached as values: a miss that fails raises, and the next read tries again (a loader may
+return an error as a value on purpose, like an invalid customer item). Loads run on the store's FairLoader
+(loading.py), single-flight: concurrent reads of one key share one load. A Lookup is started without
+blocking and waited for later, so one answer's reads run side by side.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from cachetools import LRUCache
+
+from functions.common.errors import StoreUnavailable
+from functions.webhook.loading import FairLoader
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass
+class _Entry(Generic[V]):
+    value: V
+    loaded_at: float  # when the read that produced the value started
+    failed_at: float | None = None  # the last failed reload, for `retry_seconds`
+
+
+@dataclass(frozen=True)
+class Lookup(Generic[V]):
+    """One read of a key: a value at hand, or a load to wait for (with the last-known-good value, if any)."""
+
+    name: str
+    value: V | None = None
+    stale: bool = False
+    pending: Future[V] | None = None
+    fallback: _Entry[V] | None = None
+    stale_after: float = 0.0  # time.monotonic() past which the fallback is served instead of waiting
+
+    def result(self, timeout: float | None) -> tuple[V, bool]:
+        """(value, stale); raises StoreUnavailable (also when `timeout` passes) or what the load raised.
+        Reads looked up together wait for their refreshes together: the stale deadline is the lookup's."""
+        if self.pending is None:
+            return self.value, self.stale  # type: ignore[return-value]  # a hit: V itself may be None
+        if self.fallback is not None:
+            wait = max(0.0, self.stale_after - time.monotonic())
+            wait = wait if timeout is None else min(timeout, wait)
+            try:
+                return self.pending.result(timeout=wait), False
+            except (StoreUnavailable, FutureTimeout):
+                return self.fallback.value, True
+        try:
+            return self.pending.result(timeout=timeout), False
+        except FutureTimeout:
+            raise StoreUnavailable(f"{self.name} read took longer than {timeout or 0:.2f} s") from None
+
+
+class RefreshingCache(Generic[K, V]):
+    """A bounded LRU of last-known-good values; see the module docstring."""
+
+    def __init__(
+        self,
+        name: str,
+        loader: FairLoader,
+        *,
+        maxsize: int,
+        ttl_seconds: float,
+        stale_max_seconds: float,
+        refresh_ahead: float = 0.2,
+        stale_wait_seconds: float = 0.25,
+        retry_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self._loader = loader
+        self._entries: LRUCache[K, _Entry[V]] = LRUCache(maxsize=maxsize)
+        self._pending: dict[K, Future[V]] = {}
+        self._ttl = ttl_seconds
+        self._refresh_after = ttl_seconds * (1 - refresh_ahead)
+        self._stale_max = stale_max_seconds
+        self._stale_wait = stale_wait_seconds
+        self._retry = retry_seconds
+        self._clock = clock
+        self._generation = 0  # clear() makes loads already started store nothing
+        self._lock = threading.RLock()  # a load's done-callback may run inside lookup (a refused submit)
+
+    def lookup(self, key: K, group: str, load: Callable[[], V]) -> Lookup[V]:
+        """Never blocks: a fresh value, or the load to wait for (started, or joined if one is running)."""
+        with self._lock:
+            now = self._clock()
+            entry = self._entries.get(key)
+            if entry is not None:
+                age = now - entry.loaded_at
+                retrying = entry.failed_at is not None and now - entry.failed_at < self._retry
+                if age < self._ttl:
+                    if age >= self._refresh_after and not retrying:
+                        self._load(key, group, load)  # ahead of expiry, in the background
+                    return Lookup(self.name, entry.value)
+                if age < self._ttl + self._stale_max:
+                    if retrying:
+                        return Lookup(self.name, entry.value, stale=True)
+                    pending = self._load(key, group, load)
+                    stale_after = time.monotonic() + self._stale_wait  # real time: the wait is real
+                    return Lookup(self.name, pending=pending, fallback=entry, stale_after=stale_after)
+            return Lookup(self.name, pending=self._load(key, group, load))
+
+    def get(self, key: K, group: str, load: Callable[[], V], *, timeout: float | None) -> tuple[V, bool]:
+        return self.lookup(key, group, load).result(timeout)
+
+    def peek(self, key: K) -> bool:
+        """Whether a value for `key` is held and within its TTL."""
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry is not None and self._clock() - entry.loaded_at < self._ttl
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._pending.clear()
+            self._generation += 1
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    @property
+    def maxsize(self) -> int:
+        return int(self._entries.maxsize)
+
+    def _load(self, key: K, group: str, load: Callable[[], V]) -> Future[V]:
+        """The running load of `key`, or a new one (called with the lock held)."""
+        running = self._pending.get(key)
+        if running is not None and not running.done():
+            return running
+        generation = self._generation
+
+        def run() -> V:
+            started = self._clock()
+            value = load()
+            with self._lock:
+                if generation == self._generation:
+                    self._entries[key] = _Entry(value, started)
+            return value
+
+        future = self._loader.submit(group, run)
+        self._pending[key] = future
+        future.add_done_callback(lambda done: self._settled(key, done, generation))
+        return future
+
+    def _settled(self, key: K, future: Future[V], generation: int) -> None:
+        with self._lock:
+            if self._pending.get(key) is future:
+                del self._pending[key]
+            if future.cancelled() or future.exception() is None or generation != self._generation:
+                return
+            entry = self._entries.get(key)
+            if entry is not None:
+                entry.failed_at = self._clock()
