@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from functions.tenant_api.dependencies import deps
 from functions.tenant_api.models import SimulateRequest
-from functions.tenant_api.routes.request import caller
+from functions.tenant_api.routes.request import caller, json_response
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -22,5 +22,4 @@ def simulate(body: SimulateRequest) -> Response[Any]:
 
 @router.get("/tenant/v1/draft/impact", summary="Recent calls whose rule, variant or profile the draft would change")
 def impact(days: Annotated[int, Query(ge=1, le=90)] = 7) -> Response[Any]:
-    body = deps.previewer(caller(router)).impact(days, deps.settings.IMPACT_MAX_CALLS)
-    return Response(200, "application/json", body)
+    return json_response(deps.previewer(caller(router)).impact(days, deps.settings.IMPACT_MAX_CALLS))

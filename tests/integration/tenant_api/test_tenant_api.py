@@ -245,3 +245,37 @@ def test_edits_are_logged_by_tenant_and_kind_never_by_content(admin: TenantClien
     text = str(lines)
     for private in ("Ada Lovelace", "private-note-value", "+15557654321", "new prices"):
         assert private not in text
+
+
+def test_every_read_route_answers_a_viewer_with_an_etag(viewer: TenantClient) -> None:
+    reads = [
+        "/profiles",
+        "/profiles/receptionist",
+        "/rules",
+        "/rules/vip",
+        "/customers",
+        "/customers/%2B14155550100",
+        "/settings",
+        "/draft",
+        "/draft/impact?days=1",
+        "/versions",
+        "/versions/1",
+    ]
+    for path in reads:
+        status, body, headers = viewer.get(path)
+        assert status == 200 and headers.get("ETag"), (path, status, body)
+    version = viewer.get("/versions/1")[1]
+    assert version["version"] == 1 and {p["profile_id"] for p in version["profiles"]} >= {"receptionist"}
+    assert viewer.get("/versions/9")[0] == 404
+
+
+def test_sticky_variants_are_for_phone_rules_only(admin: TenantClient) -> None:
+    variants = [
+        {"name": "A", "profile_id": "receptionist", "weight": 1},
+        {"name": "B", "profile_id": "vip-concierge", "weight": 1},
+    ]
+    web = {"priority": 5, "when": {"channel": "web"}, "bucket_by": "caller", "variants": variants}
+    status, body, _ = admin.put("/rules/sticky", web, create=True)
+    assert status == 422 and "web sessions have no caller" in body["message"]
+    phone = web | {"when": {"channel": "phone"}}
+    assert admin.put("/rules/sticky", phone, create=True)[0] == 201
