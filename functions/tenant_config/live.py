@@ -89,11 +89,33 @@ class TenantConfig:
 
 
 @dataclass(frozen=True)
-class PublishedVersion:
+class VersionInfo:
+    """Who published a version and when: what a history lists, read without the compiled configuration."""
+
     version: int
     published_at: datetime | None
     published_by: str | None
     restored_from: int | None
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> VersionInfo:
+        values = plain(item)
+        published_at, published_by, restored_from = (
+            values.get(name) for name in ("published_at", "published_by", "restored_from")
+        )
+        return cls(
+            version=int(values.get("version") or 0),
+            published_at=datetime.fromisoformat(published_at) if isinstance(published_at, str) else None,
+            published_by=published_by if isinstance(published_by, str) else None,
+            restored_from=int(restored_from) if isinstance(restored_from, int) else None,
+        )
+
+
+INFO_ATTRIBUTES = ("version", "published_at", "published_by", "restored_from")
+
+
+@dataclass(frozen=True)
+class PublishedVersion(VersionInfo):
     snapshot: Snapshot
 
 
@@ -160,15 +182,7 @@ def version_of(tenant_id: str, item: Mapping[str, Any]) -> PublishedVersion:
         except ValidationError as exc:
             raise InvalidItem(tenant_id, sort_key, problems_of(exc)) from None
         snapshot = Snapshot(settings, snapshot.profiles, snapshot.rules)
-    published_at = values.get("published_at")
-    restored_from = values.get("restored_from")
-    return PublishedVersion(
-        version=int(values.get("version") or 0),
-        published_at=datetime.fromisoformat(published_at) if isinstance(published_at, str) else None,
-        published_by=values.get("published_by") if isinstance(values.get("published_by"), str) else None,
-        restored_from=int(restored_from) if isinstance(restored_from, int) else None,
-        snapshot=snapshot,
-    )
+    return PublishedVersion(**vars(VersionInfo.of(item)), snapshot=snapshot)
 
 
 def config_of(tenant_id: str, live_item: Mapping[str, Any] | None) -> TenantConfig:

@@ -23,10 +23,12 @@ from functions.common.errors import InvalidItem, TransactionCancelled
 from functions.tenant_config.integrity import Breakage, breakages
 from functions.tenant_config.items import content
 from functions.tenant_config.live import (
+    INFO_ATTRIBUTES,
     TENANT_FIELDS,
     PublishedVersion,
     Snapshot,
     TooLarge,
+    VersionInfo,
     compile_snapshot,
     published_item,
     version_of,
@@ -115,12 +117,15 @@ class Drafts:
         live = self.live(tenant_id)
         return (live.version if live else None), diff(live.snapshot if live else None, self.draft(tenant_id))
 
-    def versions(self, tenant_id: str) -> list[PublishedVersion]:
-        """Every published version, newest first."""
+    def versions(self, tenant_id: str) -> list[VersionInfo]:
+        """Every published version, newest first (the first is live): who and when, never the configurations."""
+        names = {f"#{name}": name for name in INFO_ATTRIBUTES}
         request = dynamo.prefix_query(self.table_name, table.tenant_pk(tenant_id), table.PUBLISHED_PREFIX) | {
-            "ScanIndexForward": False
+            "ScanIndexForward": False,
+            "ProjectionExpression": ", ".join(names),
         }
-        return [version_of(tenant_id, item) for item in dynamo.pages(self.client, request, operation="read versions")]
+        request["ExpressionAttributeNames"] = request["ExpressionAttributeNames"] | names
+        return [VersionInfo.of(item) for item in dynamo.pages(self.client, request, operation="read versions")]
 
     def version(self, tenant_id: str, number: int) -> PublishedVersion:
         item = dynamo.get(

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from functions.common.observability import logger
 from functions.tenant_api.dependencies import deps
 from functions.tenant_api.routes.request import caller, json_response
-from functions.tenant_config.live import PublishedVersion
+from functions.tenant_config.live import VersionInfo
 from functions.tenant_config.publishing import Change, Published
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -32,7 +32,7 @@ def _published(published: Published) -> dict[str, Any]:
     }
 
 
-def _summary(version: PublishedVersion) -> dict[str, Any]:
+def _summary(version: VersionInfo) -> dict[str, Any]:
     return {
         "version": version.version,
         "published_at": version.published_at.isoformat() if version.published_at else None,
@@ -43,7 +43,8 @@ def _summary(version: PublishedVersion) -> dict[str, Any]:
 
 @router.get("/tenant/v1/draft", summary="What the draft changes, compared with the live version")
 def get_draft() -> Response[Any]:
-    live_version, changes = deps.drafts(caller(router)).changes(caller(router).tenant_id)
+    principal = caller(router)
+    live_version, changes = deps.drafts(principal).changes(principal.tenant_id)
     return json_response({"live_version": live_version, "changes": _changes(changes)})
 
 
@@ -66,10 +67,9 @@ def publish_draft() -> Response[Any]:
 @router.get("/tenant/v1/versions", summary="Every published version, newest first")
 def list_versions() -> Response[Any]:
     principal = caller(router)
-    drafts = deps.drafts(principal)
-    versions = drafts.versions(principal.tenant_id)
-    live = drafts.live(principal.tenant_id)
-    body = {"live_version": live.version if live else None, "versions": [_summary(v) for v in versions]}
+    versions = deps.drafts(principal).versions(principal.tenant_id)
+    # LIVE and the newest PUBLISHED# item are written in one transaction: the newest is live.
+    body = {"live_version": versions[0].version if versions else None, "versions": [_summary(v) for v in versions]}
     return json_response(body)
 
 
