@@ -1,16 +1,15 @@
 """The admin API's errors: its own domain errors, and the one table that maps every error the API can
-meet to an HTTP status and a stable code. Bodies are `{"error": code, "message": text, "fields": {...}}`;
-a message never carries a secret, and a 5xx is logged."""
+meet to an HTTP status and a stable code. The body is common/api_errors.py's."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+from functions.common.api_errors import error_response, invalid_request
 from functions.common.errors import (
     InvalidItem,
     ItemNotFound,
@@ -30,8 +29,6 @@ from functions.thunderphone.client import (
     ThunderPhonePaymentRequired,
     ThunderPhoneUnavailable,
 )
-
-_WITHOUT_SECRETS = re.compile(r"\b(sk_live_|whsec_)\S+")
 
 
 class ProvisioningError(Exception):
@@ -139,34 +136,18 @@ def fields_of(exc: Exception) -> dict[str, list[str]]:
     return dict(fields) if isinstance(fields, dict) else {}
 
 
-def error(
-    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None, *, retry_after: int | None = None
-) -> Response[dict[str, Any]]:
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    body = {"error": code, "message": _WITHOUT_SECRETS.sub("[redacted]", message), "fields": fields or {}}
-    if status >= 500:
-        logger.warning("admin request failed", extra={"status": status, "error": code})
-    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
-
-
 def response_for(exc: Exception, names: Mapping[str, str]) -> Response[dict[str, Any]]:
     rule = next((ERRORS[cls] for cls in type(exc).__mro__ if cls in ERRORS), None)
     if rule is None:
         logger.exception("unexpected provisioning error")
-        return error(500, "internal_error", "unexpected error; see the function's logs")
+        return error_response(500, "internal_error", "unexpected error; see the function's logs")
     message = str(getattr(exc, "message", None) or exc)
     if rule.hint:
         message = f"{message}; {rule.hint.format_map(names)}"
     code = rule.code or str(getattr(exc, "code", "error"))
-    return error(rule.status, code, message, fields_of(exc), retry_after=rule.retry_after)
+    return error_response(rule.status, code, message, fields_of(exc), retry_after=rule.retry_after)
 
 
 def validation_error(errors: list[Any]) -> Response[dict[str, Any]]:
     """pydantic errors as {"field.path": [sentences]}, in words (common/validation.py); inputs are never echoed."""
     return invalid_request(400, "validation_error", explain(errors))
-
-
-def invalid_request(status: int, code: str, fields: dict[str, list[str]]) -> Response[dict[str, Any]]:
-    """A request refused for what it sent: every field's sentences, also joined into the message."""
-    problems = "; ".join(sentence for sentences in fields.values() for sentence in sentences)
-    return error(status, code, f"the request is invalid: {problems}", fields)

@@ -31,6 +31,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from functions.common.api_errors import error_response, invalid_request
 from functions.common.apigw import json_request_problem, without_content_type
 from functions.common.observability import logger, metrics, tracer
 from functions.provisioning import errors
@@ -66,7 +67,7 @@ def _api_key_secret() -> str:
 
 @app.not_found
 def _no_route(exc: Exception) -> Response[dict[str, Any]]:
-    return errors.error(404, "not_found", "no such admin route")
+    return error_response(404, "not_found", "no such admin route")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
@@ -75,6 +76,6 @@ def _no_route(exc: Exception) -> Response[dict[str, Any]]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     problem = json_request_problem(event)
     if problem is not None:
-        refusal = errors.invalid_request(problem.status, problem.code, {"body": [problem.sentence]})
+        refusal = invalid_request(problem.status, problem.code, {"body": [problem.sentence]})
         return ResponseBuilder[APIGatewayProxyEventV2](refusal).build(APIGatewayProxyEventV2(event))
     return app.resolve(without_content_type(event), context)

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+from functions.common.api_errors import error_response, invalid_request
 from functions.common.errors import InvalidItem, ItemNotFound, StoreUnavailable, VersionConflict
 from functions.common.observability import logger
 from functions.common.validation import explain
@@ -82,23 +83,13 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
 }
 
 
-def error(
-    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any
-) -> Response[dict[str, Any]]:
-    if status >= 500:
-        logger.warning("tenant request failed", extra={"status": status, "error": code})
-    headers = {"Retry-After": "2"} if status == 503 else None
-    body = {"error": code, "message": message, "fields": fields or {}, **extra}
-    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
-
-
 def response_for(exc: Exception) -> Response[dict[str, Any]]:
     if isinstance(exc, ApiError):
-        return error(exc.status, exc.code, exc.message, exc.fields, **exc.extra)
+        return error_response(exc.status, exc.code, exc.message, exc.fields, extra=exc.extra)
     rule = next((ERRORS[cls] for cls in type(exc).__mro__ if cls in ERRORS), None)
     if rule is None:
         logger.exception("unexpected tenant API error")
-        return error(500, "internal_error", "unexpected error; it has been logged, try again later")
+        return error_response(500, "internal_error", "unexpected error; it has been logged, try again later")
     status, code = rule
     message = str(getattr(exc, "message", None) or exc)
     fields = getattr(exc, "fields", None)
@@ -111,11 +102,10 @@ def response_for(exc: Exception) -> Response[dict[str, Any]]:
         message = f"it changed since you read it (now version {exc.current_version}); read it again and re-apply"
     if isinstance(exc, StoreUnavailable):
         message = "the configuration store is unavailable; retry in a moment"
-    return error(status, code, message, fields if isinstance(fields, dict) else {})
+    retry_after = 2 if status == 503 else None
+    return error_response(status, code, message, fields if isinstance(fields, dict) else {}, retry_after=retry_after)
 
 
 def validation_error(errors: list[Any]) -> Response[dict[str, Any]]:
     """pydantic errors in words (common/validation.py); inputs are never echoed."""
-    fields = explain(errors)
-    problems = "; ".join(sentence for sentences in fields.values() for sentence in sentences)
-    return error(422, "invalid_request", f"the request is invalid: {problems}", fields)
+    return invalid_request(422, "invalid_request", explain(errors))

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from functions.common.api_errors import error_response, invalid_request
 from functions.common.apigw import json_request_problem, without_content_type
 from functions.common.observability import logger, metrics, tracer
 from functions.tenant_api import errors
@@ -52,7 +53,7 @@ def _domain_error(exc: Exception) -> Response[dict[str, Any]]:
 
 @app.not_found
 def _no_route(exc: Exception) -> Response[dict[str, Any]]:
-    return errors.error(404, "not_found", "no such tenant API route")
+    return error_response(404, "not_found", "no such tenant API route")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
@@ -66,9 +67,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         refusal = errors.response_for(exc)
     problem = json_request_problem(event) if refusal is None else None
     if problem is not None:
-        refusal = errors.error(
-            problem.status, problem.code, f"the request is invalid: {problem.sentence}", {"body": [problem.sentence]}
-        )
+        refusal = invalid_request(problem.status, problem.code, {"body": [problem.sentence]})
     if refusal is not None:
         return ResponseBuilder[APIGatewayProxyEventV2](refusal).build(APIGatewayProxyEventV2(event))
     return app.resolve(without_content_type(event), context)
