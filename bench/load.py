@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bench.webhook import summary
+from bench.figures import summary
 
 RESULTS = Path(__file__).parent / "results" / "load.json"
 SIGNING_SECRET = "whsec_bench_load"

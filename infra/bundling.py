@@ -56,6 +56,7 @@ class PipLocalBundler:
         if result.returncode != 0:
             raise BundlingError(f"pip install for the Lambda asset failed:\n{result.stdout}\n{result.stderr}")
         prune_runtime_provided(out)
+        compile_bytecode(out, self.python_version)
         return True
 
 
@@ -79,6 +80,21 @@ def pip_install_command(*, python_version: str, platform: str) -> list[str]:
         "--quiet",
         "--disable-pip-version-check",
     ]
+
+
+def compile_bytecode(target: Path, python_version: str) -> bool:
+    """Ship bytecode when the build machine has the runtime's interpreter (`python3.14` on PATH; the deploy
+    workflow installs it): /var/task is read-only, so without it every cold start compiles pydantic, Powertools
+    and our code from source again. `unchecked-hash` pycs are used without looking at the source's mtime, which
+    the asset zip does not keep. Without that interpreter the asset is still correct, only slower to start."""
+    interpreter = shutil.which(f"python{python_version}")
+    if interpreter is None:
+        return False
+    command = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(target)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BundlingError(f"compiling the Lambda asset's bytecode failed:\n{result.stdout}\n{result.stderr}")
+    return True
 
 
 def prune_runtime_provided(target: Path) -> None:

@@ -31,6 +31,7 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 class ConfigError(ValueError):
@@ -63,6 +64,9 @@ class StageConfig:
     webhook_budget_ms: int = 1500
     webhook_cold_start: ColdStart = "off"
     webhook_provisioned_concurrency: int = 2
+    # TRACE_SUBSEGMENTS=true on every function: the X-Ray SDK records a subsegment per AWS call, at the cost of
+    # its import on every cold start. Lambda's active tracing (one segment per invocation) is on either way.
+    trace_subsegments: bool = False
     # API Gateway limits (requests/s, burst), per route so a flood on one never throttles the others: the
     # stage default caps any route not listed below.
     api_throttle_rate_limit: int = 100
@@ -76,6 +80,9 @@ class StageConfig:
     call_sync_schedule: str = "rate(1 hour)"
     thunderphone_api_base: str = "https://api.thunderphone.com/v1"
     webhook_base_url: str | None = None
+    # The tenant console's Cognito managed-login domain: https://<prefix>.auth.<region>.amazoncognito.com. Prefixes
+    # are global per region, so each stage (and each deployment of this app) needs its own.
+    console_domain_prefix: str | None = None
     metrics_namespace: str = "Switchboard"
     fallback_rate_alarm_percent: float = 20.0
     signature_rejections_alarm_count: int = 20
@@ -125,6 +132,12 @@ class StageConfig:
             "webhookBaseUrl",
             "must be an https URL",
         )
+        _check(
+            bool(_DOMAIN_PREFIX.match(self.console_domain))
+            and not any(word in self.console_domain for word in ("aws", "amazon", "cognito")),
+            "consoleDomainPrefix",
+            "must be 1-63 lowercase letters, digits or inner hyphens, without 'aws', 'amazon' or 'cognito'",
+        )
         _check(bool(self.metrics_namespace), "metricsNamespace", "must not be empty")
         _check(0 < self.fallback_rate_alarm_percent <= 100, "fallbackRateAlarmPercent", "must be in (0, 100]")
         _check(self.signature_rejections_alarm_count >= 1, "signatureRejectionsAlarmCount", "must be >= 1")
@@ -159,6 +172,11 @@ class StageConfig:
     @property
     def tool_secret_prefix(self) -> str:
         return f"{self.secret_prefix}tenant-tools/"
+
+    @property
+    def console_domain(self) -> str:
+        """The console's Cognito domain prefix (consoleDomainPrefix, or one derived from the stage)."""
+        return self.console_domain_prefix or f"switchboard-console-{self.stage}"
 
     def service_name(self, function: str) -> str:
         """POWERTOOLS_SERVICE_NAME: the `service` of every log line and metric dimension, per stage."""

@@ -12,6 +12,7 @@ from functions.webhook_routes.model import new_token
 from functions.webhook_routes.repository import RouteRepository
 from tests.fixtures import tenants as demo
 from tests.fixtures.aws import create_resources, create_tenant_user_pool, seed
+from tests.fixtures.decisions import DecisionSubscription
 from tests.fixtures.network import free_port
 from tests.fixtures.outcomes import OutcomeDrainer
 
@@ -23,6 +24,8 @@ API_KEY_SECRET_NAME = "switchboard/local/thunderphone-api-key"
 TOOL_SECRET_PREFIX = "switchboard/local/tenant-tools/"
 # A record the recorder fails is retried this much later (minutes in AWS: infra/constructs/outcome_queue.py).
 OUTCOME_VISIBILITY_TIMEOUT_S = 5
+# How often the emulated log subscription delivers decision lines (CloudWatch batches them similarly in AWS).
+DECISION_DELIVERY_S = 0.5
 
 
 def start_moto() -> tuple[Any, str]:
@@ -60,10 +63,19 @@ def function_environment() -> dict[str, str]:
         "THUNDERPHONE_API_KEY_SECRET_NAME": API_KEY_SECRET_NAME,
         # Locally a publish reaches calls within seconds (60 s by default in AWS).
         "CACHE_TTL_SECONDS": "3",
+        # Decisions land within about a second here (DECISION_DELIVERY_S): outcomes wait less for them than in AWS.
+        "DECISION_SETTLE_SECONDS": "10",
         "POWERTOOLS_SERVICE_NAME": "switchboard-local",
         "POWERTOOLS_METRICS_NAMESPACE": "SwitchboardLocal",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        "CONSOLE_AUTH": "local",  # the console's "sign in as the demo admin" buttons (docs/console.md)
     }
+
+
+def start_decision_subscription() -> DecisionSubscription:
+    """What the CloudWatch Logs subscription does in AWS: the webhook's answer lines that carry a decision reach
+    the decision recorder, in batches every DECISION_DELIVERY_S; `.stop()` ends it."""
+    return DecisionSubscription(interval_s=DECISION_DELIVERY_S).start()
 
 
 def start_outcome_drainer() -> OutcomeDrainer:

@@ -31,6 +31,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 def make_request_handler(routes: list[tuple[str, str, Handler]]) -> type[BaseHTTPRequestHandler]:
     class LambdaProxy(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
 
         def _dispatch(self) -> None:
             path = urlsplit(self.path).path
@@ -141,6 +142,7 @@ def main() -> None:
     tokens = emulator.provision(signing_secret=signing_secret, thunderphone_api_key=api_key)
 
     from functions.provisioning.handler import lambda_handler as admin_handler
+    from functions.tenant_console.handler import lambda_handler as console_handler
     from functions.webhook.handler import lambda_handler as webhook_handler
 
     tenant_tokens = LocalTokens()
@@ -149,6 +151,7 @@ def main() -> None:
         ("provisioning", "/admin", admin_handler),
         ("tenant-api", "/tenant/v1", tenant_api(tenant_tokens)),
         ("local-tokens", "/local/tenant-token", token_route(tenant_tokens)),
+        ("console", "/console", console_handler),  # the tenant console (docs/console.md); no authorizer in AWS either
     ]
     server = ThreadingHTTPServer(("127.0.0.1", port), make_request_handler(routes))
     web = sample_body(event_type="web.incoming", call_id=1001, from_number="web", to_number="")
@@ -167,8 +170,11 @@ Switchboard is running locally (AWS emulated by moto at {aws_endpoint}; {thunder
              org-level  {base_url}/webhooks/{tokens["org"]}   (phone numbers decide the tenant)
   Outcomes:  *.complete and call.graded events are queued, then recorded in the calls table by the
              outcome recorder (polling its queue in the background, as Lambda's event source would).
+  Decisions: each answer's log line carries its decision; the decision recorder writes it to the calls
+             table within about a second (CloudWatch Logs' subscription does this in AWS).
   Admin API: {base_url}/admin/tenants ...  (LOCAL ONLY: no SigV4 here; IAM-authorised in AWS)
   Tenant API: {base_url}/tenant/v1/...  (Bearer tokens from {base_url}/local/tenant-token; Cognito in AWS)
+  Console: {base_url}/console  (the tenant console; "Sign in as the demo admin" exists only locally)
   Tenant:    '{demo.TENANT_ID}' (Acme Dental, America/New_York), number {demo.DEMO_NUMBER}
   Signing secret: $THUNDERPHONE_WEBHOOK_SECRET (default '{DEFAULT_SIGNING_SECRET}')
 
@@ -213,6 +219,7 @@ Ctrl-C stops everything.
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     drainer = emulator.start_outcome_drainer()  # Lambda's SQS event source mapping, in AWS
+    decisions = emulator.start_decision_subscription()  # the webhook log group's subscription, in AWS
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -222,6 +229,7 @@ Ctrl-C stops everything.
     finally:
         server.shutdown()
         drainer.stop()
+        decisions.stop()
         if fake is not None:
             fake.stop()
         moto_server.stop()

@@ -40,6 +40,7 @@ from tests.fixtures.aws import (
     emulated_aws,
     seed,
 )
+from tests.fixtures.decisions import inline_decisions
 from tests.fixtures.tenant_api import tenant_api_env
 
 # The admin API's fixtures (tests/fixtures/admin.py), for every test that calls it.
@@ -60,6 +61,8 @@ def webhook_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "TOOL_SECRET_PREFIX": TOOL_SECRET_PREFIX,
         "OUTCOME_QUEUE_URL": OUTCOME_QUEUE_URL,  # the webhook queues outcome events here
         "OUTCOME_QUARANTINE_QUEUE_URL": OUTCOME_QUARANTINE_QUEUE_URL,  # the outcome recorder's
+        # Decisions are recorded inline here (tests/fixtures/decisions.py): no outcome waits for one.
+        "DECISION_SETTLE_SECONDS": "0",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -73,13 +76,14 @@ def _fresh_dependencies() -> Iterator[None]:
     from aws_lambda_powertools.utilities import parameters
 
     from functions.call_sync.dependencies import deps as call_sync
+    from functions.decision_recorder.dependencies import deps as decision_recorder
     from functions.outcome_recorder.dependencies import deps as outcome_recorder
     from functions.provisioning.dependencies import deps as provisioning
     from functions.tenant_api.dependencies import deps as tenant_api
     from functions.webhook.dependencies import deps as webhook
 
     def reset() -> None:
-        for deps in (webhook, provisioning, call_sync, tenant_api, outcome_recorder):
+        for deps in (webhook, provisioning, call_sync, tenant_api, outcome_recorder, decision_recorder):
             deps.reset()
         parameters.clear_caches()
 
@@ -90,8 +94,9 @@ def _fresh_dependencies() -> Iterator[None]:
 
 @pytest.fixture
 def aws(webhook_env: dict[str, str]) -> Iterator[dict[str, Any]]:
-    """moto-emulated DynamoDB (config and calls tables) and Secrets Manager with a signing secret."""
-    with emulated_aws() as clients:
+    """moto-emulated DynamoDB (config and calls tables) and Secrets Manager with a signing secret; each answer's
+    decision recorded from its log line as it is written (what the decision log's subscription does)."""
+    with emulated_aws() as clients, inline_decisions():
         yield clients
 
 

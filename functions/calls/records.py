@@ -31,6 +31,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from functions.common.clock import iso
+from functions.common.types import is_e164
 from functions.common.validation import problems_of
 from functions.thunderphone.events import CallCompleted, CallGraded, CallSummary
 from functions.thunderphone.objects import ApiCall
@@ -87,6 +88,7 @@ class Completion:
     voice: str | None = None
     recording_url: str | None = None
     transcripts: list[dict[str, Any]] | None = None
+    caller: str | None = None  # the caller's E.164 number on phone calls (see calls/decisions.py)
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,8 @@ def normalise_score(raw: float | None) -> float | None:
 def _completion(summary: CallSummary, *, source: Source, event_type: str, **extra: Any) -> Completion:
     """The completion facts both sources share (everything of `_CallSummary` that a Completion keeps)."""
     shared = {name: getattr(summary, name) for name in _SUMMARY_FIELDS}
-    return Completion(source=source, event_type=event_type, **shared, **extra)
+    caller = summary.from_number if summary.from_number and is_e164(summary.from_number) else None
+    return Completion(source=source, event_type=event_type, caller=caller, **shared, **extra)
 
 
 def completion_from_event(event_type: str, data: Mapping[str, Any]) -> Completion:
@@ -204,35 +207,6 @@ def channel_of(direction: str | None) -> str | None:
 def _digest(values: Mapping[str, Any]) -> str:
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class DecisionRecord:
-    """What the decision log keeps about one answer: enough to replay the call against another configuration
-    (`sbctl`/tenant API impact), never the prompt.
-
-    `caller` is the caller's E.164 number on phone calls (None for web sessions and withheld or odd
-    numbers): replays re-evaluate caller rules and caller bucketing with it. It is kept in the tenant's own
-    call record only, expires with it (the calls table's TTL) and is never logged."""
-
-    tenant_id: str
-    call_id: int
-    event_type: str
-    channel: str
-    widget_id: str | None
-    to_number: str | None
-    decision: str  # config / fallback
-    reason: str
-    rule_id: str | None
-    variant: str | None
-    profile_id: str | None
-    profile_version: int | None
-    customer_known: bool
-    latency_ms: float
-    decided_at: datetime
-    config_version: int | None = None  # the published configuration version that decided
-    caller: str | None = None
-    stale: bool = False  # decided on a last-known-good copy because DynamoDB could not refresh it
 
 
 def completion_key(completion: Completion) -> str:

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from functions.calls.decisions import DecisionRecord
 from functions.calls.read_model import CallRecord
 from functions.calls.records import (
     MAX_TRANSCRIPT_BYTES,
     Completion,
-    DecisionRecord,
     Grade,
     channel_of,
     completion_key,
@@ -98,7 +98,6 @@ def decision_update(table_name: str, record: DecisionRecord, *, ttl_days: int) -
     update.set("profile_id", record.profile_id)
     update.set("profile_version", record.profile_version)
     update.set("config_version", record.config_version)
-    update.set("caller", record.caller)
     update.set("customer_known", record.customer_known)
     update.set("stale", record.stale or None)  # only when true: most decisions are not
     update.set("latency_ms", round(record.latency_ms, 1))
@@ -122,6 +121,7 @@ def completion_update(
     """Writes when no completion is stored or the stored one has a smaller key (see module doc)."""
     update = _outcome_update(tenant_id, completion.call_id, completion.start_time or now, ttl_days)
     update.set("channel", channel_of(completion.direction), if_absent=True)
+    update.set("caller", completion.caller, if_absent=True)
     update.set("completion_source", completion.source)
     update.set("direction", completion.direction)
     update.set("status", completion.status)

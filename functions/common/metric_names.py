@@ -19,11 +19,12 @@ class Metric:
     INVALID_ITEM: Final = "InvalidItem"
     ANSWER_LATENCY: Final = "AnswerLatency"  # milliseconds
     TENANT_ANSWERS: Final = "TenantAnswers"  # dimensions `tenant` (METRIC_TENANTS or "other"), `outcome`
-    DECISION_LOG_TIMED_OUT: Final = "DecisionLogTimedOut"
-    DECISION_LOG_FAILED: Final = "DecisionLogFailed"
     STALE_CONFIG_SERVED: Final = "StaleConfigServed"  # decided on a last-known-good configuration or customer
     OUTCOME_QUEUED: Final = "OutcomeQueued"  # an outcome event made durable (queued), then acknowledged
     OUTCOME_DEFERRED: Final = "OutcomeDeferred"  # an outcome event answered non-2xx: ThunderPhone retries it
+    # decision recorder (the webhook's answer log lines, through a CloudWatch Logs subscription)
+    DECISIONS_RECORDED: Final = "DecisionsRecorded"
+    DECISION_LOG_FAILED: Final = "DecisionLogFailed"  # a delivery that will be retried
     # outcome recorder (drains the outcome queue)
     OUTCOME_STORED: Final = "OutcomeStored"
     OUTCOME_REFUSED: Final = "OutcomeRefused"  # an outcome event for a call another tenant answered

@@ -4,7 +4,8 @@ Triggered by the outcome queue (the event source mapping sets ReportBatchItemFai
 outcome event the webhook acknowledged only once it was queued (service.py records it). A record fails
 alone (Powertools BatchProcessor) when the calls table, the configuration or the quarantine queue fails,
 or on anything unexpected: SQS delivers it again after the visibility timeout and, after maxReceiveCount
-deliveries, moves it to the dead-letter queue (alarmed; redrive it once the cause is fixed). Events that
+deliveries, moves it to the dead-letter queue (alarmed; redrive it once the cause is fixed). An event whose
+call has no decision recorded yet is delivered again too, until DECISION_SETTLE_SECONDS. Events that
 can never be stored are consumed at once: invalid data is logged and dropped, another tenant's call is
 refused (`OutcomeRefused`), and numbers DynamoDB cannot hold go to the quarantine queue
 (`OutcomeQuarantined`, alarmed).
@@ -60,8 +61,14 @@ def record_handler(record: SQSRecord) -> Recorded:
         "receive_count": record.attributes.approximate_receive_count,
     }
     try:
-        recorded = service.record(message, calls=deps.calls, directory=deps.directory, quarantine=deps.quarantine)
-    except StoreUnavailable as exc:
+        recorded = service.record(
+            message,
+            calls=deps.calls,
+            directory=deps.directory,
+            quarantine=deps.quarantine,
+            settle_seconds=deps.settings.DECISION_SETTLE_SECONDS,
+        )
+    except (StoreUnavailable, service.DecisionPending) as exc:
         logger.warning("outcome event not recorded yet, will be retried", extra={**fields, "error": str(exc)})
         raise
     age_ms = (datetime.now(UTC) - message.received_at).total_seconds() * 1000

@@ -23,6 +23,9 @@ class OutcomeRecorderSettings(FunctionSettings):
     DECISION_TTL_DAYS: Annotated[int, Field(ge=1, le=3650)] = 90
     CACHE_TTL_SECONDS: Annotated[int, Field(ge=0, le=3600)] = 60
     CACHE_MAX_ENTRIES: Annotated[int, Field(ge=1)] = 10_000
+    # How long an outcome waits for its call's decision to be recorded (decisions come from the webhook's log
+    # lines, seconds behind their answers) before it is attributed without one.
+    DECISION_SETTLE_SECONDS: Annotated[int, Field(ge=0, le=3600)] = 120
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,15 @@ could never store it, attributed (functions.outcomes.attribution) and written be
 Returns what became of it. Raises StoreUnavailable when the calls table, the configuration or the
 quarantine queue fails: the handler then fails only this record, SQS delivers it again, and after the
 queue's maxReceiveCount it moves to the dead-letter queue.
+
+Decisions reach the calls table a few seconds after their answer (from the webhook's log lines,
+functions/decision_recorder/). An outcome with no decision yet is therefore put back (DecisionPending)
+until it is `settle_seconds` old: only then does "nobody decided this call" decide its attribution.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -21,8 +27,18 @@ from functions.thunderphone.events import WebhookEnvelope
 MAX_REASON_CHARS = 500
 
 
+class DecisionPending(Exception):
+    """No decision is recorded for the call yet, and one may still arrive: deliver the event again later."""
+
+
 def record(
-    message: QueuedOutcome, *, calls: OutcomeLog, directory: TenantDirectory, quarantine: OutcomeQueue
+    message: QueuedOutcome,
+    *,
+    calls: OutcomeLog,
+    directory: TenantDirectory,
+    quarantine: OutcomeQueue,
+    settle_seconds: float = 0.0,
+    now: datetime | None = None,
 ) -> Recorded:
     try:
         envelope = WebhookEnvelope.model_validate_json(message.body)
@@ -40,7 +56,10 @@ def record(
         return keep_aside(message, quarantine, event_type, call_id, reason)
     number = claimed_number(data) if message.route_kind == "org" else None
     owner = directory.tenant_for_number(number) if number else None
-    tenant_id = attribute(message.route_kind, message.tenant_id, owner, calls.deciding_tenants(outcome.call_id))
+    deciders = calls.deciding_tenants(outcome.call_id)
+    if not deciders and ((now or datetime.now(UTC)) - message.received_at).total_seconds() < settle_seconds:
+        raise DecisionPending(f"call {outcome.call_id} has no decision recorded yet")
+    tenant_id = attribute(message.route_kind, message.tenant_id, owner, deciders)
     if tenant_id == REFUSED:
         return Recorded("refused", event_type, outcome.call_id, message.tenant_id)
     keep = tenant_id != table.UNASSIGNED_TENANT and directory.keeps_transcripts(tenant_id)

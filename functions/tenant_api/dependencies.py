@@ -1,5 +1,5 @@
 """The tenant API's composition root: settings and clients once per container; per request, the editor,
-drafts and previewer of the caller's tenant (and only that tenant)."""
+drafts, previewer and calls reader of the caller's tenant (and only that tenant)."""
 
 from __future__ import annotations
 
@@ -31,12 +31,16 @@ class TenantApiDependencies(Dependencies[TenantApiSettings]):
     def editor(self, principal: Principal) -> Editor:
         return Editor(principal.tenant_id, self.store(principal), self.drafts(principal))
 
+    def calls(self) -> CallsReader:
+        """The calls table, read one tenant at a time (CallsReader.tenant_calls: a Query on its partition)."""
+        return CallsReader(self.dynamodb, self.settings.CALLS_TABLE_NAME)
+
     def previewer(self, principal: Principal) -> Previewer:
         return Previewer(
             principal.tenant_id,
             self.store(principal),
             self.drafts(principal),
-            CallsReader(self.dynamodb, self.settings.CALLS_TABLE_NAME),
+            self.calls(),
             self.settings.MAX_PROMPT_CHARS,
         )
 

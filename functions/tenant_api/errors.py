@@ -67,6 +67,12 @@ class InvalidRequest(ApiError):
     status, code = 422, "invalid_request"
 
 
+class BadRequest(ApiError):
+    """What was sent is well-formed but cannot be used as it is (an import's bad rows, a report's bad period)."""
+
+    status, code = 400, "invalid_request"
+
+
 # (status, code) for errors raised below the API; looked up along the class hierarchy.
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     Unauthenticated: (401, "unauthorized"),

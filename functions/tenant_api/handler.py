@@ -2,10 +2,12 @@
 
 Routes (API Gateway HTTP API, payload v2, behind the Cognito JWT authorizer; base /tenant/v1):
     GET|PUT|DELETE  /profiles/{id}, /rules/{id}, /customers/{id}    GET /profiles, /rules, /customers
+    POST            /customers/import       (a CSV file: every row valid, or nothing written)
     GET|PATCH       /settings
     GET|DELETE      /draft          POST /draft/publish            GET /draft/impact?days=7
-    GET             /versions, /versions/{n}                       POST /versions/{n}/rollback
-    POST            /simulate
+    GET             /versions, /versions/{n}, /versions/{n}/changes  POST /versions/{n}/rollback
+    POST            /simulate               (draft or live; optionally one profile, at a chosen time)
+    GET             /calls/report?days=7    (or ?from=YYYY-MM-DD&to=YYYY-MM-DD)
 
 The tenant is always the token's (principal.py). Errors map to HTTP once, in errors.py; docs/tenant-api.md
 is the contract; docs/tenant-api.openapi.json is generated from these routes (`make openapi`) and CI
@@ -29,10 +31,10 @@ from functions.common.apigw import json_request_problem, without_content_type
 from functions.common.observability import logger, metrics, tracer
 from functions.tenant_api import errors
 from functions.tenant_api.principal import Forbidden, Unauthenticated, principal_of
-from functions.tenant_api.routes import items, preview, publishing, settings
+from functions.tenant_api.routes import calls, items, preview, publishing, settings
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for resource in (items, settings, publishing, preview):
+for resource in (items, settings, publishing, preview, calls):
     app.include_router(resource.router)
 
 

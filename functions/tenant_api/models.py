@@ -22,6 +22,9 @@ class TenantApiSettings(FunctionSettings):
     CALLS_TABLE_NAME: Annotated[str, Field(min_length=1)]
     MAX_PROMPT_CHARS: Annotated[int, Field(ge=1000, le=100_000)] = 20_000
     IMPACT_MAX_CALLS: Annotated[int, Field(ge=1, le=100_000)] = 5_000
+    # Rows written at once by POST /customers/import (boto3's pool has 10 connections); 1000 rows, each a read and
+    # a transaction, then fit well inside the HTTP API's 30 s.
+    IMPORT_CONCURRENCY: Annotated[int, Field(ge=1, le=10)] = 8
 
 
 class ProfileBody(AgentProfile):
@@ -67,6 +70,20 @@ class SettingsPatch(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set & tenant_owned}
 
 
+MAX_IMPORT_ROWS = 1000
+
+
+class CustomerImport(BaseModel):
+    """A customers CSV file as text: a header row, then one customer a row (see docs/tenant-api.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    csv: str = Field(
+        description="The CSV text. Columns: phone (or customer_id), name, segment, prompt_override, prompt_addendum, "
+        f"variables (a JSON object), var.NAME. At most {MAX_IMPORT_ROWS} rows, and the body at most 256 KiB."
+    )
+
+
 class SimulateRequest(BaseModel):
     """A call to preview: what the draft (or live) configuration would answer, and why."""
 
@@ -77,7 +94,16 @@ class SimulateRequest(BaseModel):
     caller: E164 | None = Field(default=None, description="The caller's number (phone calls only).")
     widget_id: ItemId | None = Field(default=None, description="The widget the session starts from (web only).")
     to_number: E164 | None = Field(default=None, description="The number called (phone only).")
-    at: datetime | None = Field(default=None, description="When the call arrives; no offset: the tenant's zone.")
+    at: datetime | None = Field(
+        default=None,
+        description="When the call arrives, ISO 8601: with an offset (2026-05-04T21:30:00-04:00) that moment; "
+        "without one, that wall-clock time in the tenant's zone. Default: now.",
+    )
+    profile_id: ItemId | None = Field(
+        default=None,
+        description="Preview this profile's answer (its rendered prompt) instead of the one the rules choose; "
+        "the rules are not evaluated, the caller and time still fill the template.",
+    )
     call_id: Annotated[int, Field(ge=0)] | None = Field(default=None, description="Picks the A/B variant.")
 
     @model_validator(mode="after")

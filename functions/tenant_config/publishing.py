@@ -135,6 +135,13 @@ class Drafts:
             raise VersionMissing(f"version {number} was never published")
         return version_of(tenant_id, item)
 
+    def version_changes(self, tenant_id: str, number: int) -> tuple[PublishedVersion, list[Change]]:
+        """Version `number` and what it changed compared with version `number` - 1 (version 1: everything added),
+        in the draft's terms (`diff`)."""
+        published = self.version(tenant_id, number)
+        before = self.version(tenant_id, number - 1).snapshot if number > 1 else None
+        return published, diff(before, published.snapshot)
+
     # ---------------------------------------------------------------- writes
 
     def publish(self, tenant_id: str) -> Published:

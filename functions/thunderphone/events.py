@@ -61,6 +61,7 @@ class CallSummary(_Tolerant):
 
     call_id: Annotated[int, Field(ge=0)]
     direction: Annotated[str | None, Field(max_length=32)] = None
+    from_number: Annotated[str | None, Field(max_length=64)] = None  # "web" for widget and mic sessions
     to_number: Annotated[str | None, Field(max_length=64)] = None
     start_time: datetime | None = None
     end_time: datetime | None = None

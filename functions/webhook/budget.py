@@ -3,9 +3,7 @@
 An answer past its budget is `{}` (ThunderPhone then uses the static agent); the AWS clients' own
 timeouts make sure an abandoned worker finishes soon after. An outcome event is not waited on by
 ThunderPhone (30 s), so it gets OUTCOME_BUDGET_MS to be made durable, and past it a 503 (ThunderPhone
-delivers it again), never a `{}` that would drop it. The decision log is written after the answer is
-decided and waited for at most DECISION_LOG_TIMEOUT_MS, never past the budget; nothing it does can change
-the answer.
+delivers it again), never a `{}` that would drop it.
 """
 
 from __future__ import annotations
@@ -15,13 +13,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from functions.common.metric_names import Metric
 from functions.common.observability import logger
-from functions.webhook import service, telemetry
-from functions.webhook.decision_log import record_decision
+from functions.webhook import service
 from functions.webhook.models import Reply
 from functions.webhook.outcomes import unavailable
-from functions.webhook.ports import DecisionLog
 
 
 def remaining_s(started: float, budget_ms: int) -> float:
@@ -56,34 +51,3 @@ def answer_within(
     except Exception:
         logger.exception("webhook answer failed")
         return unavailable("internal_error")
-
-
-def log_decision_within(
-    pool: Executor,
-    log: Callable[[], DecisionLog | None],
-    reply: Reply,
-    *,
-    latency_ms: float,
-    started: float,
-    budget_ms: int,
-    timeout_ms: int,
-) -> None:
-    """One write on the pool, waited for at most `timeout_ms` and never past the budget (an unfinished
-    write completes on its worker). Every failure is logged and counted, never raised."""
-    if reply.decision is None or reply.facts is None:
-        return
-    decision, facts = reply.decision, reply.facts
-
-    def write() -> None:
-        target = log()
-        if target is not None:
-            record_decision(target, facts, decision, latency_ms)
-
-    try:
-        wait_s = min(timeout_ms / 1000, remaining_s(started, budget_ms))
-        pool.submit(write).result(timeout=wait_s)
-    except FutureTimeout:
-        logger.warning("decision log write timed out", extra={"call_id": reply.call_id})
-        telemetry.count(Metric.DECISION_LOG_TIMED_OUT)
-    except Exception:
-        logger.exception("decision log write failed")

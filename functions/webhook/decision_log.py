@@ -1,17 +1,15 @@
-"""The decision log: what the router answered for each call, one conditional write per call (a
-redelivered incoming event finds its decision and changes nothing). No prompt; the caller's number is
-stored for replays (phone calls, E.164 only) in the tenant's own call record and never logged."""
+"""The decision log's entry for an answer: what the router decided for a call, carried in the answer's log
+line as `decision` and recorded in the calls table from there (functions/decision_recorder/, fed by a
+CloudWatch Logs subscription), so that no answer waits for a write. No prompt and no caller number."""
 
 from __future__ import annotations
 
-from functions.calls.records import DecisionRecord
-from functions.common.errors import StoreUnavailable
-from functions.common.metric_names import Metric
-from functions.common.observability import logger
-from functions.webhook import telemetry
+from typing import Any
+
+from functions.calls.decisions import DecisionRecord, decision_to_log
 from functions.webhook.models import CallFacts, Decision
-from functions.webhook.ports import DecisionLog
-from functions.webhook.routing import caller_of
+
+DECISION_FIELD = "decision"  # the answer log line's field the subscription filter matches
 
 
 def decision_record(facts: CallFacts, decision: Decision, latency_ms: float) -> DecisionRecord:
@@ -32,18 +30,9 @@ def decision_record(facts: CallFacts, decision: Decision, latency_ms: float) -> 
         latency_ms=latency_ms,
         decided_at=facts.received_at,
         config_version=decision.config_version,
-        caller=caller_of(facts),
         stale=decision.stale,
     )
 
 
-def record_decision(log: DecisionLog, facts: CallFacts, decision: Decision, latency_ms: float) -> None:
-    """Any failure is logged and counted, never raised: the answer has been decided already."""
-    try:
-        log.record_decision(decision_record(facts, decision, latency_ms))
-    except StoreUnavailable as exc:
-        logger.warning(
-            "decision log write failed",
-            extra={"call_id": facts.call_id, "tenant_id": decision.tenant_id, "error": str(exc)},
-        )
-        telemetry.count(Metric.DECISION_LOG_FAILED, immediately=True)
+def decision_entry(facts: CallFacts, decision: Decision, latency_ms: float) -> dict[str, Any]:
+    return decision_to_log(decision_record(facts, decision, latency_ms))

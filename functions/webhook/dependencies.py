@@ -1,5 +1,10 @@
-"""The webhook's composition root: settings, the worker pool, the stores and the call log, built once
-per container (lazily) from the environment."""
+"""The webhook's composition root: settings, the worker pool, the clients and the stores, built once per
+container from the environment.
+
+INIT builds the clients and adapters the first answer needs (`build_clients`; one shared botocore session,
+no AWS call), so a cold answer pays only for its reads. Before a SnapStart snapshot `prime` also runs one
+synthetic answer in memory (priming.py). The webhook writes no decision log itself: its answers' log lines
+are the log (functions/decision_recorder/)."""
 
 from __future__ import annotations
 
@@ -9,15 +14,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from functions.calls.repository import CallRepository
 from functions.common.aws import client_config, make_client
 from functions.common.dependencies import Dependencies
+from functions.common.observability import logger
 from functions.outcomes.queue import SqsOutcomeQueue
 from functions.webhook.adapters import DynamoTenantStore, SecretsManagerSource
 from functions.webhook.models import WebhookSettings
 from functions.webhook.telemetry import parse_metric_tenants
 
-# Answers (and decision-log writes) only: store reads run on the store's own loader. In Lambda one request
+# Answers only: store reads run on the store's own loader. In Lambda one request
 # runs per container at a time; the local multi-threaded front needs room for answers waiting on a slow tenant.
 WORKERS = 32
 
@@ -32,7 +37,7 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="webhook")
 
     def _client(self, service: str) -> Any:
-        """A client with the answer's time limits (the adapters build theirs on first use)."""
+        """A client with the answer's time limits."""
         settings = self.settings
         config = client_config(
             connect_timeout_s=settings.AWS_CONNECT_TIMEOUT_MS / 1000,
@@ -42,10 +47,44 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
         return make_client(service, config)
 
     @cached_property
+    def dynamodb(self) -> Any:
+        return self._client("dynamodb")
+
+    @cached_property
+    def secretsmanager(self) -> Any:
+        return self._client("secretsmanager")
+
+    def build_clients(self) -> bool:
+        """During INIT: the clients and adapters an answer uses, so the first answer only reads. Never raises
+        (broken settings are reported by every answer instead); False when something could not be built."""
+        try:
+            self.settings  # noqa: B018
+        except ValidationError:
+            return False  # every answer says why (handler.py)
+        try:
+            self.store._client  # noqa: B018 - builds it
+            self.secrets._provider  # noqa: B018 - builds it
+        except Exception:
+            logger.exception("webhook clients could not be built during INIT")
+            return False
+        return True
+
+    def prime(self, *, include_outcome_queue: bool) -> None:
+        """Before a SnapStart snapshot: every client, and one synthetic answer run in memory (no AWS call)."""
+        from functions.webhook import priming
+
+        if not self.build_clients():
+            return
+        if include_outcome_queue and self.outcome_queue is not None:
+            self.outcome_queue.client  # noqa: B018 - builds it
+        settings = self.settings
+        priming.prime(max_body_bytes=settings.MAX_BODY_BYTES, max_prompt_chars=settings.MAX_PROMPT_CHARS)
+
+    @cached_property
     def store(self) -> DynamoTenantStore:
         settings = self.settings
         return DynamoTenantStore(
-            lambda: self._client("dynamodb"),
+            lambda: self.dynamodb,
             settings.TABLE_NAME,
             ttl_seconds=settings.CACHE_TTL_SECONDS,
             max_tenants=settings.CACHE_MAX_TENANTS,
@@ -60,19 +99,11 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
     def secrets(self) -> SecretsManagerSource:
         settings = self.settings
         return SecretsManagerSource(
-            lambda: self._client("secretsmanager"),
+            lambda: self.secretsmanager,
             signing_secret_name=settings.SIGNING_SECRET_NAME,
             tool_secret_prefix=settings.TOOL_SECRET_PREFIX,
             ttl_seconds=settings.CACHE_TTL_SECONDS,
         )
-
-    @cached_property
-    def call_log(self) -> CallRepository | None:
-        """The calls table, through its own client (built on first use, off the answer's path)."""
-        settings = self.settings
-        if not settings.CALLS_TABLE_NAME:
-            return None
-        return CallRepository(self._client("dynamodb"), settings.CALLS_TABLE_NAME, ttl_days=settings.DECISION_TTL_DAYS)
 
     @cached_property
     def outcome_queue(self) -> SqsOutcomeQueue | None:

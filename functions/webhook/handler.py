@@ -5,41 +5,59 @@ publishable key's webhook URL or the org-level endpoint (webhook_routes/); the r
 tenant and widget, never the path or the body. An unknown token is a 404.
 
 An incoming (blocking) event never gets a 5xx: a config, `{}` (fallback), 401, 404, 413 or 400, always
-inside BUDGET_MS (budget.py). An outcome event gets 200 once it is queued, inside OUTCOME_BUDGET_MS, or a
-429/503 with Retry-After so that ThunderPhone delivers it again (outcomes.py).
+inside BUDGET_MS (budget.py), counted from INIT on a cold start (lifecycle.py). An outcome event gets 200
+once it is queued, inside OUTCOME_BUDGET_MS, or a 429/503 with Retry-After so that ThunderPhone delivers it
+again (outcomes.py). A warm answer makes no AWS call: its decision is recorded from its log line
+(telemetry.py; functions/decision_recorder/).
+
+The one route is matched here rather than by Powertools' event handler: the resolver costs about 70 ms of
+cold start to import, for a single path.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from datetime import UTC, datetime
-from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from functions.webhook.lifecycle import Lifecycle, process_age_s, register_snapstart_hooks
 
-from functions.common.apigw import MalformedRequest, header, raw_body
-from functions.common.metric_names import Metric
-from functions.common.observability import logger, metrics, tracer
-from functions.thunderphone.signing import SIGNATURE_HEADER
-from functions.webhook import budget, service, telemetry
-from functions.webhook.dependencies import deps
-from functions.webhook.models import Reply, WebhookSettings
-from functions.webhook.outcomes import RETRY_AFTER_S
+lifecycle = Lifecycle(time.perf_counter() - process_age_s())  # before the imports below: they are INIT too
 
-app = APIGatewayHttpResolver()
+import json  # noqa: E402
+import logging  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from pydantic import ValidationError  # noqa: E402
+
+from functions.common.apigw import MalformedRequest, header, raw_body  # noqa: E402
+from functions.common.metric_names import Metric  # noqa: E402
+from functions.common.observability import logger, metrics, tracer  # noqa: E402
+from functions.thunderphone.signing import SIGNATURE_HEADER  # noqa: E402
+from functions.webhook import budget, service, telemetry  # noqa: E402
+from functions.webhook.dependencies import deps  # noqa: E402
+from functions.webhook.models import Reply, WebhookSettings  # noqa: E402
+from functions.webhook.outcomes import RETRY_AFTER_S  # noqa: E402
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+ROUTE_PREFIX = "/webhooks/"
 
 
-@app.post("/webhooks/<token>")
-def webhook(token: str) -> Response[str]:
-    return respond(token)
+def webhook_token(event: dict[str, Any]) -> str | None:
+    """The {token} of POST /webhooks/{token}; None for any other method or path."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    if http.get("method") != "POST":
+        return None
+    token = (event.get("pathParameters") or {}).get("token")
+    if isinstance(token, str):
+        return token or None
+    path = event.get("rawPath") or http.get("path") or ""
+    rest = path[len(ROUTE_PREFIX) :] if isinstance(path, str) and path.startswith(ROUTE_PREFIX) else ""
+    return rest if rest and "/" not in rest else None
 
 
-def respond(token: str) -> Response[str]:
-    started = time.perf_counter()
-    event = app.current_event.raw_event
+def respond(event: dict[str, Any], token: str, started: float) -> dict[str, Any]:
     try:
         settings: WebhookSettings | None = deps.settings
     except ValidationError:  # a deployment mistake: every answer is `{}` until it is fixed, and says why
@@ -67,24 +85,12 @@ def respond(token: str) -> Response[str]:
                 is_outcome=lambda: service.claims_outcome(request.body),
             )
     latency_ms = (time.perf_counter() - started) * 1000
-    if settings is not None:
-        budget.log_decision_within(
-            deps.pool,
-            lambda: deps.call_log,
-            reply,
-            latency_ms=latency_ms,
-            started=started,
-            budget_ms=settings.BUDGET_MS,
-            timeout_ms=settings.DECISION_LOG_TIMEOUT_MS,
-        )
     telemetry.record_answer(reply, latency_ms=latency_ms, metric_tenants=deps.metric_tenants)
-    headers: dict[str, str] = {}
+    headers = {"Content-Type": "application/json"}
     if reply.retry_after_s is not None:  # only outcome events are answered "later"
         headers["Retry-After"] = str(reply.retry_after_s)
         telemetry.count(Metric.OUTCOME_DEFERRED)
-    return Response(
-        status_code=reply.status, content_type="application/json", body=json.dumps(reply.body), headers=headers
-    )
+    return _response(reply.status, json.dumps(reply.body), headers)
 
 
 def answer(request: service.WebhookRequest, settings: WebhookSettings) -> Reply:
@@ -99,31 +105,50 @@ def answer(request: service.WebhookRequest, settings: WebhookSettings) -> Reply:
     )
 
 
-@app.not_found
-def not_found(error: Exception) -> Response[str]:
-    return Response(status_code=404, content_type="application/json", body='{"error":"not_found"}')
-
-
-@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-def unexpected(error: Exception) -> Response[str]:
+def unexpected(event: dict[str, Any]) -> dict[str, Any]:
     logger.exception("unexpected webhook error")
     try:
-        outcome = service.claims_outcome(raw_body(app.current_event.raw_event))
+        outcome = service.claims_outcome(raw_body(event))
     except Exception:
         outcome = False
     if outcome:  # a 200 would drop it: ThunderPhone retries a 503
-        headers = {"Retry-After": str(RETRY_AFTER_S)}
-        return Response(
-            status_code=503, content_type="application/json", body='{"error":"unavailable"}', headers=headers
-        )
-    return Response(status_code=200, content_type="application/json", body="{}")
+        headers = {"Content-Type": "application/json", "Retry-After": str(RETRY_AFTER_S)}
+        return _response(503, '{"error":"unavailable"}', headers)
+    return _response(200, "{}", {"Content-Type": "application/json"})
+
+
+def _response(status: int, body: str, headers: dict[str, str]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    started = lifecycle.request_started(time.perf_counter())
     if not isinstance(event, dict) or "requestContext" not in event:
         logger.warning("not an API Gateway event")
-        return {"statusCode": 400, "headers": {"Content-Type": "application/json"}, "body": '{"error":"bad_event"}'}
-    return app.resolve(event, context)
+        return _response(400, '{"error":"bad_event"}', {"Content-Type": "application/json"})
+    token = webhook_token(event)
+    if token is None:
+        return _response(404, '{"error":"not_found"}', {"Content-Type": "application/json"})
+    try:
+        return respond(event, token, started)
+    except Exception:
+        return unexpected(event)
+
+
+def _before_snapshot() -> None:
+    deps.prime(include_outcome_queue=True)
+
+
+def _after_restore() -> None:
+    lifecycle.restored()
+
+
+if logger.log_level > logging.INFO:  # the answer lines are the decision log: they are never filtered out
+    logger.warning("POWERTOOLS_LOG_LEVEL is above INFO; the webhook logs at INFO (its answers are its decision log)")
+    logger.setLevel(logging.INFO)
+deps.build_clients()  # INIT builds what the first answer needs (no AWS call): see dependencies.py
+if not register_snapstart_hooks(_before_snapshot, _after_restore):
+    lifecycle.init_done()

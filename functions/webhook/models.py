@@ -36,10 +36,6 @@ class WebhookSettings(FunctionSettings):
     # Tenant tool credentials live in the secret named TOOL_SECRET_PREFIX + tenant_id (a JSON object).
     TOOL_SECRET_PREFIX: Annotated[str, Field(min_length=1)]
     # Optional decision log and call outcomes (a second table the webhook may write to).
-    CALLS_TABLE_NAME: str | None = None
-    DECISION_TTL_DAYS: Annotated[int, Field(ge=1, le=3650)] = 90
-    # How long an answer waits for its decision-log write (the answer is already decided).
-    DECISION_LOG_TIMEOUT_MS: Annotated[int, Field(ge=20, le=400)] = 150
     # Tenants with their own CloudWatch `tenant` dimension (comma list); all others count as "other".
     METRIC_TENANTS: str = ""
     BUDGET_MS: Annotated[int, Field(ge=100, le=1900)] = 1500

@@ -16,17 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.common.errors import StoreUnavailable
 from functions.common.metric_names import Metric
 from functions.common.observability import logger
-from functions.outcomes.attribution import call_id_of
 from functions.outcomes.message import MAX_MESSAGE_BYTES, QueuedOutcome, message_text
-from functions.outcomes.ports import OutcomeQueue
 from functions.webhook import telemetry
 from functions.webhook.models import Reply
 from functions.webhook_routes.model import Route
+
+if TYPE_CHECKING:
+    from functions.outcomes.ports import OutcomeQueue
 
 RETRY_AFTER_S = 30
 # Room the recorder needs to add its reason when it quarantines a message.
@@ -62,6 +63,9 @@ def enqueue_outcome(
     *,
     queue: Callable[[], OutcomeQueue | None] | None,
 ) -> Reply:
+    # Imported here: attribution pulls in the outcome events' models, which no incoming call needs.
+    from functions.outcomes.attribution import call_id_of
+
     call_id = call_id_of(data)
     target = queue() if queue is not None else None
     if target is None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from functions.calls.records import DecisionRecord
 from functions.tenant_config.live import TenantConfig
 from functions.tenant_config.models import Customer
 from functions.webhook_routes.model import Route
@@ -34,10 +33,4 @@ class SecretSource(Protocol):
 
     def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
         """The tenant's tool credentials; raises SecretsUnavailable."""
-        ...
-
-
-class DecisionLog(Protocol):
-    def record_decision(self, record: DecisionRecord) -> bool:
-        """False when the call already has a decision (a redelivery); raises StoreUnavailable."""
         ...

@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from functions.common.errors import InvalidItem, SecretsUnavailable, StoreUnavailable
 from functions.common.observability import logger
 from functions.common.types import is_e164, is_tenant_id
-from functions.outcomes.ports import OutcomeQueue
 from functions.thunderphone.events import (
     INCOMING_EVENTS,
     OUTCOME_EVENTS,
@@ -36,6 +36,9 @@ from functions.webhook.outcomes import TOO_LARGE, enqueue_outcome, store_unavail
 from functions.webhook.ports import SecretSource, TenantStore
 from functions.webhook.routing import ToolSecretUnavailable, decide
 from functions.webhook_routes.model import Route, is_token, route_id
+
+if TYPE_CHECKING:
+    from functions.outcomes.ports import OutcomeQueue
 
 UNAUTHORIZED = Reply(401, {"error": "unauthorized"}, "rejected", "bad_signature")
 NOT_FOUND = Reply(404, {"error": "not_found"}, "rejected", "unknown_route")

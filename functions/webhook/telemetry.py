@@ -1,7 +1,8 @@
 """What the webhook tells operators about each answer: one log line and its metrics.
 
 Prompts and secrets are never logged; callers are masked. Per-tenant metrics have bounded
-cardinality: only tenants listed in METRIC_TENANTS get their own `tenant` dimension.
+cardinality: only tenants listed in METRIC_TENANTS get their own `tenant` dimension. An answer to an
+incoming call carries its decision-log entry as `decision` (decision_log.py): the line is the record.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from functions.common.masking import mask_number
 from functions.common.metric_names import Metric
 from functions.common.observability import logger, metrics
+from functions.webhook.decision_log import DECISION_FIELD, decision_entry
 from functions.webhook.models import Reply
 
 OTHER_TENANTS = "other"
@@ -70,6 +72,8 @@ def record_answer(reply: Reply, *, latency_ms: float, metric_tenants: Collection
             fields["missing_variables"] = list(decision.missing_variables)
         if decision.stale:
             fields["stale"] = True
+        if reply.facts is not None:
+            fields[DECISION_FIELD] = decision_entry(reply.facts, decision, latency_ms)
     if decision is not None and decision.problems:
         logger.warning("webhook answered with problems", extra={**fields, "problems": list(decision.problems)})
     else:

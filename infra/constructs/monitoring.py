@@ -4,7 +4,7 @@ The webhook's business metrics are the ones Powertools emits (namespace POWERTOO
 dimension `service` = POWERTOOLS_SERVICE_NAME): WebhookRequests, ConfigServed, Fallback,
 FallbackByReason (+ `reason`), SignatureRejected, AnswerLatency (ms), InvalidItem, OutcomeQueued,
 OutcomeDeferred; the item validator emits InvalidConfigItem; the outcome recorder OutcomeStored,
-OutcomeRefused and OutcomeQuarantined.
+OutcomeRefused and OutcomeQuarantined; the decision recorder DecisionsRecorded and DecisionLogFailed.
 """
 
 from __future__ import annotations
@@ -28,6 +28,15 @@ from functions.common.metric_names import Metric
 
 PERIOD = Duration.minutes(5)
 OUTCOME_BACKLOG_SECONDS = 15 * 60
+# Failed decision-log deliveries (each retried by Lambda) per period that alarm when they keep coming.
+DECISION_LOG_FAILURES = 5
+
+
+def service_sum(namespace: str, service: str, name: str) -> cloudwatch.Metric:
+    """One of our metrics (functions/common/metric_names.py) for one function's Powertools `service`."""
+    return cloudwatch.Metric(
+        namespace=namespace, metric_name=name, dimensions_map={"service": service}, statistic="Sum", period=PERIOD
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +65,9 @@ class Monitoring(Construct):
         outcome_recorder_service: str | None = None,
         outcome_queue: sqs.IQueue | None = None,
         outcome_dead_letters: sqs.IQueue | None = None,
+        decision_recorder_service: str | None = None,
+        decision_recorder: lambda_.IFunction | None = None,
+        decision_failures: sqs.IQueue | None = None,
         alarm_email: str | None,
         removal_policy: RemovalPolicy,
     ) -> None:
@@ -125,14 +137,6 @@ class Monitoring(Construct):
             datapoints=2,
             description=f"Webhook answer latency p99 above {duration_threshold} ms (budget {webhook_budget_ms} ms)",
         )
-        self._alarm(
-            "DecisionLogTimeouts",
-            webhook_metric(Metric.DECISION_LOG_TIMED_OUT),
-            threshold=10,
-            evaluation_periods=3,
-            datapoints=2,
-            description="Decision-log writes keep missing their time box: the calls table is slow or throttled",
-        )
         invalid_config = cloudwatch.Metric(
             namespace=namespace,
             metric_name=Metric.INVALID_CONFIG_ITEM,
@@ -188,6 +192,9 @@ class Monitoring(Construct):
         outcome_widgets = self._outcome_alarms(
             webhook_metric, namespace, outcome_recorder_service, outcome_queue, outcome_dead_letters
         )
+        decision_widgets = self._decision_alarms(
+            namespace, decision_recorder_service, decision_recorder, decision_failures
+        )
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard")
         budget_line = cloudwatch.HorizontalAnnotation(value=webhook_budget_ms, label="budget")
@@ -236,6 +243,7 @@ class Monitoring(Construct):
             ),
             cloudwatch.GraphWidget(title="DynamoDB throttle events", left=table_throttles, width=12),
             *outcome_widgets,
+            *decision_widgets,
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24),
         )
 
@@ -252,13 +260,7 @@ class Monitoring(Construct):
             return []
 
         def recorder_metric(name: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=namespace,
-                metric_name=name,
-                dimensions_map={"service": recorder_service},
-                statistic="Sum",
-                period=PERIOD,
-            )
+            return service_sum(namespace, str(recorder_service), name)
 
         dead = dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
         quarantined = recorder_metric(Metric.OUTCOME_QUARANTINED)
@@ -297,6 +299,58 @@ class Monitoring(Construct):
                 width=12,
             ),
             cloudwatch.GraphWidget(title="Outcome queue: oldest message (s)", left=[oldest], width=12),
+        ]
+
+    def _decision_alarms(
+        self,
+        namespace: str,
+        recorder_service: str | None,
+        recorder: lambda_.IFunction | None,
+        failures: sqs.IQueue | None,
+    ) -> list[cloudwatch.IWidget]:
+        """The decision log (infra/constructs/decision_recorder.py): deliveries of the webhook's decision log lines
+        that failed (retried by Lambda), and those still failing after the retries (on-failure queue)."""
+        if recorder_service is None or recorder is None or failures is None:
+            return []
+
+        def recorder_metric(name: str) -> cloudwatch.Metric:
+            return service_sum(namespace, str(recorder_service), name)
+
+        failed = recorder_metric(Metric.DECISION_LOG_FAILED)
+        unrecorded = failures.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+        self._alarm(
+            "DecisionRecorderFailures",
+            unrecorded,
+            threshold=1,
+            description="Decision log deliveries failed all retries; replay them from the decision failure queue",
+        )
+        self._alarm(
+            "DecisionLogFailures",
+            failed,
+            threshold=DECISION_LOG_FAILURES,
+            evaluation_periods=3,
+            datapoints=2,
+            description="The calls table keeps refusing decision-log writes: Lambda retries them, then queues them",
+        )
+        return [
+            cloudwatch.GraphWidget(
+                title="Decision log",
+                left=[recorder_metric(Metric.DECISIONS_RECORDED), failed],
+                right=[unrecorded],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Decision recorder",
+                left=[
+                    recorder.metric_errors(period=PERIOD, label="errors"),
+                    recorder.metric_throttles(period=PERIOD, label="throttles"),
+                ],
+                right=[
+                    recorder.metric_duration(statistic="p99", period=PERIOD, label="duration p99 (ms)"),
+                    recorder.metric_duration(statistic="p50", period=PERIOD, label="duration p50 (ms)"),
+                ],
+                width=12,
+            ),
         ]
 
     def _alarm(

@@ -17,6 +17,8 @@ from functions.common.settings import FunctionSettings
 # The newest Python runtime aws-cdk-lib offers (the code itself stays 3.11-compatible).
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
+# functions/common/observability.TRACE_SUBSEGMENTS_ENV: "true" loads the X-Ray SDK for per-call subsegments.
+TRACE_SUBSEGMENTS_ENV = "TRACE_SUBSEGMENTS"
 
 _RETENTION: Mapping[int, logs.RetentionDays] = {
     1: logs.RetentionDays.ONE_DAY,
@@ -50,12 +52,25 @@ def retention(days: int) -> logs.RetentionDays:
 
 @dataclass(frozen=True)
 class FunctionDefaults:
-    """What every function of a stage shares: the code asset, the metrics namespace and how logs are kept."""
+    """What every function of a stage shares: the code asset, the metrics namespace, how logs are kept and
+    whether the X-Ray SDK records subsegments (Lambda's active tracing is on either way)."""
 
     code: lambda_.Code
     metrics_namespace: str
     log_retention_days: int
     log_removal_policy: RemovalPolicy
+    trace_subsegments: bool = False
+
+
+@dataclass(frozen=True)
+class AsyncInvoke:
+    """How Lambda handles a function's asynchronous invocations. The default is no retry, because async retries
+    re-run side effects; a function whose writes are idempotent may be retried and given an on-failure
+    destination for what is still failing when the retries or `max_event_age` are spent."""
+
+    retry_attempts: int = 0
+    max_event_age: Duration | None = None
+    on_failure: lambda_.IDestination | None = None
 
 
 class PythonFunction(Construct):
@@ -80,11 +95,13 @@ class PythonFunction(Construct):
         memory_mb: int = 512,
         reserved_concurrency: int | None = None,
         snap_start: bool = False,
+        async_invoke: AsyncInvoke | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         env = {
             "POWERTOOLS_SERVICE_NAME": service_name,
             "POWERTOOLS_METRICS_NAMESPACE": defaults.metrics_namespace,
+            **({TRACE_SUBSEGMENTS_ENV: "true"} if defaults.trace_subsegments else {}),
             **environment,
         }
         try:
@@ -94,6 +111,7 @@ class PythonFunction(Construct):
         self.environment: Mapping[str, str] = env
         self.handler = handler
         self.settings_model = settings_model
+        invoke = async_invoke or AsyncInvoke()
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -118,8 +136,11 @@ class PythonFunction(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             log_group=self.log_group,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
-            # Async retries re-run side effects; the scheduled and stream triggers have their own retry policy.
-            retry_attempts=0,
+            # Async retries re-run side effects (AsyncInvoke's default: none); the scheduled and stream triggers have
+            # their own retry policy.
+            retry_attempts=invoke.retry_attempts,
+            max_event_age=invoke.max_event_age,
+            on_failure=invoke.on_failure,
         )
 
 
@@ -165,6 +186,7 @@ class FunctionConstruct(Construct):
         timeout: Duration | None = None,
         memory_mb: int | None = None,
         snap_start: bool = False,
+        async_invoke: AsyncInvoke | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         spec = self.SPEC
@@ -181,5 +203,6 @@ class FunctionConstruct(Construct):
             memory_mb=memory_mb or spec.memory_mb,
             reserved_concurrency=options.reserved_concurrency,
             snap_start=snap_start,
+            async_invoke=async_invoke,
         )
         self.function = self.lambda_.function

@@ -4,7 +4,7 @@ behind a Cognito JWT authorizer."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import jsii
 from aws_cdk import RemovalPolicy
@@ -80,7 +80,7 @@ class ServiceApi(Construct):
         admin_handler: lambda_.IFunction,
         tenant_handler: lambda_.IFunction,
         tenant_user_pool: cognito.IUserPool,
-        tenant_client: cognito.IUserPoolClient,
+        tenant_clients: Sequence[cognito.IUserPoolClient],
         throttles: Mapping[str, Throttle],
         log_retention_days: int,
         log_removal_policy: RemovalPolicy,
@@ -128,12 +128,12 @@ class ServiceApi(Construct):
             integration=integrations.HttpLambdaIntegration("Admin", admin_handler),
             authorizer=authorizers.HttpIamAuthorizer(),
         )
-        # API Gateway checks the token's signature, issuer (the pool), audience (the client) and expiry before the
-        # function runs; the function reads the verified claims from the event.
+        # API Gateway checks the token's signature, issuer (the pool), audience (the pool's clients: sbctl's and the
+        # console's) and expiry before the function runs; the function reads the verified claims from the event.
         self.tenant_authorizer = authorizers.HttpUserPoolAuthorizer(
             "TenantAuthorizer",
             tenant_user_pool,
-            user_pool_clients=[tenant_client],
+            user_pool_clients=list(tenant_clients),
             identity_source=[TENANT_IDENTITY_SOURCE],
         )
         self.tenant_routes = self.api.add_routes(

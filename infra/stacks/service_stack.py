@@ -17,6 +17,8 @@ from infra.bundling import function_code
 from infra.config import StageConfig
 from infra.constructs.call_sync import CallSync
 from infra.constructs.data_store import DataTable
+from infra.constructs.decision_recorder import DECISION_TTL_DAYS, DecisionRecorder
+from infra.constructs.decision_recorder import RECORDER_CONCURRENCY as DECISION_RECORDER_CONCURRENCY
 from infra.constructs.item_validator import ItemValidator
 from infra.constructs.monitoring import AlarmThresholds, Monitoring
 from infra.constructs.outcome_queue import (
@@ -30,6 +32,7 @@ from infra.constructs.python_function import ARCHITECTURE, RUNTIME, FunctionDefa
 from infra.constructs.service_api import ServiceApi
 from infra.constructs.service_secrets import ServiceSecrets
 from infra.constructs.tenant_api import TenantApi
+from infra.constructs.tenant_console import CONSOLE_CONCURRENCY, CONSOLE_PATH, TenantConsole
 from infra.constructs.tenant_identity import TenantIdentity
 from infra.constructs.webhook_function import WebhookFunction
 
@@ -66,6 +69,7 @@ class ServiceStack(Stack):
             metrics_namespace=config.metrics_namespace,
             log_retention_days=config.log_retention_days,
             log_removal_policy=keep,
+            trace_subsegments=config.trace_subsegments,
         )
 
         def options(service: str, environment: dict[str, str], reserved_concurrency: int) -> FunctionOptions:
@@ -89,7 +93,6 @@ class ServiceStack(Stack):
         )
         webhook_env = {
             "TABLE_NAME": config_table.table_name,
-            "CALLS_TABLE_NAME": calls_table.table_name,
             "SIGNING_SECRET_NAME": config.signing_secret_name,
             "TOOL_SECRET_PREFIX": config.tool_secret_prefix,
             "OUTCOME_QUEUE_URL": outcomes.queue.queue_url,
@@ -105,6 +108,18 @@ class ServiceStack(Stack):
             cold_start=config.webhook_cold_start,
             provisioned_concurrency=config.webhook_provisioned_concurrency,
             memory_mb=config.webhook_memory_mb,
+        )
+        # The webhook only logs each decision; its log lines that carry one are recorded in the calls table here.
+        decisions = DecisionRecorder(
+            self,
+            "Decisions",
+            options(
+                "decision-recorder",
+                {"CALLS_TABLE_NAME": calls_table.table_name, "DECISION_TTL_DAYS": str(DECISION_TTL_DAYS)},
+                DECISION_RECORDER_CONCURRENCY,
+            ),
+            webhook_log_group=webhook.lambda_.log_group,
+            removal_policy=keep,
         )
         api_env = {
             "TABLE_NAME": config_table.table_name,
@@ -135,26 +150,31 @@ class ServiceStack(Stack):
         tenant_api = TenantApi(
             self, "TenantApi", options("tenant-api", tenant_api_env, config.tenant_api_reserved_concurrency)
         )
+        # The tenant console (docs/console.md): its page, and the managed-login domain and app client it signs in with.
+        console = TenantConsole(
+            self,
+            "Console",
+            options("tenant-console", {}, CONSOLE_CONCURRENCY),
+            user_pool=identity.user_pool,
+            domain_prefix=config.console_domain,
+            api_url=lambda: self.api.url,
+        )
         self.functions: dict[str, PythonFunction] = {
             "webhook": webhook.lambda_,
             "provisioning": provisioner.lambda_,
             "call_sync": call_sync.lambda_,
             "item_validator": item_validator.lambda_,
             "tenant_api": tenant_api.lambda_,
+            "tenant_console": console.lambda_,
             "outcome_recorder": outcomes.lambda_,
+            "decision_recorder": decisions.lambda_,
         }
 
         # Least privilege, through grants only.
         grant = self._grant_table
-        # The webhook reads configuration only; it writes the decision log to the calls table and queues outcomes.
+        # The webhook reads configuration only and queues outcomes; it never touches the calls table (its decisions
+        # go there from its log lines, through the decision recorder).
         grant(config_table, webhook.function, lambda g: config_table.grant(g, "dynamodb:GetItem", "dynamodb:Query"))
-        grant(
-            calls_table,
-            webhook.function,
-            lambda g: calls_table.grant(
-                g, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"
-            ),
-        )
         secrets.signing_secrets.grant_read(webhook.function)
         self._grant_tool_secrets(webhook.function)
         outcomes.queue.grant(webhook.function, "sqs:SendMessage")
@@ -164,6 +184,12 @@ class ServiceStack(Stack):
         grant(calls_table, outcomes.function, calls_table.grant_read_write_data)
         grant(config_table, outcomes.function, lambda g: config_table.grant(g, "dynamodb:GetItem"))
         outcomes.quarantine.grant(outcomes.function, "sqs:SendMessage")
+
+        # The decision recorder only records decisions: one conditional UpdateItem per call, on the table itself
+        # (no index, no read, no delete). Its on-failure destination grants its own SendMessage.
+        iam.Grant.add_to_principal(
+            grantee=decisions.function, actions=["dynamodb:UpdateItem"], resource_arns=[calls_table.table_arn]
+        )
 
         grant(config_table, provisioner.function, config_table.grant_read_write_data)
         secrets.thunderphone_api_key.grant_read(provisioner.function)
@@ -195,11 +221,12 @@ class ServiceStack(Stack):
             admin_handler=provisioner.function,
             tenant_handler=tenant_api.function,
             tenant_user_pool=identity.user_pool,
-            tenant_client=identity.client,
+            tenant_clients=[identity.client, console.client],
             throttles={route: config.throttle(route) for route in ("api", "webhook", "admin", "tenant")},
             log_retention_days=config.log_retention_days,
             log_removal_policy=keep,
         )
+        console.add_routes(self.api.api, self.api.stage, config.throttle("tenant"))
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -215,12 +242,16 @@ class ServiceStack(Stack):
                 "ItemValidator": item_validator.function,
                 "TenantApi": tenant_api.function,
                 "OutcomeRecorder": outcomes.function,
+                "DecisionRecorder": decisions.function,
             },
             tables={"Config": config_table, "Calls": calls_table},
             failure_queues={"ItemValidator": item_validator.failures},
             outcome_recorder_service=config.service_name("outcome-recorder"),
             outcome_queue=outcomes.queue,
             outcome_dead_letters=outcomes.dead_letters,
+            decision_recorder_service=config.service_name("decision-recorder"),
+            decision_recorder=decisions.function,
+            decision_failures=decisions.failures,
             thresholds=AlarmThresholds(
                 fallback_rate_percent=config.fallback_rate_alarm_percent,
                 signature_rejections=config.signature_rejections_alarm_count,
@@ -249,11 +280,13 @@ class ServiceStack(Stack):
             value=identity.client_id,
             description="App client tenant users sign in with (SRP, no secret); the tenant API's token audience",
         )
+        CfnOutput(self, "ConsoleUrl", value=f"{self.api.url}{CONSOLE_PATH}", description="The tenant console")
         CfnOutput(self, "ConfigTableName", value=config_table.table_name)
         CfnOutput(self, "CallsTableName", value=calls_table.table_name)
         CfnOutput(self, "OutcomeQueueUrl", value=outcomes.queue.queue_url)
         CfnOutput(self, "OutcomeDeadLetterQueueUrl", value=outcomes.dead_letters.queue_url)
         CfnOutput(self, "OutcomeQuarantineQueueUrl", value=outcomes.quarantine.queue_url)
+        CfnOutput(self, "DecisionFailureQueueUrl", value=decisions.failures.queue_url)
         CfnOutput(self, "SigningSecretName", value=config.signing_secret_name)
         CfnOutput(self, "ThunderPhoneApiKeySecretName", value=config.thunderphone_api_key_secret_name)
         CfnOutput(self, "ToolSecretPrefix", value=config.tool_secret_prefix)

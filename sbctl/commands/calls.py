@@ -105,7 +105,7 @@ def calls_table(ctx: Context, settings: CallsCliSettings) -> str:
 
 def run_report(ctx: Context) -> int:
     from functions.calls.read_model import CallsReader
-    from sbctl.reports.calls import Period, build_report, render_text
+    from functions.calls.report import Period, build_report, render_text
 
     args = ctx.args
     if args.end < args.start:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sbctl.reports.calls import Experiment, TenantReport
-from sbctl.reports.stats import wilson_interval
+from functions.calls.report import Experiment, TenantReport
+from functions.calls.stats import wilson_interval
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

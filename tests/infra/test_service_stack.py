@@ -18,6 +18,7 @@ from functions.common.table import (
     SORT_KEY,
     TTL_ATTRIBUTE,
 )
+from functions.decision_recorder.models import DecisionRecorderSettings
 from functions.item_validator.models import ItemValidatorSettings
 from functions.outcome_recorder.models import OutcomeRecorderSettings
 from functions.provisioning.models import ProvisioningSettings
@@ -33,6 +34,7 @@ FUNCTIONS: dict[str, type[FunctionSettings]] = {
     "functions.item_validator.handler.lambda_handler": ItemValidatorSettings,
     "functions.tenant_api.handler.lambda_handler": TenantApiSettings,
     "functions.outcome_recorder.handler.lambda_handler": OutcomeRecorderSettings,
+    "functions.decision_recorder.handler.lambda_handler": DecisionRecorderSettings,
 }
 WEBHOOK = "functions.webhook.handler.lambda_handler"
 PROVISIONING = "functions.provisioning.handler.lambda_handler"
@@ -40,6 +42,7 @@ CALL_SYNC = "functions.call_sync.handler.lambda_handler"
 ITEM_VALIDATOR = "functions.item_validator.handler.lambda_handler"
 TENANT_API = "functions.tenant_api.handler.lambda_handler"
 TENANT_ROUTE = "ANY /tenant/v1/{proxy+}"
+CONSOLE_ROUTES = {"GET /console", "GET /console/{proxy+}"}  # the tenant console (tests/infra/test_console.py)
 WRITE_ACTIONS = {
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -90,7 +93,7 @@ def test_api_routes_webhooks_public_admin_iam_tenant_jwt(dev: dict[str, Any]) ->
     # tenant API a Cognito token
     routes = _routes(dev)
     # the only webhook route takes a capability token; no route names a tenant
-    assert set(routes) == {"POST /webhooks/{token}", "ANY /admin/{proxy+}", TENANT_ROUTE}
+    assert set(routes) == {"POST /webhooks/{token}", "ANY /admin/{proxy+}", TENANT_ROUTE, *CONSOLE_ROUTES}
     assert routes["ANY /admin/{proxy+}"]["AuthorizationType"] == "AWS_IAM"
     assert "AuthorizerId" not in routes["ANY /admin/{proxy+}"]
     assert routes["POST /webhooks/{token}"].get("AuthorizationType", "NONE") == "NONE"
@@ -100,17 +103,17 @@ def test_api_routes_webhooks_public_admin_iam_tenant_jwt(dev: dict[str, Any]) ->
 
 def test_api_tenant_route_trusts_only_the_tenant_pool_and_its_client(dev: dict[str, Any]) -> None:
     # Given the tenant route's authorizer, Then it is a JWT authorizer whose issuer is the tenant user pool and whose
-    # only audience is the pool's app client, reading the Authorization header
+    # only audiences are the pool's app clients (sbctl's and the console's), reading the Authorization header
     ((authorizer_id, authorizer),) = resources(dev, "AWS::ApiGatewayV2::Authorizer").items()
     assert _routes(dev)[TENANT_ROUTE]["AuthorizerId"] == {"Ref": authorizer_id}
     props = authorizer["Properties"]
     assert props["AuthorizerType"] == "JWT"
     assert props["IdentitySource"] == ["$request.header.Authorization"]
     (pool_id,) = resources(dev, "AWS::Cognito::UserPool")
-    (client_id,) = resources(dev, "AWS::Cognito::UserPoolClient")
+    clients = resources(dev, "AWS::Cognito::UserPoolClient")
     issuer = props["JwtConfiguration"]["Issuer"]
     assert issuer == {"Fn::Join": ["", ["https://cognito-idp.eu-west-1.amazonaws.com/", {"Ref": pool_id}]]}
-    assert props["JwtConfiguration"]["Audience"] == [{"Ref": client_id}]
+    assert sorted(ref["Ref"] for ref in props["JwtConfiguration"]["Audience"]) == sorted(clients)
 
 
 def test_api_routes_invoke_live_alias_provisioning_and_tenant_api(dev: dict[str, Any]) -> None:
@@ -123,6 +126,8 @@ def test_api_routes_invoke_live_alias_provisioning_and_tenant_api(dev: dict[str,
         target = json.dumps(route["Properties"]["Target"])
         (integration,) = [props for key, props in integrations.items() if f'"{key}"' in target]
         assert integration["PayloadFormatVersion"] == "2.0"
+        if route["Properties"]["RouteKey"] in CONSOLE_ROUTES:
+            continue  # the console's function (tests/infra/test_console.py)
         if route["Properties"]["RouteKey"].startswith("POST /webhooks"):
             assert refers_to(integration["IntegrationUri"], alias_id)
         elif route["Properties"]["RouteKey"] == TENANT_ROUTE:
@@ -159,7 +164,7 @@ def test_function_env_points_at_the_stack_resources(dev: dict[str, Any]) -> None
     config, calls = config_table_id(dev), calls_table_id(dev)
     webhook = function_by_handler(dev, WEBHOOK)[1]["Properties"]["Environment"]["Variables"]
     assert webhook["TABLE_NAME"] == {"Ref": config}
-    assert webhook["CALLS_TABLE_NAME"] == {"Ref": calls}
+    assert "CALLS_TABLE_NAME" not in webhook  # its decisions reach the calls table through its logs
     assert webhook["SIGNING_SECRET_NAME"] == "switchboard/dev/signing-secrets"
     assert webhook["TOOL_SECRET_PREFIX"] == "switchboard/dev/tenant-tools/"
     assert webhook["BUDGET_MS"] == "1500"
@@ -281,9 +286,9 @@ def test_webhook_role_cannot_write_config_table(dev: dict[str, Any]) -> None:
     assert not any(action.endswith("*") for action in actions)
 
 
-def test_webhook_role_writes_only_calls_table_records(dev: dict[str, Any]) -> None:
-    actions = actions_on(dev, WEBHOOK, calls_table_id(dev))
-    assert actions == {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"}
+def test_webhook_role_has_no_access_to_the_calls_table(dev: dict[str, Any]) -> None:
+    # The decision recorder writes the webhook's decisions (test_decision_recorder.py); the webhook never touches it
+    assert actions_on(dev, WEBHOOK, calls_table_id(dev)) == set()
 
 
 def test_webhook_role_reads_signing_secret_and_tool_secret_prefix_only(dev: dict[str, Any]) -> None:
@@ -431,10 +436,15 @@ def test_tenant_pool_groups_are_the_roles_the_tenant_api_reads(dev: dict[str, An
     assert GROUPS_CLAIM == "cognito:groups"
 
 
+def _sbctl_client(logical_id: str) -> bool:
+    """The pool's own app client (SRP sign-in, sbctl), not the console's (tests/infra/test_console.py)."""
+    return logical_id.startswith("TenantIdentity")
+
+
 def test_tenant_client_reads_but_never_writes_the_tenant_attribute(dev: dict[str, Any]) -> None:
     # Given the app client tenant users sign in with, Then its ID tokens carry custom:tenant_id, and the user can
     # never write it (an explicit, non-empty write list: Cognito treats a missing one as "every attribute")
-    ((_, client),) = resources(dev, "AWS::Cognito::UserPoolClient").items()
+    ((_, client),) = [(k, c) for k, c in resources(dev, "AWS::Cognito::UserPoolClient").items() if _sbctl_client(k)]
     props = client["Properties"]
     assert TENANT_CLAIM in props["ReadAttributes"]
     assert props["WriteAttributes"]
@@ -448,7 +458,7 @@ def test_tenant_client_reads_but_never_writes_the_tenant_attribute(dev: dict[str
 
 def test_tenant_outputs_name_the_pool_client_and_tenant_api_url(dev: dict[str, Any]) -> None:
     (pool_id,) = resources(dev, "AWS::Cognito::UserPool")
-    (client_id,) = resources(dev, "AWS::Cognito::UserPoolClient")
+    (client_id,) = [k for k in resources(dev, "AWS::Cognito::UserPoolClient") if _sbctl_client(k)]
     outputs = dev["Outputs"]
     assert outputs["TenantUserPoolId"]["Value"] == {"Ref": pool_id}
     assert outputs["TenantUserPoolClientId"]["Value"] == {"Ref": client_id}

@@ -23,6 +23,9 @@ def test_each_route_has_its_own_limits_from_the_stage_config(dev: dict[str, Any]
         WEBHOOK: {"ThrottlingRateLimit": 20, "ThrottlingBurstLimit": 40},
         ADMIN: {"ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 10},
         TENANT: {"ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 20},
+        # the tenant console's page and assets: the tenant limits, on routes of their own
+        "GET /console": {"ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 20},
+        "GET /console/{proxy+}": {"ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 20},
     }
     # Every route the API has is listed: none falls back to a limit it shares with another.
     keys = {route["Properties"]["RouteKey"] for route in resources(dev, "AWS::ApiGatewayV2::Route").values()}

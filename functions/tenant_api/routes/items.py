@@ -1,4 +1,5 @@
-"""/tenant/v1/profiles, /rules (the draft) and /customers (live): list, read, create or replace, delete."""
+"""/tenant/v1/profiles, /rules (the draft) and /customers (live): list, read, create or replace, delete; and
+/customers/import, a CSV file of customers created or overwritten together."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel
 
 from functions.common.observability import logger
 from functions.tenant_api.dependencies import deps
-from functions.tenant_api.models import CustomerBody, ProfileBody, RuleBody
+from functions.tenant_api.models import CustomerBody, CustomerImport, ProfileBody, RuleBody
 from functions.tenant_api.preconditions import expected_version
 from functions.tenant_api.routes.request import (
     CustomerIdPath,
@@ -23,7 +24,7 @@ from functions.tenant_api.routes.request import (
     caller,
     json_response,
 )
-from functions.tenant_api.service.editing import Kind
+from functions.tenant_api.service.editing import NOW, Kind
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -133,3 +134,20 @@ def put_customer(
 @router.delete("/tenant/v1/customers/<customer_id>", summary="Delete a customer")
 def delete_customer(customer_id: CustomerIdPath, if_match: IfMatch = None) -> Response[Any]:
     return _delete("customer", unquote(customer_id), if_match)
+
+
+@router.post("/tenant/v1/customers/import", summary="Create or overwrite customers from a CSV file (all rows or none)")
+def import_customers(body: CustomerImport) -> Response[Any]:
+    principal = caller(router, write=True)
+    imported = deps.editor(principal).import_customers(body.csv, concurrency=deps.settings.IMPORT_CONCURRENCY)
+    logger.info(
+        "customers imported",
+        extra={
+            "tenant_id": principal.tenant_id,
+            "customers_created": imported.created,  # `created` is a LogRecord attribute: logging refuses it
+            "customers_updated": imported.updated,
+            "customers_unchanged": imported.unchanged,
+        },
+    )
+    answer = {"created": imported.created, "updated": imported.updated, "unchanged": imported.unchanged}
+    return Response(200, "application/json", answer | {"effective": NOW})

@@ -80,6 +80,19 @@ def get_version(version: VersionPath) -> Response[Any]:
     return json_response(_summary(published) | published.snapshot.to_json(), version=published.version)
 
 
+@router.get("/tenant/v1/versions/<version>/changes", summary="What a published version changed from the one before")
+def version_changes(version: VersionPath) -> Response[Any]:
+    principal = caller(router)
+    published, changes = deps.drafts(principal).version_changes(principal.tenant_id, version)
+    body = {
+        "version": published.version,
+        "compared_with": version - 1 if version > 1 else None,
+        "restored_from": published.restored_from,
+        "changes": _changes(changes),
+    }
+    return json_response(body)
+
+
 @router.post("/tenant/v1/versions/<version>/rollback", summary="Publish an earlier version's content again")
 def rollback(version: VersionPath) -> Response[Any]:
     principal = caller(router, write=True)

@@ -7,23 +7,26 @@ profile, a deleted profile still in use, no default profile) is refused, naming 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from functions.common.errors import ItemNotFound, VersionConflict
+from functions.common.errors import InvalidItem, ItemNotFound, VersionConflict
 from functions.tenant_api.errors import (
     AlreadyExists,
+    BadRequest,
     IntegrityRefused,
     InvalidRequest,
     NotFound,
     OperatorOwned,
     PreconditionFailed,
 )
-from functions.tenant_api.models import SettingsPatch
+from functions.tenant_api.models import MAX_IMPORT_ROWS, SettingsPatch
+from functions.tenant_config import customer_files
 from functions.tenant_config.integrity import introduced, users_of, warnings
-from functions.tenant_config.items import ID_FIELDS
+from functions.tenant_config.items import ID_FIELDS, content
 from functions.tenant_config.live import Snapshot
 from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
 from functions.tenant_config.publishing import Drafts
@@ -34,6 +37,15 @@ MODELS: dict[Kind, type[StoredItem]] = {"profile": AgentProfile, "rule": Routing
 BOOKKEEPING = frozenset({"version", "updated_at", "updated_by"})
 ON_PUBLISH = "on publish: callers get it after POST /tenant/v1/draft/publish"
 NOW = "now: the router's cache picks it up within about a minute"
+IMPORT_ATTEMPTS = 3  # a row someone edits during the import is read again and overwritten (it is a bulk overwrite)
+LISTED_BAD_ROWS = 100  # an answer names at most this many bad lines
+
+
+@dataclass(frozen=True)
+class Imported:
+    created: int
+    updated: int
+    unchanged: int
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,69 @@ class Editor:
         except VersionConflict as exc:
             raise self._stale(kind, item_id, expected, exc) from None
         return NOW if kind == "customer" else ON_PUBLISH
+
+    # -------------------------------------------------------- customer import
+
+    def import_customers(self, csv_text: str, *, concurrency: int = 1) -> Imported:
+        """A CSV file of customers: every row validated first (any bad row: BadRequest naming each bad line, and
+        nothing is written), then each customer created or overwritten through the same versioned write as
+        `PUT /customers/{id}`. Rows equal to the stored customer are left alone (an import run twice writes nothing)."""
+        try:
+            rows = customer_files.read_csv(csv_text)
+        except customer_files.FileProblem as exc:
+            raise BadRequest(
+                f"the file cannot be read: {exc}; nothing was imported", fields={f"line {exc.line}": [exc.message]}
+            ) from None
+        if not rows:
+            raise BadRequest(
+                "the file has a header but no customers; nothing was imported", fields={"csv": ["no rows"]}
+            )
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise BadRequest(
+                f"the file has {len(rows)} customers; import at most {MAX_IMPORT_ROWS} at a time (split the file)",
+                fields={"csv": [f"at most {MAX_IMPORT_ROWS} rows after the header"]},
+            )
+        good, bad = customer_files.parse_rows(rows, in_words=True)
+        if bad:
+            fields = {f"line {row.line}": row.problems for row in bad[:LISTED_BAD_ROWS]}
+            more = f" ({len(bad) - LISTED_BAD_ROWS} more not listed)" if len(bad) > LISTED_BAD_ROWS else ""
+            lines = ", ".join(str(row.line) for row in bad[:10]) + (", ..." if len(bad) > 10 else "")
+            raise BadRequest(
+                f"{len(bad)} of {len(rows)} rows are invalid (line {lines}){more}; nothing was imported: "
+                "fix them and send the whole file again",
+                fields=fields,
+            )
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            outcomes = list(pool.map(self._overwrite, [customer for _, customer in good]))
+        return Imported(
+            created=outcomes.count("created"), updated=outcomes.count("updated"), unchanged=outcomes.count("unchanged")
+        )
+
+    def _overwrite(self, customer: Customer) -> str:
+        """Create or replace one customer, based on the version read just before (so anyone holding an older
+        ETag gets 412 afterwards); re-read and retried when someone writes it in between."""
+        for _ in range(IMPORT_ATTEMPTS):
+            version, stored = self._current_customer(customer.customer_id)
+            if stored is not None and content(stored) == content(customer):
+                return "unchanged"
+            try:
+                self.store.put(self.tenant_id, customer, expected_version=version)
+            except VersionConflict:
+                continue
+            return "created" if version is None else "updated"
+        raise PreconditionFailed(
+            f"customer '{customer.customer_id}' kept changing during the import; import the file again",
+            fields={"csv": [f"{customer.customer_id} was being edited by someone else"]},
+        )
+
+    def _current_customer(self, customer_id: str) -> tuple[int | None, StoredItem | None]:
+        try:
+            stored = self.store.get(self.tenant_id, "customer", customer_id)
+        except InvalidItem:  # a stored customer that no longer validates is replaced like any other
+            raw = self.store.get_raw(self.tenant_id, "customer", customer_id) or {}
+            version = raw.get("version")
+            return (version if isinstance(version, int) else 0), None
+        return (stored.version if stored is not None else None), stored
 
     # --------------------------------------------------------------- settings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from functions.webhook.models import CallFacts, Decision
 from functions.webhook.routing import SecretPlaceholders, bucket_key, decide
 
 WITHHELD_CALLER = "anonymous"
+NO_RULE = "no rule matched, so the default profile answers"
 
 
 def _placeholders() -> Mapping[str, str]:
@@ -61,7 +62,13 @@ class Previewer:
             widget_id=request.widget_id,
             received_at=received_at,
         )
+        if request.profile_id is not None:
+            config = _answered_by(config, request.profile_id, request.config)
         decision = self._decide(config, facts, {})
+        said = reasons(config, decision, facts)
+        if request.profile_id is not None:
+            asked = f"profile '{request.profile_id}' was asked for: the rules were not evaluated"
+            said = [asked, *(sentence for sentence in said if sentence != NO_RULE)]
         return {
             "config": request.config,
             "config_version": config.version,
@@ -75,7 +82,7 @@ class Previewer:
             "customer_known": decision.customer_known,
             "local_time": decision.local_time,
             "missing_variables": list(decision.missing_variables),
-            "reasons": reasons(config, decision, facts),
+            "reasons": said,
             "answer": dict(decision.body),
         }
 
@@ -111,6 +118,14 @@ class Previewer:
         return decide(config, customer, facts, tool_secrets=_placeholders, max_prompt_chars=self.max_prompt_chars)
 
 
+def _answered_by(config: TenantConfig, profile_id: str, which: str) -> TenantConfig:
+    """`config` with no rules and `profile_id` as the default: that profile answers whoever calls, whenever."""
+    if profile_id not in config.profiles:
+        raise NotFound(f"there is no profile '{profile_id}' in the {which} configuration")
+    tenant = config.tenant.model_copy(update={"default_profile_id": profile_id}) if config.tenant else None
+    return replace(config, tenant=tenant, rules=())
+
+
 def replayed_call(record: CallRecord) -> CallFacts:
     """The call as the router saw it, from what the decision log kept."""
     assert record.decided_at is not None
@@ -141,7 +156,7 @@ def reasons(config: TenantConfig, decision: Decision, facts: CallFacts) -> list[
     if decision.rule_id is not None:
         said.append(f"rule '{decision.rule_id}' is the first enabled rule, by priority, whose conditions all hold")
     elif decision.profile_id is not None:
-        said.append("no rule matched, so the default profile answers")
+        said.append(NO_RULE)
     if decision.variant is not None:
         rule = next((rule for rule in config.rules if rule.rule_id == decision.rule_id), None)
         by = "the caller's number" if rule is not None and isinstance(bucket_key(rule, facts), str) else "the call id"

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from functions.calls.repository import CallRepository
-from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
 from tests.fixtures.aws import CALLS_TABLE_NAME
+from tests.fixtures.decisions import record_decision
 from tests.integration.calls.conftest import NOW
 
 FACTS = CallFacts(1, "web.incoming", "web", "web", "+15551234567", "home", NOW)

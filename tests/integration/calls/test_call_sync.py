@@ -16,11 +16,11 @@ from functions.calls.repository import CallRepository
 from functions.outcomes.attribution import record_outcome
 from functions.thunderphone.client import ThunderPhoneApi
 from functions.thunderphone.resources import ThunderPhoneCalls
-from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
 from tests.fixtures.admin import API_KEY
 from tests.fixtures.apigw import LambdaContext
 from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call
+from tests.fixtures.decisions import record_decision
 from tests.integration.calls.conftest import NOW
 
 START = datetime(2026, 5, 9, tzinfo=UTC)

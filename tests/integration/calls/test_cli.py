@@ -14,13 +14,13 @@ import pytest
 from functions.calls.repository import CallRepository
 from functions.outcomes.attribution import record_outcome
 from functions.tenant_config.models import Channel
-from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
 from sbctl.commands import calls
 from sbctl.context import Context
 from sbctl.settings import SbctlSettings
 from tests.fixtures.admin import API_KEY
 from tests.fixtures.aws import CALLS_TABLE_NAME
+from tests.fixtures.decisions import record_decision
 from tests.integration.calls.conftest import NOW
 
 DAY = datetime(2026, 5, 3, 10, tzinfo=UTC)

@@ -13,9 +13,9 @@ from functions.common.errors import StoreUnavailable
 from functions.outcome_recorder.adapters import ConfigDirectory
 from functions.outcome_recorder.service import record
 from functions.tenant_config.models import AgentProfile, Tenant
-from functions.webhook.decision_log import record_decision
 from functions.webhook.models import CallFacts, Decision
 from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call, seed
+from tests.fixtures.decisions import record_decision
 from tests.fixtures.outcomes import KeptAside, queued_outcome
 from tests.integration.calls.conftest import NOW
 

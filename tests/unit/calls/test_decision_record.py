@@ -1,18 +1,22 @@
-"""The decision record keeps what an impact replay needs: the configuration version and, on phone calls
-only, the caller's E.164 number."""
+"""The decision record keeps what an impact replay needs: the configuration version, through the answer's log
+line (which never carries the caller); the caller's E.164 number, on phone calls only, comes from the call's
+completion event."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from functions.calls.decisions import decision_from_log
 from functions.calls.read_model import CallRecord
-from functions.calls.repository import decision_update
+from functions.calls.records import completion_from_event
+from functions.calls.repository import completion_update, decision_update
 from functions.common import dynamo
-from functions.webhook.decision_log import decision_record
+from functions.webhook.decision_log import decision_entry, decision_record
 from functions.webhook.models import CallFacts, Decision
 
 AT = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
@@ -25,46 +29,57 @@ def phone(caller: str) -> CallFacts:
     return CallFacts(41, "telephony.incoming", "phone", caller, "+15551234567", None, AT)
 
 
-def test_decision_record_keeps_config_version_and_an_e164_caller() -> None:
-    record = decision_record(phone("+14155550100"), DECISION, latency_ms=3.0)
-    assert (record.config_version, record.caller) == (7, "+14155550100")
+def test_decision_entry_survives_the_log_line_and_carries_no_caller() -> None:
+    entry = decision_entry(phone("+14155550100"), DECISION, latency_ms=3.04)
+    line = json.dumps({"level": "INFO", "message": "webhook answered", "decision": entry})
+    assert "+14155550100" not in line  # the log line is no place for a caller's number
+    record = decision_from_log(json.loads(line)["decision"])
+    assert record == decision_record(phone("+14155550100"), DECISION, latency_ms=3.0)
+    assert (record.config_version, record.decided_at, record.to_number) == (7, AT, "+15551234567")
 
 
 @pytest.mark.parametrize(
-    "facts",
+    ("change", "problem"),
     [
-        CallFacts(41, "web.incoming", "web", "web", "", "pricing", AT),
-        CallFacts(41, "web.incoming", "web", "+14155550100", "", "pricing", AT),  # a web session has no caller
-        phone("anonymous"),
-        phone(""),
-        phone("tel:+14155550100"),
-        phone("14155550100"),
+        ({"tenant_id": "Not A Tenant"}, "tenant_id"),
+        ({"call_id": -1}, "call_id"),
+        ({"decided_at": "yesterday"}, "decided_at"),
+        ({"channel": None}, "channel"),
     ],
 )
-def test_decision_record_has_no_caller_for_web_sessions_or_odd_numbers(facts: CallFacts) -> None:
-    assert decision_record(facts, DECISION, latency_ms=3.0).caller is None
+def test_a_decision_that_does_not_read_back_is_refused_by_name(change: dict[str, Any], problem: str) -> None:
+    entry = decision_entry(phone("+14155550100"), DECISION, latency_ms=3.0) | change
+    with pytest.raises(ValueError, match=problem):
+        decision_from_log(entry)
 
 
-def test_decision_update_writes_caller_and_version_and_the_read_model_exposes_them() -> None:
+def test_decision_update_writes_the_version_and_the_read_model_exposes_it() -> None:
     request = decision_update("calls", decision_record(phone("+14155550100"), DECISION, 2.0), ttl_days=90)
     written = _written(request)
     assert written["config_version"] == {"N": "7"}
-    assert written["caller"] == {"S": "+14155550100"}
+    assert "caller" not in written
 
     # Given the item as DynamoDB gives it back (numbers as Decimal)
     item = dynamo.from_attributes(written)
     record = CallRecord.from_item(item)
-    assert (record.config_version, record.caller, record.channel, record.to_number) == (
-        7,
-        "+14155550100",
-        "phone",
-        "+15551234567",
-    )
+    assert (record.config_version, record.channel, record.to_number) == (7, "phone", "+15551234567")
     assert (record.rule_id, record.variant, record.profile_id, record.decided_at) == ("ab", "B", "p", AT)
     assert isinstance(item["config_version"], Decimal) and isinstance(record.config_version, int)
 
 
-def test_decision_update_leaves_out_a_missing_caller_and_version() -> None:
+@pytest.mark.parametrize(
+    ("from_number", "caller"),
+    [("+14155550100", "+14155550100"), ("web", None), ("anonymous", None), ("", None), ("14155550100", None)],
+)
+def test_the_caller_comes_from_the_completion_event_on_phone_calls_only(from_number: str, caller: str | None) -> None:
+    data = {"call_id": 41, "direction": "inbound", "from_number": from_number, "to_number": "+15551234567"}
+    completion = completion_from_event("telephony.complete", data)
+    assert completion.caller == caller
+    written = _written(completion_update("calls", "acme", completion, ttl_days=90, now=AT, keep_transcripts=False))
+    assert written.get("caller") == ({"S": caller} if caller else None)
+
+
+def test_decision_update_leaves_out_a_missing_version() -> None:
     web = CallFacts(41, "web.incoming", "web", "web", "", "pricing", AT)
     request = decision_update(
         "calls", decision_record(web, Decision("acme", "fallback", "unknown_tenant"), 1.0), ttl_days=90

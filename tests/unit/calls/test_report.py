@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from functions.calls.read_model import CallRecord
-from sbctl.reports.calls import Period, build_report, render_text
+from functions.calls.report import Period, build_report, render_text
 
 DAY1 = datetime(2026, 5, 1, 9, tzinfo=UTC)
 PERIOD = Period(start=date(2026, 5, 1), end=date(2026, 5, 3))
@@ -99,14 +99,17 @@ def test_build_report_experiment_figures_and_significance() -> None:
     assert (experiment.rule_id, experiment.baseline, experiment.sessions) == ("greeting", "A", 30)
     assert (a.variant, a.sessions, a.completion_rate, a.avg_grade, a.avg_duration_s) == ("A", 20, 0.75, 80, 60)
     assert (b.variant, b.sessions, b.completion_rate, b.avg_grade, b.avg_duration_s) == ("B", 10, 0.9, 70, 120)
-    assert a.indication == "baseline"
+    assert a.indication.startswith("A is the baseline")
     assert b.completion_vs_baseline is not None and b.grade_vs_baseline is not None
     z = 0.15 / math.sqrt(0.8 * 0.2 * (1 / 10 + 1 / 20))
     assert b.completion_vs_baseline.statistic == pytest.approx(z, abs=1e-4)
     assert b.completion_vs_baseline.p_value == pytest.approx(math.erfc(z / math.sqrt(2)), abs=1e-4)
     assert (b.grade_vs_baseline.statistic, b.grade_vs_baseline.df) == (-1.0, 8.0)
     assert b.grade_vs_baseline.p_value == pytest.approx(0.3466, abs=1e-3)
-    assert b.indication.startswith("completion: not significant")
+    assert b.indication == (
+        "B completes more calls than A; not yet significant (p = 0.33). "
+        "B is graded lower than A; not yet significant (p = 0.35)"
+    )
 
 
 def test_build_report_says_too_few_data_below_the_minimum_sample() -> None:
@@ -115,7 +118,7 @@ def test_build_report_says_too_few_data_below_the_minimum_sample() -> None:
     b = tenant.experiments[0].variants[1]
 
     assert b.completion_vs_baseline is None
-    assert "too few data" in b.indication
+    assert b.indication.startswith("not enough calls yet to compare (3 of 10 needed with an outcome)")
 
 
 def test_build_report_separates_tenants_and_renders_text() -> None:
@@ -143,3 +146,27 @@ def test_plot_tenant_writes_a_png(tmp_path: Path) -> None:
 
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size > 10_000
+
+
+def test_indication_says_significant_and_when_there_is_nothing_to_test() -> None:
+    def arm(variant: str, first_id: int, completed: int, total: int) -> list[CallRecord]:
+        return [
+            record(
+                first_id + i,
+                DAY1,
+                channel="phone",
+                rule_id="r",
+                variant=variant,
+                outcome="completed" if i < completed else "failed",
+            )
+            for i in range(total)
+        ]
+
+    (tenant,) = build_report([*arm("A", 0, 10, 40), *arm("B", 100, 30, 30)], PERIOD).tenants
+    b = tenant.experiments[0].variants[1]
+    assert b.indication == "B completes more calls than A; significant (p < 0.001)"
+
+    (tenant,) = build_report([*arm("A", 0, 12, 12), *arm("B", 100, 10, 10)], PERIOD).tenants
+    b = tenant.experiments[0].variants[1]
+    assert b.completion_vs_baseline is None
+    assert b.indication == "B and A complete calls equally often (every call completed); nothing to test"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from sbctl.reports.stats import regularized_beta, student_t_two_sided, two_proportion_z, welch_t, wilson_interval
+from functions.calls.stats import regularized_beta, student_t_two_sided, two_proportion_z, welch_t, wilson_interval
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,6 @@
-"""Per-tenant session reports from call records: pure functions, no AWS (store.py reads the table).
+"""Per-tenant session reports from call records: pure functions, no AWS (read_model.py reads the table).
+Shared by `sbctl calls report` (operator, any tenant) and the tenant API's `GET /tenant/v1/calls/report`
+(the token's tenant only).
 
 Definitions (docs/observability.md repeats them for the operator):
 - session: a call item in the period (by decision time, else the call's start time, UTC days);
@@ -19,11 +21,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from functions.calls.read_model import CallRecord
-from sbctl.reports.stats import ALPHA, Significance, two_proportion_z, welch_t
+from functions.calls.stats import ALPHA, Significance, two_proportion_z, welch_t
 
 MIN_RATE_SAMPLE = 10  # outcomes per variant before a completion-rate test is reported
 MIN_GRADE_SAMPLE = 5  # grades per variant before a grade test is reported
 NO_WIDGET = "(none)"
+CHANNELS = {"phone": 0, "web": 0}  # always listed, with 0 when there were none
 
 
 class _Out(BaseModel):
@@ -163,7 +166,7 @@ def tenant_report(tenant_id: str, records: list[CallRecord], period: Period) -> 
         tenant_id=tenant_id,
         period=period,
         sessions=len(records),
-        by_channel=dict(sorted(Counter(r.channel or "unknown" for r in records).items())),
+        by_channel=dict(sorted((CHANNELS | Counter(r.channel or "unknown" for r in records)).items())),
         by_widget=dict(sorted(Counter(r.widget_id or NO_WIDGET for r in records).items())),
         decided=len(decided),
         fallbacks=len(fallbacks),
@@ -214,15 +217,44 @@ def _outcome(test: str, result: Significance | None) -> Comparison | None:
     )
 
 
-def _indication(rate: Comparison | None, grade: Comparison | None) -> str:
-    parts = []
-    for label, outcome in (("completion", rate), ("grade", grade)):
-        if outcome is None:
-            parts.append(f"{label}: too few data")
-        else:
-            verdict = "significant" if outcome.significant else "not significant"
-            parts.append(f"{label}: {verdict} (p={outcome.p_value:.3f})")
-    return "; ".join(parts)
+def _p(value: float) -> str:
+    return "p < 0.001" if value < 0.001 else f"p = {value:.2g}"
+
+
+def _verdict(test: Comparison) -> str:
+    return f"significant ({_p(test.p_value)})" if test.significant else f"not yet significant ({_p(test.p_value)})"
+
+
+def _more_or_fewer(difference: float, more: str, fewer: str, same: str) -> str:
+    return more if difference > 0 else fewer if difference < 0 else same
+
+
+def _indication(
+    name: str,
+    baseline: str,
+    figures: VariantResult,
+    base: VariantResult,
+    rate: Comparison | None,
+    grade: Comparison | None,
+) -> str:
+    """How a variant compares with the baseline, in plain English: one sentence for completion, and one for
+    grades once both arms have enough of them."""
+    rates = (figures.completion_rate, base.completion_rate)
+    least = min(figures.with_outcome, base.with_outcome)
+    if rate is not None and rates[0] is not None and rates[1] is not None:
+        how = _more_or_fewer(rates[0] - rates[1], "more", "fewer", "as many")
+        said = [f"{name} completes {how} calls than {baseline}; {_verdict(rate)}"]
+    elif least < MIN_RATE_SAMPLE:
+        said = [f"not enough calls yet to compare ({least} of {MIN_RATE_SAMPLE} needed with an outcome)"]
+    else:  # every call, or none, completed on both sides: no variance to test
+        done = "every call completed" if rates[0] == 1 else "no call completed"
+        said = [f"{name} and {baseline} complete calls equally often ({done}); nothing to test"]
+    if grade is not None and figures.avg_grade is not None and base.avg_grade is not None:
+        how = _more_or_fewer(figures.avg_grade - base.avg_grade, "higher", "lower", "the same")
+        said.append(f"{name} is graded {how} than {baseline}; {_verdict(grade)}")
+    elif min(figures.graded, base.graded) >= MIN_GRADE_SAMPLE:
+        said.append(f"{name} and {baseline} are graded alike; nothing to test")
+    return ". ".join(said)
 
 
 def experiments(decided: list[CallRecord]) -> list[Experiment]:
@@ -257,15 +289,20 @@ def experiments(decided: list[CallRecord]) -> list[Experiment]:
                 grade_test = None
                 if min(len(grades), len(base_grades)) >= MIN_GRADE_SAMPLE:
                     grade_test = _outcome("Welch t", welch_t(grades, base_grades))
+                base_figures = _variant_figures(baseline, base)
                 figures = figures.model_copy(
                     update={
                         "completion_vs_baseline": rate_test,
                         "grade_vs_baseline": grade_test,
-                        "indication": _indication(rate_test, grade_test),
+                        "indication": _indication(name, baseline, figures, base_figures, rate_test, grade_test),
                     }
                 )
             else:
-                figures = figures.model_copy(update={"indication": "baseline"})
+                figures = figures.model_copy(
+                    update={
+                        "indication": f"{name} is the baseline (most sessions); the other variants are compared with it"
+                    }
+                )
             variants.append(figures)
         results.append(
             Experiment(rule_id=rule_id, baseline=baseline, sessions=sum(map(len, groups.values())), variants=variants)

@@ -1,0 +1,45 @@
+// The tenant API, and nothing else: every read and write of the console goes through /tenant/v1 with the user's token.
+import { config, currentToken } from "./auth.js";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `the tenant API answered ${status}`);
+    this.status = status;
+    this.body = body || {};
+    this.code = this.body.error || "";
+    this.fields = this.body.fields || {};
+  }
+}
+
+export async function api(method, path, { body, ifMatch, create } = {}) {
+  const headers = { Accept: "application/json" };
+  const token = currentToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (ifMatch !== undefined && ifMatch !== null) headers["If-Match"] = `"${ifMatch}"`;
+  if (create) headers["If-None-Match"] = "*";
+  let response;
+  try {
+    response = await fetch(`${config.apiBase}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+    });
+  } catch (error) {
+    throw new ApiError(0, { error: "network", message: `The tenant API could not be reached (${error.message}).` });
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { message: text };
+  }
+  if (response.status === 401) window.dispatchEvent(new CustomEvent("console:unauthorized"));
+  if (!response.ok) throw new ApiError(response.status, data);
+  const etag = (response.headers.get("ETag") || "").replace(/"/g, "");
+  return { status: response.status, data, etag };
+}
+
+export const encode = encodeURIComponent;

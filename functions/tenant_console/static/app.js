@@ -1,0 +1,93 @@
+// The console's entry point: sign-in, the section navigation (#profiles, #rules, ...) and focus management.
+import { config, finishCognitoSignIn, forgetToken, signInCognito, signInLocal, signOut, whoAmI } from "./auth.js";
+import { announce, clear, focusHeading } from "./ui.js";
+import { customersView } from "./customers.js";
+import { callsView } from "./calls.js";
+import { draftView } from "./publishing.js";
+import { profilesView } from "./profiles.js";
+import { rulesView } from "./rules.js";
+
+const VIEWS = { profiles: profilesView, rules: rulesView, customers: customersView, draft: draftView, calls: callsView };
+const TITLES = { profiles: "Profiles", rules: "Rules", customers: "Customers", draft: "Draft & history", calls: "Calls" };
+const $ = (id) => document.getElementById(id);
+
+function signInError(message) {
+  const box = $("sign-in-error");
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+function showSignedOut(message) {
+  $("sign-in").hidden = false;
+  $("nav").hidden = true;
+  $("who").hidden = true;
+  $("sign-out").hidden = true;
+  clear($("view"));
+  signInError(message);
+  const first = $("sign-in").querySelector("button");
+  if (first) first.focus();
+}
+
+let rendering = 0;
+async function render() {
+  const me = whoAmI();
+  if (!me) {
+    showSignedOut("");
+    return;
+  }
+  $("sign-in").hidden = true;
+  $("nav").hidden = false;
+  $("sign-out").hidden = false;
+  const who = $("who");
+  who.hidden = false;
+  who.textContent = `${me.name} · tenant ${me.tenant} · ${me.canEdit ? "admin" : "viewer (read only)"}`;
+  const name = (window.location.hash || "#profiles").slice(1).split("/")[0];
+  const view = VIEWS[name] ? name : "profiles";
+  for (const link of document.querySelectorAll("nav a")) {
+    if (link.dataset.view === view) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  document.title = `${TITLES[view]} · Switchboard console`;
+  // Each render gets its own element: a slower, older view that finishes late fills a detached one.
+  const container = document.createElement("div");
+  const ticket = ++rendering;
+  $("view").replaceChildren(container);
+  await VIEWS[view](container, { me, ticket: () => ticket === rendering });
+  if (ticket === rendering) focusHeading(container);
+}
+
+async function start() {
+  for (const button of document.querySelectorAll("#sign-in button[data-role]")) {
+    button.addEventListener("click", async () => {
+      try {
+        await signInLocal(button.dataset.role);
+        announce(`Signed in as the demo ${button.dataset.role}`);
+        await render();
+      } catch (error) {
+        signInError(error.message);
+      }
+    });
+  }
+  const cognito = $("sign-in-cognito");
+  if (cognito) cognito.addEventListener("click", () => signInCognito().catch((error) => signInError(error.message)));
+  $("sign-out").addEventListener("click", () => {
+    signOut();
+    announce("Signed out");
+    showSignedOut("");
+  });
+  window.addEventListener("hashchange", () => render());
+  window.addEventListener("console:unauthorized", () => {
+    forgetToken();
+    showSignedOut("Your session has ended: sign in again.");
+  });
+  try {
+    await finishCognitoSignIn();
+  } catch (error) {
+    signInError(error.message);
+  }
+  document.body.dataset.auth = config.auth.mode;
+  await render();
+  document.body.dataset.ready = "true";
+}
+
+start();

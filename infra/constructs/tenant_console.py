@@ -1,0 +1,153 @@
+"""The tenant console: a small Lambda serving the page and its static bundle (`GET /console`, `GET /console/{proxy+}`,
+no authorizer: the page holds no data), and the Cognito pieces it signs in with: the user pool's managed-login
+domain and a public app client (authorization code + PKCE, no secret) whose ID tokens the tenant API accepts.
+
+The client's callback and logout URLs are the console's own URL on the stage's HTTP API (`{ApiUrl}console`, which
+the page sends as its redirect_uri, and `{ApiUrl}console/`). That API is built after the client (its JWT
+authorizer lists the client), so the URLs are filled in lazily at synth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jsii
+from aws_cdk import Duration, IStableStringProducer, Lazy
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+
+from functions.common.identity import TENANT_ATTRIBUTE
+from functions.tenant_console.models import ConsoleSettings
+from infra import nag
+from infra.config import Throttle
+from infra.constructs.python_function import FunctionConstruct, FunctionOptions, FunctionSpec
+from infra.constructs.service_api import route_key
+
+DESCRIPTION = "Tenant console: the web page tenant admins edit, preview, publish and watch their agents in"
+CONSOLE_PATHS = ("/console", "/console/{proxy+}")
+CONSOLE_PATH = "console"  # the page, relative to the API's base URL (which ends with '/')
+SCOPES = (cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL)
+CONSOLE_CONCURRENCY = 5  # static files, cached a year by browsers: a handful of instances is plenty
+
+
+@jsii.implements(IStableStringProducer)
+class _Later:
+    """A value known only once another construct exists (jsii needs an object implementing the interface)."""
+
+    def __init__(self, produce: Callable[[], str]) -> None:
+        self._produce = produce
+
+    def produce(self) -> str:
+        return self._produce()
+
+
+def _console_url(api_url: Callable[[], str], end: str) -> Callable[[], str]:
+    return lambda: f"{api_url()}{CONSOLE_PATH}{end}"
+
+
+class ConsoleFunction(FunctionConstruct):
+    SPEC = FunctionSpec("tenant_console", ConsoleSettings, DESCRIPTION, Duration.seconds(5), memory_mb=256)
+    FUNCTION_ID = "TenantConsole"
+
+
+class TenantConsole(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        options: FunctionOptions,
+        *,
+        user_pool: cognito.UserPool,
+        domain_prefix: str,
+        api_url: Callable[[], str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        login = _Login(self, "Login", user_pool=user_pool, domain_prefix=domain_prefix, api_url=api_url)
+        self.domain = login.domain
+        self.client = login.client
+        environment = {
+            **options.environment,
+            "CONSOLE_AUTH": "cognito",
+            "COGNITO_DOMAIN": self.domain.base_url(),
+            "COGNITO_CLIENT_ID": self.client.user_pool_client_id,
+        }
+        console = ConsoleFunction(
+            self,
+            "Console",
+            FunctionOptions(
+                defaults=options.defaults,
+                environment=environment,
+                service_name=options.service_name,
+                reserved_concurrency=options.reserved_concurrency,
+            ),
+        )
+        self.lambda_ = console.lambda_
+        self.function = console.function
+        self.routes: list[apigwv2.HttpRoute] = []
+
+    def add_routes(self, api: apigwv2.HttpApi, stage: apigwv2.HttpStage, throttle: Throttle) -> list[apigwv2.HttpRoute]:
+        """`GET /console` and `GET /console/{proxy+}` on the stage's HTTP API, without an authorizer, each with its own
+        limits (so a busy console never throttles another route, nor another route the console)."""
+        integration = integrations.HttpLambdaIntegration("Console", self.function)
+        for path in CONSOLE_PATHS:
+            self.routes += api.add_routes(path=path, methods=[apigwv2.HttpMethod.GET], integration=integration)
+        cfn_stage = stage.node.default_child
+        assert isinstance(cfn_stage, apigwv2.CfnStage)
+        for route in self.routes:
+            limits = {"ThrottlingRateLimit": throttle.rate_limit, "ThrottlingBurstLimit": throttle.burst_limit}
+            cfn_stage.add_property_override(f"RouteSettings.{route_key(route)}", limits)
+            nag.acknowledge(
+                route,
+                "AwsSolutions-APIG4",
+                "The console's page and static files are public and hold no data; every read and write the page "
+                "makes goes to the tenant API, behind the Cognito JWT authorizer, with the signed-in user's token.",
+            )
+        return self.routes
+
+
+class _Login(Construct):
+    """The user pool's managed-login domain and the console's public app client."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        user_pool: cognito.UserPool,
+        domain_prefix: str,
+        api_url: Callable[[], str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.domain = cognito.UserPoolDomain(
+            self,
+            "Domain",
+            user_pool=user_pool,
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix),
+            managed_login_version=cognito.ManagedLoginVersion.CLASSIC_HOSTED_UI,
+        )
+        console_urls = [Lazy.string(_Later(_console_url(api_url, end))) for end in ("", "/")]
+        self.client = cognito.UserPoolClient(
+            self,
+            "Client",
+            user_pool=user_pool,
+            generate_secret=False,  # a browser keeps no secret: PKCE proves the code is this tab's
+            auth_flows=cognito.AuthFlow(user_srp=True),  # CDK adds ALLOW_REFRESH_TOKEN_AUTH
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),  # no implicit grant
+                scopes=list(SCOPES),
+                callback_urls=console_urls,
+                logout_urls=console_urls,
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.hours(12),
+            read_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(email=True, email_verified=True, fullname=True)
+            .with_custom_attributes(TENANT_ATTRIBUTE),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
+        )
