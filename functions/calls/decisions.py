@@ -18,6 +18,10 @@ from functions.common.clock import iso
 from functions.common.types import is_tenant_id
 from functions.common.validation import problems_of
 
+# The answer log line's field that carries a decision; the log group's subscription filter matches
+# `{ $.decision.call_id = * }` (infra/constructs/decision_recorder.py).
+DECISION_FIELD = "decision"
+
 
 @dataclass(frozen=True)
 class DecisionRecord:

@@ -15,9 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from functions.calls.decisions import DecisionRecord, decision_from_log
-
-DECISION_FIELD = "decision"
+from functions.calls.decisions import DECISION_FIELD, DecisionRecord, decision_from_log
 
 
 class DecisionLog(Protocol):

@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from functions.calls.records import InvalidCallEvent, unstorable_fields
 from functions.common import table
 from functions.outcome_recorder.models import Recorded
-from functions.outcomes.attribution import REFUSED, attribute, call_id_of, claimed_number, parse_outcome, store_outcome
-from functions.outcomes.message import QUARANTINE_REASON, QueuedOutcome
+from functions.outcomes.attribution import REFUSED, attribute, claimed_number, parse_outcome, store_outcome
+from functions.outcomes.message import QUARANTINE_REASON, QueuedOutcome, call_id_of
 from functions.outcomes.ports import OutcomeLog, OutcomeQueue, TenantDirectory
 from functions.thunderphone.events import WebhookEnvelope
 

@@ -85,8 +85,3 @@ def store_outcome(log: OutcomeLog, tenant_id: str, outcome: Completion | Grade, 
     if isinstance(outcome, Completion):
         return log.record_completion(tenant_id, outcome, keep_transcripts=keep_transcripts)
     return log.record_grade(tenant_id, outcome)
-
-
-def call_id_of(data: Mapping[str, Any]) -> int | None:
-    value = data.get("call_id")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

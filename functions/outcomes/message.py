@@ -93,3 +93,9 @@ class QueuedOutcome:
             received_at=received_at,
             body=body,
         )
+
+
+def call_id_of(data: Mapping[str, Any]) -> int | None:
+    """The call an event's data names, for logs and metrics only (attribution never trusts it alone)."""
+    value = data.get("call_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

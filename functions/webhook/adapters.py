@@ -45,7 +45,7 @@ class DynamoTenantStore:
 
     def __init__(
         self,
-        client_factory: Callable[[], Any],
+        client: Any,
         table_name: str,
         *,
         ttl_seconds: float,
@@ -57,9 +57,7 @@ class DynamoTenantStore:
         max_wait_seconds: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client_factory = client_factory
-        self._client_lock = threading.Lock()
-        self._built_client: Any = None
+        self.client = client
         self._table = table_name
         self._max_wait = max_wait_seconds
         # Loads queued longer than an answer waits are run for nobody: they fail instead of taking a thread.
@@ -98,17 +96,9 @@ class DynamoTenantStore:
         }
         return {name: {"entries": len(cache), "bound": cache.maxsize} for name, cache in caches.items()}
 
-    @property
-    def _client(self) -> Any:
-        """Built on first use (a rejected request, 413 or 401, never pays for one), once, by any thread."""
-        with self._client_lock:
-            if self._built_client is None:
-                self._built_client = self._client_factory()
-            return self._built_client
-
     @cached_property
     def _route_repository(self) -> RouteRepository:
-        return RouteRepository(self._client, self._table)
+        return RouteRepository(self.client, self._table)
 
     def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
         # Both reads start before either is waited for: a cold call costs one round trip of latency.
@@ -143,7 +133,7 @@ class DynamoTenantStore:
     def tenant_for_number(self, number: str) -> str | None:
         def fetch() -> str | None:
             item = dynamo.get(
-                self._client, self._table, table.number_pk(number), table.NUMBER_SK, operation="read number owner"
+                self.client, self._table, table.number_pk(number), table.NUMBER_SK, operation="read number owner"
             )
             tenant = item.get("tenant_id") if item else None
             return tenant if isinstance(tenant, str) else None
@@ -156,7 +146,7 @@ class DynamoTenantStore:
             tenant_id,
             "customer",
             lambda: dynamo.get(
-                self._client,
+                self.client,
                 self._table,
                 table.tenant_pk(tenant_id),
                 table.customer_sk(customer_id),
@@ -176,7 +166,7 @@ class DynamoTenantStore:
             tenant_id,
             "configuration",
             lambda: dynamo.get(
-                self._client, self._table, table.tenant_pk(tenant_id), table.LIVE_SK, operation="read configuration"
+                self.client, self._table, table.tenant_pk(tenant_id), table.LIVE_SK, operation="read configuration"
             ),
         )
         return config_of(tenant_id, item)
@@ -200,21 +190,15 @@ class SecretsManagerSource:
 
     REFRESH_INTERVAL_S = 10.0  # a bad signature may force a re-read at most this often
 
-    def __init__(
-        self, client_factory: Callable[[], Any], *, signing_secret_name: str, tool_secret_prefix: str, ttl_seconds: int
-    ) -> None:
-        self._client_factory = client_factory
+    def __init__(self, client: Any, *, signing_secret_name: str, tool_secret_prefix: str, ttl_seconds: int) -> None:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        self.provider = SecretsProvider(boto3_client=client)
         self._signing_name = signing_secret_name
         self._tool_prefix = tool_secret_prefix
         self._ttl = ttl_seconds
         self._last_refresh = 0.0
         self._lock = threading.Lock()
-
-    @cached_property
-    def _provider(self) -> Any:
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-        return SecretsProvider(boto3_client=self._client_factory())
 
     def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
         if refresh:
@@ -248,7 +232,7 @@ class SecretsManagerSource:
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
         try:
-            value = self._provider.get(name, max_age=self._ttl, force_fetch=refresh)
+            value = self.provider.get(name, max_age=self._ttl, force_fetch=refresh)
         except GetParameterError as exc:
             # The message names the secret and the AWS error code only, never a value.
             raise SecretsUnavailable(f"cannot read secret {name}: {error_code(exc.__context__)}") from None

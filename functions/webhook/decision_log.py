@@ -9,8 +9,6 @@ from typing import Any
 from functions.calls.decisions import DecisionRecord, decision_to_log
 from functions.webhook.models import CallFacts, Decision
 
-DECISION_FIELD = "decision"  # the answer log line's field the subscription filter matches
-
 
 def decision_record(facts: CallFacts, decision: Decision, latency_ms: float) -> DecisionRecord:
     return DecisionRecord(

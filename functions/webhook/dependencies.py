@@ -62,8 +62,8 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
         except ValidationError:
             return False  # every answer says why (handler.py)
         try:
-            self.store._client  # noqa: B018 - builds it
-            self.secrets._provider  # noqa: B018 - builds it
+            self.store  # noqa: B018 - builds it and its client
+            self.secrets  # noqa: B018 - builds it and its client
         except Exception:
             logger.exception("webhook clients could not be built during INIT")
             return False
@@ -84,7 +84,7 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
     def store(self) -> DynamoTenantStore:
         settings = self.settings
         return DynamoTenantStore(
-            lambda: self.dynamodb,
+            self.dynamodb,
             settings.TABLE_NAME,
             ttl_seconds=settings.CACHE_TTL_SECONDS,
             max_tenants=settings.CACHE_MAX_TENANTS,
@@ -99,7 +99,7 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
     def secrets(self) -> SecretsManagerSource:
         settings = self.settings
         return SecretsManagerSource(
-            lambda: self.secretsmanager,
+            self.secretsmanager,
             signing_secret_name=settings.SIGNING_SECRET_NAME,
             tool_secret_prefix=settings.TOOL_SECRET_PREFIX,
             ttl_seconds=settings.CACHE_TTL_SECONDS,

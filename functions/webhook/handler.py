@@ -16,32 +16,31 @@ cold start to import, for a single path.
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from functions.common.apigw import MalformedRequest, header, raw_body
+from functions.common.metric_names import Metric
+from functions.common.observability import logger, metrics, tracer
+from functions.thunderphone.signing import SIGNATURE_HEADER
+from functions.webhook import budget, service, telemetry
+from functions.webhook.dependencies import deps
 from functions.webhook.lifecycle import Lifecycle, process_age_s, register_snapstart_hooks
-
-lifecycle = Lifecycle(time.perf_counter() - process_age_s())  # before the imports below: they are INIT too
-
-import json  # noqa: E402
-import logging  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from typing import TYPE_CHECKING, Any  # noqa: E402
-
-from pydantic import ValidationError  # noqa: E402
-
-from functions.common.apigw import MalformedRequest, header, raw_body  # noqa: E402
-from functions.common.metric_names import Metric  # noqa: E402
-from functions.common.observability import logger, metrics, tracer  # noqa: E402
-from functions.thunderphone.signing import SIGNATURE_HEADER  # noqa: E402
-from functions.webhook import budget, service, telemetry  # noqa: E402
-from functions.webhook.dependencies import deps  # noqa: E402
-from functions.webhook.models import Reply, WebhookSettings  # noqa: E402
-from functions.webhook.outcomes import RETRY_AFTER_S  # noqa: E402
+from functions.webhook.models import Reply, WebhookSettings
+from functions.webhook.outcomes import RETRY_AFTER_S
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ROUTE_PREFIX = "/webhooks/"
+
+# In Lambda INIT counts from the process's start, whenever this line runs (lifecycle.process_age_s).
+lifecycle = Lifecycle(time.perf_counter() - process_age_s())
 
 
 def webhook_token(event: dict[str, Any]) -> str | None:

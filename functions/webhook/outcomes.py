@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from functions.common.errors import StoreUnavailable
 from functions.common.metric_names import Metric
 from functions.common.observability import logger
-from functions.outcomes.message import MAX_MESSAGE_BYTES, QueuedOutcome, message_text
+from functions.outcomes.message import MAX_MESSAGE_BYTES, QueuedOutcome, call_id_of, message_text
 from functions.webhook import telemetry
 from functions.webhook.models import Reply
 from functions.webhook_routes.model import Route
@@ -63,9 +63,6 @@ def enqueue_outcome(
     *,
     queue: Callable[[], OutcomeQueue | None] | None,
 ) -> Reply:
-    # Imported here: attribution pulls in the outcome events' models, which no incoming call needs.
-    from functions.outcomes.attribution import call_id_of
-
     call_id = call_id_of(data)
     target = queue() if queue is not None else None
     if target is None:

@@ -12,10 +12,11 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from functions.calls.decisions import DECISION_FIELD
 from functions.common.masking import mask_number
 from functions.common.metric_names import Metric
 from functions.common.observability import logger, metrics
-from functions.webhook.decision_log import DECISION_FIELD, decision_entry
+from functions.webhook.decision_log import decision_entry
 from functions.webhook.models import Reply
 
 OTHER_TENANTS = "other"

@@ -19,8 +19,8 @@ from aws_cdk import aws_logs_destinations as log_destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.calls.decisions import DECISION_FIELD
 from functions.decision_recorder.models import DecisionRecorderSettings
-from functions.webhook.decision_log import DECISION_FIELD
 from infra import nag
 from infra.constructs.python_function import AsyncInvoke, FunctionConstruct, FunctionOptions, FunctionSpec
 

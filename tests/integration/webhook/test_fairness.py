@@ -87,7 +87,7 @@ class Reads:
 
 @pytest.fixture
 def reads(demo_tenant: str) -> Iterator[Reads]:
-    watcher = Reads(deps.store._client)
+    watcher = Reads(deps.store.client)
     yield watcher
     # Loads still queued or running (a slow partition) finish on moto, before moto goes away.
     watcher.delays.clear()
@@ -102,7 +102,7 @@ def clock(demo_tenant: str) -> FakeClock:
     fake = FakeClock()
     settings = deps.settings
     deps.__dict__["store"] = DynamoTenantStore(
-        lambda: deps._client("dynamodb"),
+        deps.dynamodb,
         settings.TABLE_NAME,
         ttl_seconds=TTL,
         max_tenants=settings.CACHE_MAX_TENANTS,

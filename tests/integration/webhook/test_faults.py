@@ -35,7 +35,7 @@ def last_reason(json_logs: Any) -> str:
 
 
 def test_slow_dynamodb_answers_fallback_within_budget(demo_tenant: str, lambda_context: Any, json_logs: Any) -> None:
-    deps.store._client.meta.events.register("before-call.dynamodb", lambda **_: time.sleep(2))
+    deps.store.client.meta.events.register("before-call.dynamodb", lambda **_: time.sleep(2))
     status, body, elapsed_ms = timed_call(lambda_context)
     assert (status, body) == (200, {})
     assert elapsed_ms < BUDGET_MS + OVERHEAD_MS
@@ -46,7 +46,7 @@ def test_slow_dynamodb_answers_fallback_within_budget(demo_tenant: str, lambda_c
     "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "AccessDeniedException"]
 )
 def test_dynamodb_errors_answer_fallback(demo_tenant: str, lambda_context: Any, json_logs: Any, code: str) -> None:
-    stubber = Stubber(deps.store._client)
+    stubber = Stubber(deps.store.client)
     for _ in range(2):  # the Query and the GetItem run side by side on a cold call
         stubber.add_client_error("query", service_error_code=code)
         stubber.add_client_error("get_item", service_error_code=code)
@@ -60,14 +60,14 @@ def test_dynamodb_unreachable_answers_fallback(demo_tenant: str, lambda_context:
     def refuse(**_: Any) -> None:
         raise EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com")
 
-    deps.store._client.meta.events.register("before-call.dynamodb", refuse)
+    deps.store.client.meta.events.register("before-call.dynamodb", refuse)
     status, body, _ = timed_call(lambda_context, "webhook_web_incoming_signed.json")
     assert (status, body) == (200, {})
     assert last_reason(json_logs) == "store_unavailable"
 
 
 def test_secrets_manager_down_answers_fallback_not_401(demo_tenant: str, lambda_context: Any, json_logs: Any) -> None:
-    stubber = Stubber(deps.secrets._provider.client)
+    stubber = Stubber(deps.secrets.provider.client)
     stubber.add_client_error("get_secret_value", service_error_code="InternalServiceError", http_status_code=500)
     with stubber:
         status, body, _ = timed_call(lambda_context)

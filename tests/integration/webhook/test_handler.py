@@ -27,8 +27,8 @@ def count_aws_calls() -> Counter[str]:
     def hook(model: Any, **_: Any) -> None:
         calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
-    deps.store._client.meta.events.register("before-call", hook)
-    deps.secrets._provider.client.meta.events.register("before-call", hook)
+    deps.store.client.meta.events.register("before-call", hook)
+    deps.secrets.provider.client.meta.events.register("before-call", hook)
     return calls
 
 

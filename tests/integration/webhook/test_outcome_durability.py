@@ -78,7 +78,7 @@ def test_secrets_manager_down_is_503_and_the_retry_after_recovery_is_stored(
 
     parameters.clear_caches()
     body = completion(decided_call, status="completed", billable_minutes=4)
-    stubber = Stubber(deps.secrets._provider.client)
+    stubber = Stubber(deps.secrets.provider.client)
     stubber.add_client_error("get_secret_value", service_error_code="InternalServiceError", http_status_code=500)
 
     # When ThunderPhone delivers the completion
@@ -131,7 +131,7 @@ def test_queue_too_slow_is_503_within_the_outcome_budget(
 
 
 def test_route_store_down_is_429_for_an_outcome(demo_tenant: str, aws: dict[str, Any], lambda_context: Any) -> None:
-    deps.store._client.meta.events.register("before-call.dynamodb", refuse)
+    deps.store.client.meta.events.register("before-call.dynamodb", refuse)
 
     status, answer, headers = post(signed_event(PRICING, completion(1, status="completed")), lambda_context)
 
@@ -272,7 +272,7 @@ def test_an_unsigned_outcome_is_401_without_any_aws_call_but_the_signing_secrets
         calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
     assert deps.outcome_queue is not None
-    for client in (deps.store._client, deps.secrets._provider.client, deps.outcome_queue.client):
+    for client in (deps.store.client, deps.secrets.provider.client, deps.outcome_queue.client):
         client.meta.events.register("before-call", count)
     body = completion(2, status="completed", pad="x" * size)
 
