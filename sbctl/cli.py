@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any, TextIO
 
+from sbctl.arguments import parse_quietly
 from sbctl.errors import FileProblem, UsageError
 from sbctl.exit_codes import EXIT_FAILED, EXIT_USAGE
 from sbctl.settings import get_settings
@@ -64,12 +64,9 @@ def run_operator(argv: Sequence[str], *, out: TextIO, err: TextIO, clients: dict
     from functions.common.errors import InvalidItem, ItemNotFound, NumberTaken, StoreUnavailable, VersionConflict
     from sbctl.context import Context
 
-    parser = build_operator_parser()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            args = parser.parse_args(list(argv))
-        except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
-            return int(exc.code or 0)
+    args = parse_quietly(build_operator_parser(), argv, out=out, err=err)
+    if isinstance(args, int):
+        return args
     ctx = Context(args=args, settings=get_settings(), out=out, err=err, _clients=dict(clients or {}))
     try:
         return int(args.handler(ctx))

@@ -9,7 +9,6 @@ import sys
 
 from functions.tenant_config import customer_files
 from functions.tenant_config.customer_files import (
-    BOOKKEEPING,
     FIELDS,
     VAR_PREFIX,
     BadRow,
@@ -19,6 +18,7 @@ from functions.tenant_config.customer_files import (
     write_csv,
     write_json,
 )
+from functions.tenant_config.models import BOOKKEEPING
 from sbctl.errors import FileProblem, UsageError
 from sbctl.files import read_text
 

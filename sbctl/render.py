@@ -11,9 +11,7 @@ from typing import Any
 import yaml
 
 from functions.tenant_config.items import ID_FIELDS, content, kind_of_model
-from functions.tenant_config.models import StoredItem
-
-BOOKKEEPING = ("version", "updated_at", "updated_by")
+from functions.tenant_config.models import BOOKKEEPING, StoredItem
 
 
 def document(model: StoredItem) -> dict[str, Any]:

@@ -188,7 +188,7 @@ def tenant_report(tenant_id: str, records: list[CallRecord], period: Period) -> 
 def _variant_figures(name: str, records: list[CallRecord]) -> VariantResult:
     outcomes = [r for r in records if r.has_completion]
     completed = sum(r.status == "completed" for r in outcomes)
-    grades = [r.grade_score for r in records if r.grade_score is not None]
+    grades = _grades(records)
     durations = [r.duration_seconds for r in outcomes if r.duration_seconds is not None]
     return VariantResult(
         variant=name,
@@ -203,6 +203,10 @@ def _variant_figures(name: str, records: list[CallRecord]) -> VariantResult:
         minutes=sum(r.billable_minutes or 0 for r in outcomes),
         cost_cents=sum(r.billing_total_cents or 0 for r in outcomes),
     )
+
+
+def _grades(records: list[CallRecord]) -> list[float]:
+    return [r.grade_score for r in records if r.grade_score is not None]
 
 
 def _outcome(test: str, result: Significance | None) -> Comparison | None:
@@ -266,43 +270,34 @@ def experiments(decided: list[CallRecord]) -> list[Experiment]:
     for rule_id in sorted(by_rule):
         groups = by_rule[rule_id]
         baseline = min(groups, key=lambda name: (-len(groups[name]), name))
-        base = groups[baseline]
-        base_outcomes = [r for r in base if r.has_completion]
-        base_grades = [r.grade_score for r in base if r.grade_score is not None]
-        variants = []
-        for name in sorted(groups, key=lambda n: (n != baseline, n)):
+        base = _variant_figures(baseline, groups[baseline])
+        base_grades = _grades(groups[baseline])
+        variants = [
+            base.model_copy(
+                update={
+                    "indication": f"{baseline} is the baseline (most sessions); the other variants are compared with it"
+                }
+            )
+        ]
+        for name in sorted(name for name in groups if name != baseline):
             figures = _variant_figures(name, groups[name])
-            if name != baseline:
-                outcomes = [r for r in groups[name] if r.has_completion]
-                grades = [r.grade_score for r in groups[name] if r.grade_score is not None]
-                rate_test = None
-                if min(len(outcomes), len(base_outcomes)) >= MIN_RATE_SAMPLE:
-                    rate_test = _outcome(
-                        "two-proportion z",
-                        two_proportion_z(
-                            sum(r.status == "completed" for r in outcomes),
-                            len(outcomes),
-                            sum(r.status == "completed" for r in base_outcomes),
-                            len(base_outcomes),
-                        ),
-                    )
-                grade_test = None
-                if min(len(grades), len(base_grades)) >= MIN_GRADE_SAMPLE:
-                    grade_test = _outcome("Welch t", welch_t(grades, base_grades))
-                base_figures = _variant_figures(baseline, base)
-                figures = figures.model_copy(
-                    update={
-                        "completion_vs_baseline": rate_test,
-                        "grade_vs_baseline": grade_test,
-                        "indication": _indication(name, baseline, figures, base_figures, rate_test, grade_test),
-                    }
+            rate_test = None
+            if min(figures.with_outcome, base.with_outcome) >= MIN_RATE_SAMPLE:
+                rate_test = _outcome(
+                    "two-proportion z",
+                    two_proportion_z(figures.completed, figures.with_outcome, base.completed, base.with_outcome),
                 )
-            else:
-                figures = figures.model_copy(
-                    update={
-                        "indication": f"{name} is the baseline (most sessions); the other variants are compared with it"
-                    }
-                )
+            grades = _grades(groups[name])
+            grade_test = None
+            if min(len(grades), len(base_grades)) >= MIN_GRADE_SAMPLE:
+                grade_test = _outcome("Welch t", welch_t(grades, base_grades))
+            figures = figures.model_copy(
+                update={
+                    "completion_vs_baseline": rate_test,
+                    "grade_vs_baseline": grade_test,
+                    "indication": _indication(name, baseline, figures, base, rate_test, grade_test),
+                }
+            )
             variants.append(figures)
         results.append(
             Experiment(rule_id=rule_id, baseline=baseline, sessions=sum(map(len, groups.values())), variants=variants)

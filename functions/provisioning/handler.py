@@ -24,15 +24,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from functions.common.api_errors import error_response, invalid_request
-from functions.common.apigw import json_request_problem, without_content_type
+from functions.common.api_handlers import register_error_handlers, resolve_json
 from functions.common.observability import logger, metrics, tracer
 from functions.provisioning import errors
 from functions.provisioning.dependencies import deps
@@ -43,17 +39,6 @@ for resource in (tenants, keys, tenant_admins, webhook_endpoint):
     app.include_router(resource.router)
 
 
-@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
-def _invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
-    return errors.validation_error(list(exc.errors()))
-
-
-@app.exception_handler(ValidationError)  # type: ignore[untyped-decorator]
-def _invalid_model(exc: ValidationError) -> Response[dict[str, Any]]:
-    return errors.validation_error(list(exc.errors()))
-
-
-@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def _domain_error(exc: Exception) -> Response[dict[str, Any]]:
     return errors.response_for(exc, {"api_key_secret": _api_key_secret()})
 
@@ -65,17 +50,13 @@ def _api_key_secret() -> str:
         return "THUNDERPHONE_API_KEY_SECRET_NAME"
 
 
-@app.not_found
-def _no_route(exc: Exception) -> Response[dict[str, Any]]:
-    return error_response(404, "not_found", "no such admin route")
+register_error_handlers(
+    app, validation_error=errors.validation_error, domain_error=_domain_error, no_route="no such admin route"
+)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    problem = json_request_problem(event)
-    if problem is not None:
-        refusal = invalid_request(problem.status, problem.code, {"body": [problem.sentence]})
-        return ResponseBuilder[APIGatewayProxyEventV2](refusal).build(APIGatewayProxyEventV2(event))
-    return app.resolve(without_content_type(event), context)
+    return resolve_json(app, event, context)

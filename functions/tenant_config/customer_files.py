@@ -20,11 +20,10 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from functions.common.validation import describe, problems_of
-from functions.tenant_config.models import Customer
+from functions.tenant_config.models import BOOKKEEPING, Customer
 
 FIELDS = ("phone", "name", "segment", "prompt_override", "prompt_addendum")
 VAR_PREFIX = "var."
-BOOKKEEPING = frozenset({"version", "updated_at", "updated_by"})
 EXTRA_CELLS = "(extra cells)"
 
 

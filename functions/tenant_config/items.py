@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from functions.common import dynamo, table
 from functions.common.dynamo import decimals
 from functions.common.errors import InvalidItem
-from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
+from functions.tenant_config.models import BOOKKEEPING, AgentProfile, Customer, RoutingRule, StoredItem, Tenant
 
 ItemKind = Literal["tenant", "profile", "rule", "customer"]
 ModelT = TypeVar("ModelT", bound=StoredItem)
@@ -109,4 +109,4 @@ def item_id_of(model: StoredItem) -> str:
 
 def content(model: StoredItem) -> dict[str, Any]:
     """A model's data without the bookkeeping (version, updated_at, updated_by): what a diff compares."""
-    return model.model_dump(mode="json", exclude_none=True, exclude={"version", "updated_at", "updated_by"})
+    return model.model_dump(mode="json", exclude_none=True, exclude=set(BOOKKEEPING))

@@ -74,6 +74,10 @@ class StoredItem(BaseModel):
     updated_by: Annotated[str | None, Field(max_length=256)] = None
 
 
+# The bookkeeping fields every stored item carries, in order: never part of what the item says.
+BOOKKEEPING: tuple[str, ...] = tuple(StoredItem.model_fields)
+
+
 class HourRange(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -478,7 +478,7 @@ class ConfigStore:
                 }
             }
             for number in numbers
-            if self._number_owner(number) == tenant_id
+            if self.number_owner(number) == tenant_id
         ]
 
     def _transact(
@@ -522,7 +522,8 @@ class ConfigStore:
         pk = body.get(table.PARTITION_KEY, {}).get("S", "")
         return pk[len(table.NUMBER_PREFIX) :] if isinstance(pk, str) and pk.startswith(table.NUMBER_PREFIX) else None
 
-    def _number_owner(self, number: str) -> str | None:
+    def number_owner(self, number: str) -> str | None:
+        """The tenant a phone number is claimed by, if any."""
         item = dynamo.get(
             self._client,
             self._table,
@@ -533,10 +534,6 @@ class ConfigStore:
         )
         owner = (item or {}).get("tenant_id")
         return owner if isinstance(owner, str) else None
-
-    def number_owner(self, number: str) -> str | None:
-        """The tenant a phone number is claimed by, if any."""
-        return self._number_owner(number)
 
     def _batch_write(self, requests: builtins.list[dict[str, Any]], progress: Progress | None) -> None:
         total = len(requests)

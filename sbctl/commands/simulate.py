@@ -70,7 +70,7 @@ def cmd_simulate(ctx: Context) -> int:
         raise UsageError("--caller is for phone calls; web calls come from 'web'")
     if args.call_id is not None and args.call_id < 0:
         raise UsageError("--call-id is 0 or more")
-    store = DynamoTenantStore(ctx.client, ctx.table, ttl_seconds=300, max_tenants=2, max_customers=2)
+    store = DynamoTenantStore(ctx.client(), ctx.table, ttl_seconds=300, max_tenants=2, max_customers=2)
     config, _ = store.load(args.tenant, None)  # store errors surface here, not as a silent fallback
     timezone = config.tenant.timezone if config.tenant is not None else "UTC"
     received_at = arrival(args.at, timezone)

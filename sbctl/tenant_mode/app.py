@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Sequence
-from contextlib import redirect_stderr, redirect_stdout
 from typing import NoReturn, TextIO
 
+from sbctl.arguments import parse_quietly
 from sbctl.errors import FileProblem, UsageError
 from sbctl.exit_codes import EXIT_FAILED, EXIT_USAGE
 from sbctl.settings import SbctlSettings
@@ -58,12 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 def run(
     argv: Sequence[str], *, out: TextIO, err: TextIO, settings: SbctlSettings, transport: Transport | None = None
 ) -> int:
-    parser = build_parser()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            args = parser.parse_args(list(argv))
-        except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
-            return int(exc.code or 0)
+    args = parse_quietly(build_parser(), argv, out=out, err=err)
+    if isinstance(args, int):
+        return args
     ctx = TenantContext(args=args, settings=settings, out=out, err=err, transport=transport or urllib_transport())
     try:
         return int(args.handler(ctx))

@@ -9,13 +9,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from functions.tenant_config.models import BOOKKEEPING
 from sbctl.tenant_mode.http import ApiError, Unreachable
 
 DRAFTED = "saved to the draft; callers get it after `sbctl draft publish`"
 LIVE_NOW = "live now; the router's cache picks it up within about a minute"
 PUBLISHED = "callers get it within about a minute (the router's cache time)"
 LOCAL_RUN = "http://127.0.0.1:8787"
-BOOKKEEPING = frozenset({"version", "updated_at", "updated_by"})
 SHOWN_CHARS = 60  # of a field's value in a short diff
 
 
@@ -70,7 +70,7 @@ def stale(
 
 def field_diff(current: Mapping[str, Any], ours: Mapping[str, Any]) -> list[str]:
     """One line per top-level field whose value differs (bookkeeping, and empty fields yours leaves out, aside)."""
-    names = sorted((set(current) | set(ours)) - BOOKKEEPING)
+    names = sorted((set(current) | set(ours)) - set(BOOKKEEPING))
     lines: list[str] = []
     for name in names:
         before, after = current.get(name), ours.get(name)

@@ -28,13 +28,12 @@ from functions.tenant_config import customer_files
 from functions.tenant_config.integrity import introduced, users_of, warnings
 from functions.tenant_config.items import ID_FIELDS, content
 from functions.tenant_config.live import Snapshot
-from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, StoredItem, Tenant
+from functions.tenant_config.models import BOOKKEEPING, AgentProfile, Customer, RoutingRule, StoredItem, Tenant
 from functions.tenant_config.publishing import Drafts
 from functions.tenant_config.store import ConfigStore
 
 Kind = Literal["profile", "rule", "customer"]
 MODELS: dict[Kind, type[StoredItem]] = {"profile": AgentProfile, "rule": RoutingRule, "customer": Customer}
-BOOKKEEPING = frozenset({"version", "updated_at", "updated_by"})
 ON_PUBLISH = "on publish: callers get it after POST /tenant/v1/draft/publish"
 NOW = "now: the router's cache picks it up within about a minute"
 IMPORT_ATTEMPTS = 3  # a row someone edits during the import is read again and overwritten (it is a bulk overwrite)

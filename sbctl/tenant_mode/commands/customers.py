@@ -13,12 +13,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from functions.tenant_config.models import Customer
+from functions.tenant_config.items import content
+from functions.tenant_config.models import BOOKKEEPING, Customer
 from sbctl import customers_io
 from sbctl.arguments import SubParsers
 from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
 from sbctl.tenant_mode import messages
-from sbctl.tenant_mode.commands.items import BOOKKEEPING, KINDS, register_group
+from sbctl.tenant_mode.commands.items import KINDS, register_group
 from sbctl.tenant_mode.context import TenantContext
 from sbctl.tenant_mode.http import ApiError, item_path
 
@@ -89,7 +90,7 @@ def cmd_import(ctx: TenantContext) -> int:
 
 def import_row(ctx: TenantContext, name: str, line: int, customer: Customer, tally: Tally) -> None:
     customer_id = customer.customer_id
-    body = customer.model_dump(mode="json", exclude_none=True, exclude=set(BOOKKEEPING))
+    body = content(customer)
     path = item_path("customers", customer_id)
     try:
         stored = ctx.api.request("GET", path).data
@@ -134,4 +135,4 @@ def same_content(stored: dict[str, Any], customer: Customer) -> bool:
         current = Customer.model_validate({key: value for key, value in stored.items() if key not in BOOKKEEPING})
     except ValidationError:
         return False
-    return current.model_dump(exclude=set(BOOKKEEPING)) == customer.model_dump(exclude=set(BOOKKEEPING))
+    return content(current) == content(customer)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from functions.tenant_config.models import BOOKKEEPING
 from sbctl.arguments import SubParsers, non_negative
 from sbctl.errors import UsageError
 from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
@@ -22,7 +23,6 @@ from sbctl.tenant_mode import messages
 from sbctl.tenant_mode.context import TenantContext
 from sbctl.tenant_mode.http import ApiError, item_path
 
-BOOKKEEPING = ("version", "updated_at", "updated_by")
 PAGE_SIZE = 100
 
 

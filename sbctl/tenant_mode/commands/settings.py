@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.tenant_config.models import BOOKKEEPING
 from sbctl.arguments import SubParsers, non_negative
 from sbctl.errors import UsageError
 from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
 from sbctl.files import load_text, read_text
 from sbctl.tenant_mode import messages
-from sbctl.tenant_mode.commands.items import BOOKKEEPING, document
+from sbctl.tenant_mode.commands.items import document
 from sbctl.tenant_mode.context import TenantContext
 from sbctl.tenant_mode.http import ApiError
 
