@@ -17,6 +17,8 @@ from typing import Any, Literal, get_args
 
 Stage = Literal["dev", "prod"]
 ColdStart = Literal["off", "provisioned", "snapstart"]
+# Routes with their own API Gateway limits ("api": the stage default, for routes without their own).
+ThrottledRoute = Literal["api", "webhook", "admin", "tenant"]
 
 STAGES_CONTEXT_KEY = "switchboard:stages"
 STAGE_CONTEXT_KEY = "stage"
@@ -117,7 +119,7 @@ class StageConfig:
                 "webhookProvisionedConcurrency",
                 "must be below webhookReservedConcurrency",
             )
-        for route in ("api", "webhook", "admin", "tenant"):
+        for route in get_args(ThrottledRoute):
             rate, burst = f"{route}_throttle_rate_limit", f"{route}_throttle_burst_limit"
             _check(getattr(self, rate) >= 1, _camel(rate), "must be >= 1")
             _check(getattr(self, burst) >= getattr(self, rate), _camel(burst), f"must be >= {_camel(rate)}")
@@ -144,9 +146,13 @@ class StageConfig:
         _check(0 < self.duration_alarm_fraction <= 1, "durationAlarmFraction", "must be in (0, 1]")
         _check(self.github_repo is None or bool(_REPO.match(self.github_repo)), "githubRepo", "must be owner/name")
 
-    def throttle(self, route: Literal["api", "webhook", "admin", "tenant"]) -> Throttle:
+    def throttle(self, route: ThrottledRoute) -> Throttle:
         """A route's API Gateway limits ("api": the stage default for routes without their own)."""
         return Throttle(getattr(self, f"{route}_throttle_rate_limit"), getattr(self, f"{route}_throttle_burst_limit"))
+
+    @property
+    def throttles(self) -> dict[ThrottledRoute, Throttle]:
+        return {route: self.throttle(route) for route in get_args(ThrottledRoute)}
 
     # Derived names: one place, so the stack, the docs and the tests agree.
     @property

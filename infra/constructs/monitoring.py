@@ -32,10 +32,10 @@ OUTCOME_BACKLOG_SECONDS = 15 * 60
 DECISION_LOG_FAILURES = 5
 
 
-def service_sum(namespace: str, service: str, name: str) -> cloudwatch.Metric:
+def service_metric(namespace: str, service: str, name: str, statistic: str = "Sum") -> cloudwatch.Metric:
     """One of our metrics (functions/common/metric_names.py) for one function's Powertools `service`."""
     return cloudwatch.Metric(
-        namespace=namespace, metric_name=name, dimensions_map={"service": service}, statistic="Sum", period=PERIOD
+        namespace=namespace, metric_name=name, dimensions_map={"service": service}, statistic=statistic, period=PERIOD
     )
 
 
@@ -62,12 +62,12 @@ class Monitoring(Construct):
         tables: Mapping[str, dynamodb.ITable],
         failure_queues: Mapping[str, sqs.IQueue],
         thresholds: AlarmThresholds,
-        outcome_recorder_service: str | None = None,
-        outcome_queue: sqs.IQueue | None = None,
-        outcome_dead_letters: sqs.IQueue | None = None,
-        decision_recorder_service: str | None = None,
-        decision_recorder: lambda_.IFunction | None = None,
-        decision_failures: sqs.IQueue | None = None,
+        outcome_recorder_service: str,
+        outcome_queue: sqs.IQueue,
+        outcome_dead_letters: sqs.IQueue,
+        decision_recorder_service: str,
+        decision_recorder: lambda_.IFunction,
+        decision_failures: sqs.IQueue,
         alarm_email: str | None,
         removal_policy: RemovalPolicy,
     ) -> None:
@@ -88,13 +88,7 @@ class Monitoring(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
 
         def webhook_metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=namespace,
-                metric_name=name,
-                dimensions_map={"service": webhook_service},
-                statistic=statistic,
-                period=PERIOD,
-            )
+            return service_metric(namespace, webhook_service, name, statistic)
 
         requests = webhook_metric(Metric.WEBHOOK_REQUESTS)
         fallbacks = webhook_metric(Metric.FALLBACK)
@@ -137,13 +131,7 @@ class Monitoring(Construct):
             datapoints=2,
             description=f"Webhook answer latency p99 above {duration_threshold} ms (budget {webhook_budget_ms} ms)",
         )
-        invalid_config = cloudwatch.Metric(
-            namespace=namespace,
-            metric_name=Metric.INVALID_CONFIG_ITEM,
-            dimensions_map={"service": item_validator_service},
-            statistic="Sum",
-            period=PERIOD,
-        )
+        invalid_config = service_metric(namespace, item_validator_service, Metric.INVALID_CONFIG_ITEM)
         self._alarm(
             "InvalidConfigItems",
             invalid_config,
@@ -251,16 +239,14 @@ class Monitoring(Construct):
         self,
         webhook_metric: Callable[[str], cloudwatch.Metric],
         namespace: str,
-        recorder_service: str | None,
-        queue: sqs.IQueue | None,
-        dead_letters: sqs.IQueue | None,
+        recorder_service: str,
+        queue: sqs.IQueue,
+        dead_letters: sqs.IQueue,
     ) -> list[cloudwatch.IWidget]:
         """Outcome events (infra/constructs/outcome_queue.py): none may be lost, so anything kept aside alarms."""
-        if recorder_service is None or queue is None or dead_letters is None:
-            return []
 
         def recorder_metric(name: str) -> cloudwatch.Metric:
-            return service_sum(namespace, str(recorder_service), name)
+            return service_metric(namespace, recorder_service, name)
 
         dead = dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
         quarantined = recorder_metric(Metric.OUTCOME_QUARANTINED)
@@ -304,17 +290,15 @@ class Monitoring(Construct):
     def _decision_alarms(
         self,
         namespace: str,
-        recorder_service: str | None,
-        recorder: lambda_.IFunction | None,
-        failures: sqs.IQueue | None,
+        recorder_service: str,
+        recorder: lambda_.IFunction,
+        failures: sqs.IQueue,
     ) -> list[cloudwatch.IWidget]:
         """The decision log (infra/constructs/decision_recorder.py): deliveries of the webhook's decision log lines
         that failed (retried by Lambda), and those still failing after the retries (on-failure queue)."""
-        if recorder_service is None or recorder is None or failures is None:
-            return []
 
         def recorder_metric(name: str) -> cloudwatch.Metric:
-            return service_sum(namespace, str(recorder_service), name)
+            return service_metric(namespace, recorder_service, name)
 
         failed = recorder_metric(Metric.DECISION_LOG_FAILED)
         unrecorded = failures.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")

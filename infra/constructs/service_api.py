@@ -18,7 +18,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import nag
-from infra.config import Throttle
+from infra.config import Throttle, ThrottledRoute
 from infra.constructs.python_function import retention
 
 # One route: the token in the path is a capability (functions/webhook_routes); no path names a tenant.
@@ -70,6 +70,15 @@ def route_key(route: apigwv2.HttpRoute) -> str:
     return cfn.route_key
 
 
+def limit_routes(stage: apigwv2.HttpStage, routes: Sequence[apigwv2.HttpRoute], throttle: Throttle) -> None:
+    """Give each of `routes` its own API Gateway limits on `stage` (the stage's own throttle caps the others)."""
+    cfn_stage = stage.node.default_child
+    assert isinstance(cfn_stage, apigwv2.CfnStage)
+    for route in routes:
+        limits = {"ThrottlingRateLimit": throttle.rate_limit, "ThrottlingBurstLimit": throttle.burst_limit}
+        cfn_stage.add_property_override(f"RouteSettings.{route_key(route)}", limits)
+
+
 class ServiceApi(Construct):
     def __init__(
         self,
@@ -81,7 +90,7 @@ class ServiceApi(Construct):
         tenant_handler: lambda_.IFunction,
         tenant_user_pool: cognito.IUserPool,
         tenant_clients: Sequence[cognito.IUserPoolClient],
-        throttles: Mapping[str, Throttle],
+        throttles: Mapping[ThrottledRoute, Throttle],
         log_retention_days: int,
         log_removal_policy: RemovalPolicy,
     ) -> None:
@@ -145,20 +154,9 @@ class ServiceApi(Construct):
 
         # Each route its own limits: a flood of unsigned webhook requests never throttles the operator or
         # tenant admins, and a busy console never throttles ThunderPhone's calls.
-        limits = {"webhook": self.webhook_routes, "admin": self.admin_routes, "tenant": self.tenant_routes}
-        stage = self.stage.node.default_child
-        assert isinstance(stage, apigwv2.CfnStage)
-        stage.add_property_override(
-            "RouteSettings",
-            {
-                route_key(route): {
-                    "ThrottlingRateLimit": throttles[name].rate_limit,
-                    "ThrottlingBurstLimit": throttles[name].burst_limit,
-                }
-                for name, routes in limits.items()
-                for route in routes
-            },
-        )
+        limit_routes(self.stage, self.webhook_routes, throttles["webhook"])
+        limit_routes(self.stage, self.admin_routes, throttles["admin"])
+        limit_routes(self.stage, self.tenant_routes, throttles["tenant"])
 
     @property
     def url(self) -> str:

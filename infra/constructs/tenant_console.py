@@ -10,6 +10,7 @@ authorizer lists the client), so the URLs are filled in lazily at synth.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import jsii
 from aws_cdk import Duration, IStableStringProducer, Lazy
@@ -18,12 +19,12 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from functions.common.identity import TENANT_ATTRIBUTE
 from functions.tenant_console.models import ConsoleSettings
 from infra import nag
 from infra.config import Throttle
 from infra.constructs.python_function import FunctionConstruct, FunctionOptions, FunctionSpec
-from infra.constructs.service_api import route_key
+from infra.constructs.service_api import limit_routes
+from infra.constructs.tenant_identity import tenant_client
 
 DESCRIPTION = "Tenant console: the web page tenant admins edit, preview, publish and watch their agents in"
 CONSOLE_PATHS = ("/console", "/console/{proxy+}")
@@ -73,16 +74,7 @@ class TenantConsole(Construct):
             "COGNITO_DOMAIN": self.domain.base_url(),
             "COGNITO_CLIENT_ID": self.client.user_pool_client_id,
         }
-        console = ConsoleFunction(
-            self,
-            "Console",
-            FunctionOptions(
-                defaults=options.defaults,
-                environment=environment,
-                service_name=options.service_name,
-                reserved_concurrency=options.reserved_concurrency,
-            ),
-        )
+        console = ConsoleFunction(self, "Console", replace(options, environment=environment))
         self.lambda_ = console.lambda_
         self.function = console.function
         self.routes: list[apigwv2.HttpRoute] = []
@@ -93,11 +85,8 @@ class TenantConsole(Construct):
         integration = integrations.HttpLambdaIntegration("Console", self.function)
         for path in CONSOLE_PATHS:
             self.routes += api.add_routes(path=path, methods=[apigwv2.HttpMethod.GET], integration=integration)
-        cfn_stage = stage.node.default_child
-        assert isinstance(cfn_stage, apigwv2.CfnStage)
+        limit_routes(stage, self.routes, throttle)
         for route in self.routes:
-            limits = {"ThrottlingRateLimit": throttle.rate_limit, "ThrottlingBurstLimit": throttle.burst_limit}
-            cfn_stage.add_property_override(f"RouteSettings.{route_key(route)}", limits)
             nag.acknowledge(
                 route,
                 "AwsSolutions-APIG4",
@@ -128,12 +117,12 @@ class _Login(Construct):
             managed_login_version=cognito.ManagedLoginVersion.CLASSIC_HOSTED_UI,
         )
         console_urls = [Lazy.string(_Later(_console_url(api_url, end))) for end in ("", "/")]
-        self.client = cognito.UserPoolClient(
+        # A browser keeps no secret: PKCE proves the code is this tab's.
+        self.client = tenant_client(
             self,
             "Client",
             user_pool=user_pool,
-            generate_secret=False,  # a browser keeps no secret: PKCE proves the code is this tab's
-            auth_flows=cognito.AuthFlow(user_srp=True),  # CDK adds ALLOW_REFRESH_TOKEN_AUTH
+            refresh_token_validity=Duration.hours(12),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),  # no implicit grant
                 scopes=list(SCOPES),
@@ -141,13 +130,4 @@ class _Login(Construct):
                 logout_urls=console_urls,
             ),
             supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
-            prevent_user_existence_errors=True,
-            enable_token_revocation=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.hours(12),
-            read_attributes=cognito.ClientAttributes()
-            .with_standard_attributes(email=True, email_verified=True, fullname=True)
-            .with_custom_attributes(TENANT_ATTRIBUTE),
-            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
         )

@@ -1,5 +1,5 @@
-"""Who tenant admins are: a Cognito user pool the operator fills (no self sign-up) and the app client the tenant
-console and `sbctl` sign in with.
+"""Who tenant admins are: a Cognito user pool the operator fills (no self sign-up), the app client `sbctl` signs in
+with, and `tenant_client`, which makes every app client of the pool (the tenant console's too) alike.
 
 A tenant user's ID token carries `custom:tenant_id` (set by the operator when the user is created, immutable,
 and not writable through the app client) and `cognito:groups` (`tenant-admin` or `tenant-viewer`). The tenant
@@ -7,6 +7,8 @@ API's JWT authorizer trusts this pool and this client only; tenant users get no 
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
@@ -84,22 +86,12 @@ class TenantIdentity(Construct):
             )
             for role, group in ROLE_GROUPS.items()
         }
-        # Readable: what the tenant API and the console show. Writable: the display name only; never email
-        # (the operator's handle on the user) and never custom:tenant_id (immutable anyway).
-        self.client = self.user_pool.add_client(
+        # sbctl's client: SRP sign-in only, no hosted UI or redirect flows (the console has its own client).
+        self.client = tenant_client(
+            self.user_pool,
             "Client",
-            generate_secret=False,
-            auth_flows=cognito.AuthFlow(user_srp=True),  # CDK adds ALLOW_REFRESH_TOKEN_AUTH
-            disable_o_auth=True,  # no hosted UI or redirect flows until a console needs them
-            prevent_user_existence_errors=True,
-            enable_token_revocation=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
+            user_pool=self.user_pool,
             refresh_token_validity=Duration.days(7),
-            read_attributes=cognito.ClientAttributes()
-            .with_standard_attributes(email=True, email_verified=True, fullname=True)
-            .with_custom_attributes(TENANT_ATTRIBUTE),
-            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
         )
 
     @property
@@ -109,3 +101,37 @@ class TenantIdentity(Construct):
     @property
     def client_id(self) -> str:
         return self.client.user_pool_client_id
+
+
+def tenant_client(
+    scope: Construct,
+    construct_id: str,
+    *,
+    user_pool: cognito.IUserPool,
+    refresh_token_validity: Duration,
+    o_auth: cognito.OAuthSettings | None = None,
+    supported_identity_providers: Sequence[cognito.UserPoolClientIdentityProvider] | None = None,
+) -> cognito.UserPoolClient:
+    """An app client of the tenant pool, as every one of them must be (the tenant API's JWT authorizer accepts them
+    all): public (no secret), SRP sign-in, hour-long ID and access tokens, revocable refresh tokens. Readable: what
+    the tenant API and the console show. Writable: the display name only; never email (the operator's handle on the
+    user) and never custom:tenant_id (immutable anyway). Without `o_auth`, no hosted UI and no redirect flows."""
+    return cognito.UserPoolClient(
+        scope,
+        construct_id,
+        user_pool=user_pool,
+        generate_secret=False,  # sbctl and browsers keep no secret
+        auth_flows=cognito.AuthFlow(user_srp=True),  # CDK adds ALLOW_REFRESH_TOKEN_AUTH
+        prevent_user_existence_errors=True,
+        enable_token_revocation=True,
+        id_token_validity=Duration.hours(1),
+        access_token_validity=Duration.hours(1),
+        refresh_token_validity=refresh_token_validity,
+        read_attributes=cognito.ClientAttributes()
+        .with_standard_attributes(email=True, email_verified=True, fullname=True)
+        .with_custom_attributes(TENANT_ATTRIBUTE),
+        write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
+        disable_o_auth=o_auth is None,
+        o_auth=o_auth,
+        supported_identity_providers=supported_identity_providers,
+    )

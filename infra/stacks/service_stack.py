@@ -179,9 +179,11 @@ class ServiceStack(Stack):
         self._grant_tool_secrets(webhook.function)
         outcomes.queue.grant(webhook.function, "sqs:SendMessage")
 
-        # The outcome recorder consumes the queue (its event source's grant), writes outcomes to the calls table,
-        # reads number claims and each tenant's LIVE item (keep_transcripts), and keeps aside what DynamoDB refuses.
-        grant(calls_table, outcomes.function, calls_table.grant_read_write_data)
+        # The outcome recorder consumes the queue (its event source's grant), writes outcomes to the calls table
+        # (conditional UpdateItems; Query on the call-id index for the call's deciding tenants: no delete, no batch
+        # write), reads number claims and each tenant's LIVE item (keep_transcripts), and keeps aside what DynamoDB
+        # refuses.
+        grant(calls_table, outcomes.function, lambda g: calls_table.grant(g, "dynamodb:UpdateItem", "dynamodb:Query"))
         grant(config_table, outcomes.function, lambda g: config_table.grant(g, "dynamodb:GetItem"))
         outcomes.quarantine.grant(outcomes.function, "sqs:SendMessage")
 
@@ -222,7 +224,7 @@ class ServiceStack(Stack):
             tenant_handler=tenant_api.function,
             tenant_user_pool=identity.user_pool,
             tenant_clients=[identity.client, console.client],
-            throttles={route: config.throttle(route) for route in ("api", "webhook", "admin", "tenant")},
+            throttles=config.throttles,
             log_retention_days=config.log_retention_days,
             log_removal_policy=keep,
         )

@@ -4,9 +4,7 @@ downloaded one) driven by Playwright, against `python -m local` started on a fre
 Without Chromium (or Playwright) these tests are skipped with the reason, unless SWITCHBOARD_REQUIRE_BROWSER=1
 (CI sets it), when they fail instead. Screenshots go to test-artifacts/console/ (CI uploads them).
 
-The local stack runs in its own process, like tests/integration/test_local_run.py: it serves moto, the fake
-ThunderPhone and the demo tenant from process-wide state (environment, boto3 endpoint), which must not mix with the
-in-process moto of the other tests sharing this pytest worker. One stack per xdist worker; each test sets up the
+The local stack runs in its own process (tests/fixtures/local_run.py), one per xdist worker; each test sets up the
 state it needs through the tenant API.
 """
 
@@ -16,11 +14,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-import threading
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.network import free_port
+from tests.fixtures.local_run import local_run, send_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
@@ -85,16 +78,7 @@ class LocalStack:
     def request(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        all_headers = {"Content-Type": "application/json"} | (headers or {})
-        request = urllib.request.Request(self.base_url + path, data=data, headers=all_headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                text = response.read()
-                return response.status, json.loads(text) if text else None
-        except urllib.error.HTTPError as error:
-            text = error.read()
-            return error.code, json.loads(text) if text else None
+        return send_json(self.base_url + path, method, body, headers)
 
     def api(self, method: str, path: str, body: Any = None, if_match: int | None = None) -> tuple[int, Any]:
         """The tenant API as the demo admin (`path` after /tenant/v1)."""
@@ -121,44 +105,13 @@ class LocalStack:
 
 @pytest.fixture(scope="session")
 def stack(chromium: str) -> Iterator[LocalStack]:
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "POWERTOOLS_"))}
-    env.pop("THUNDERPHONE_API_BASE", None)
-    env.pop("THUNDERPHONE_WEBHOOK_SECRET", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local"],
-        cwd=ROOT,
-        env={**env, "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    banner: list[str] = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        banner.append(line)
-        if "Ctrl-C stops everything" in line:
-            break
-    text = "".join(banner)
-    try:
-        assert "Ctrl-C stops everything" in text, text
-        base_url = f"http://127.0.0.1:{port}"
-        assert f"Console: {base_url}/console" in text, "the banner names the console"
-        webhooks = dict(re.findall(r"^\s*(key|pricing|org-level)\s+(http://\S+/webhooks/\S+)", text, re.MULTILINE))
-        assert set(webhooks) == {"key", "pricing", "org-level"}, text
-        # The stack's own output is drained so it never blocks on a full pipe.
-        threading.Thread(target=process.stdout.read, daemon=True).start()
-        yield LocalStack(base_url=base_url, webhooks=webhooks)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with local_run() as run:
+        assert f"Console: {run.base_url}/console" in run.banner, "the banner names the console"
+        webhooks = dict(
+            re.findall(r"^\s*(key|pricing|org-level)\s+(http://\S+/webhooks/\S+)", run.banner, re.MULTILINE)
+        )
+        assert set(webhooks) == {"key", "pricing", "org-level"}, run.banner
+        yield LocalStack(base_url=run.base_url, webhooks=webhooks)
 
 
 @pytest.fixture

@@ -3,53 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fixtures.network import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.local_run import local_run as start_local_run
+from tests.fixtures.local_run import send_json
 
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[tuple[str, str]]:
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "POWERTOOLS_"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local"],
-        cwd=ROOT,
-        env={**env, "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    banner: list[str] = []
-    deadline = time.monotonic() + 60
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        banner.append(line)
-        if "Ctrl-C stops everything" in line:
-            break
-    try:
-        text = "".join(banner)
-        assert "Ctrl-C stops everything" in text, text
-        yield f"http://127.0.0.1:{port}", text
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with start_local_run(startup_s=60) as run:
+        yield run.base_url, run.banner
 
 
 def run_curl(command: str) -> tuple[int, dict[str, object]]:
@@ -115,14 +85,7 @@ def test_local_run_tenant_session_edits_publishes_and_calls_see_it(local_run: tu
     assert "/local/tenant-token" in banner and "/tenant/v1/draft/publish" in banner
 
     def send(method: str, path: str, body: object = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        all_headers = {"Content-Type": "application/json"} | (headers or {})
-        request = urllib.request.Request(base_url + path, data=data, headers=all_headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+        return send_json(base_url + path, method, body, headers, timeout_s=10)
 
     # Without a token the tenant API is closed, as API Gateway's authorizer keeps it in AWS
     assert send("GET", "/tenant/v1/settings")[0] == 401

@@ -21,6 +21,8 @@ from functions.tenant_config.store import Listing
 from functions.thunderphone.objects import RemoteKey
 from functions.webhook_routes.model import Route, route_id, token_in
 
+BASE = "https://hooks.example.test"  # the webhook base URL the tests' keys are made under
+
 
 class Clock:
     def __init__(self) -> None:
@@ -205,9 +207,19 @@ def crashed(deps: KeyDeps, request: CreateKeyRequest | None = None, key: str | N
             "acme",
             request,
             idempotency_key=key,
-            webhook_base="https://hooks.example.test",
+            webhook_base=BASE,
             deps=dataclasses.replace(deps, api=HookedKeyApi(deps.api, die)),  # type: ignore[arg-type]
         )
     except Killed:
         return
     raise AssertionError("the attempt was not killed")
+
+
+def keys_of(deps: KeyDeps) -> MemoryKeys:
+    assert isinstance(deps.keys, MemoryKeys)
+    return deps.keys
+
+
+def routes_of(deps: KeyDeps) -> MemoryRoutes:
+    assert isinstance(deps.routes, MemoryRoutes)
+    return deps.routes

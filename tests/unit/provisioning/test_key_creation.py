@@ -13,67 +13,27 @@ import pytest
 
 from functions.provisioning.errors import RequestInProgress
 from functions.provisioning.key_records import Reservation, has_marker
-from functions.provisioning.models import CreateKeyRequest, CreateTenantRequest
+from functions.provisioning.models import CreateKeyRequest
 from functions.provisioning.service import keys as service
-from functions.provisioning.service.tenants import create_tenant
 from functions.thunderphone.client import ThunderPhonePaymentRequired, ThunderPhoneUnavailable
-from functions.thunderphone.resources import ThunderPhoneKeys
-from tests.fixtures.thunderphone import FakeThunderPhone, in_process_api
+from tests.fixtures.thunderphone import FakeThunderPhone
 from tests.unit.provisioning.fakes import (
+    BASE,
     Clock,
     HookedKeyApi,
-    MemoryConfig,
-    MemoryKeys,
-    MemoryPublisher,
-    MemoryRoutes,
     crashed,
+    keys_of,
+    routes_of,
 )
 
-BASE = "https://hooks.example.test"
 REQUEST = CreateKeyRequest(allowed_domains=["www.acme.com"], widget_id="pricing")
 CREATE = ("POST", "/v1/publishable-key")
 IDEMPOTENCY_KEY = "onboard-7"
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake() -> FakeThunderPhone:
-    return FakeThunderPhone(api_key="sk_live_unit_test")
-
-
-@pytest.fixture
-def deps(clock: Clock, fake: FakeThunderPhone) -> service.KeyDeps:
-    config = MemoryConfig()
-    create_tenant(
-        CreateTenantRequest(tenant_id="acme", display_name="Acme"), config=config, publisher=MemoryPublisher()
-    )
-    return service.KeyDeps(
-        config=config,
-        keys=MemoryKeys(),
-        api=ThunderPhoneKeys(in_process_api(fake)),
-        routes=MemoryRoutes(),
-        clock=clock,
-        lease_seconds=60,
-    )
-
-
 def create(deps: service.KeyDeps) -> tuple[int, bool]:
     view, made = service.create_key("acme", REQUEST, idempotency_key=IDEMPOTENCY_KEY, webhook_base=BASE, deps=deps)
     return view.id, made
-
-
-def keys_of(deps: service.KeyDeps) -> MemoryKeys:
-    assert isinstance(deps.keys, MemoryKeys)
-    return deps.keys
-
-
-def routes_of(deps: service.KeyDeps) -> MemoryRoutes:
-    assert isinstance(deps.routes, MemoryRoutes)
-    return deps.routes
 
 
 def claim(deps: service.KeyDeps) -> Reservation:

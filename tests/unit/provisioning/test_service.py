@@ -28,27 +28,18 @@ from functions.thunderphone.resources import ThunderPhoneKeys
 from functions.webhook_routes.model import Route
 from tests.fixtures.thunderphone import FakeThunderPhone, in_process_api
 from tests.unit.provisioning.fakes import (
+    BASE,
     Clock,
     MemoryConfig,
-    MemoryKeys,
     MemoryPublisher,
     MemoryRoutes,
     MemorySigning,
     crashed,
+    keys_of,
+    routes_of,
 )
 
-BASE = "https://hooks.example.test"
 TOKEN_URL = re.compile(rf"^{re.escape(BASE)}/webhooks/[A-Za-z0-9_-]{{32}}$")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake() -> FakeThunderPhone:
-    return FakeThunderPhone(api_key="sk_live_unit_test")
 
 
 def resources(fake: FakeThunderPhone) -> ThunderPhoneKeys:
@@ -57,27 +48,6 @@ def resources(fake: FakeThunderPhone) -> ThunderPhoneKeys:
 
 def active(fake: FakeThunderPhone) -> list[int]:
     return [key["id"] for key in fake.keys.values() if key["is_active"]]
-
-
-@pytest.fixture
-def deps(clock: Clock, fake: FakeThunderPhone) -> service.KeyDeps:
-    config = MemoryConfig()
-    create_tenant(
-        CreateTenantRequest(tenant_id="acme", display_name="Acme"), config=config, publisher=MemoryPublisher()
-    )
-    return service.KeyDeps(
-        config=config, keys=MemoryKeys(), api=resources(fake), routes=MemoryRoutes(), clock=clock, lease_seconds=60
-    )
-
-
-def keys_of(deps: service.KeyDeps) -> MemoryKeys:
-    assert isinstance(deps.keys, MemoryKeys)
-    return deps.keys
-
-
-def routes_of(deps: service.KeyDeps) -> MemoryRoutes:
-    assert isinstance(deps.routes, MemoryRoutes)
-    return deps.routes
 
 
 def route_of(routes: MemoryRoutes, url: str | None) -> Route:
