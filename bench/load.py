@@ -202,16 +202,15 @@ class Load:
 
 
 class ReasonCounter(logging.Handler):
-    """Counts the webhook's answers by outcome and reason from its own log line (`webhook answered ...`)."""
+    """Counts the webhook's answers by outcome and reason from their log lines (functions/webhook/answer_log.py)."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.reasons: Counter[str] = Counter()
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if message.startswith("webhook answered"):
-            self.reasons[f"{getattr(record, 'outcome', '?')}: {getattr(record, 'reason', '?')}"] += 1
+        line = json.loads(record.getMessage())
+        self.reasons[f"{line.get('outcome', '?')}: {line.get('reason', '?')}"] += 1
 
 
 def bare_reference(seconds: float, clients: int) -> dict[str, Any]:
@@ -275,11 +274,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     seed_s = time.perf_counter() - seed_started
 
     from functions.common.observability import logger
+    from functions.webhook import answer_log
     from functions.webhook.handler import lambda_handler as webhook_handler
 
     reasons = ReasonCounter()
-    logger.addHandler(reasons)
-    for handler in list(logger.handlers):  # keep the counter, drop the stdout JSON lines
+    answer_log.lines.addHandler(reasons)
+    for handler in [*logger.handlers, *answer_log.lines.handlers]:  # keep the counter, drop the stdout JSON lines
         if handler is not reasons:
             handler.setLevel(logging.CRITICAL)
     drain = emulator.start_outcome_drainer() if hasattr(emulator, "start_outcome_drainer") else None

@@ -124,11 +124,15 @@ def json_logs() -> Iterator[Any]:
     import logging
 
     from functions.common.observability import logger
+    from functions.webhook import answer_log
 
     stream = io.StringIO()
     capture = logging.StreamHandler(stream)
     capture.setFormatter(logger.registered_formatter)
     logger.addHandler(capture)
+    answers = logging.StreamHandler(stream)  # the webhook's answer lines, JSON already
+    answers.setFormatter(logging.Formatter("%(message)s"))
+    answer_log.lines.addHandler(answers)
     previous = logger.log_level
     logger.setLevel(logging.INFO)
     try:
@@ -136,3 +140,4 @@ def json_logs() -> Iterator[Any]:
     finally:
         logger.setLevel(previous)
         logger.removeHandler(capture)
+        answer_log.lines.removeHandler(answers)

@@ -5,11 +5,13 @@ webhook that talks to AWS.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from functools import cached_property
+from functools import cached_property, lru_cache
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from functions.common import dynamo, table
@@ -20,6 +22,7 @@ from functions.tenant_config.items import from_item
 from functions.tenant_config.live import TenantConfig, config_of
 from functions.tenant_config.models import Customer
 from functions.thunderphone.signing import parse_signing_secrets
+from functions.webhook import inline
 from functions.webhook.caching import RefreshingCache
 from functions.webhook.loading import FairLoader
 from functions.webhook_routes.model import Route
@@ -206,10 +209,11 @@ class SecretsManagerSource:
                 now = time.monotonic()
                 refresh = now - self._last_refresh >= self.REFRESH_INTERVAL_S
                 if refresh:
+                    inline.before_waiting()  # before the rate limit is spent: the pool's run re-reads
                     self._last_refresh = now
         value = self._read(self._signing_name, refresh=refresh)
         try:
-            secrets = parse_signing_secrets(value)
+            secrets = _parsed_signing_secrets(value)
         except ValueError as exc:
             raise SecretsUnavailable(str(exc)) from None
         if not secrets:
@@ -217,27 +221,38 @@ class SecretsManagerSource:
         return secrets
 
     def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
-        import json
-
-        value = self._read(self._tool_prefix + tenant_id)
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            raise SecretsUnavailable("tool credentials secret is not a JSON object") from None
-        if not isinstance(parsed, dict):
-            raise SecretsUnavailable("tool credentials secret is not a JSON object")
-        return {key: item for key, item in parsed.items() if isinstance(item, str)}
+        return _parsed_tool_credentials(self._read(self._tool_prefix + tenant_id))
 
     def _read(self, name: str, *, refresh: bool = False) -> str:
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-        try:
-            value = self.provider.get(name, max_age=self._ttl, force_fetch=refresh)
-        except GetParameterError as exc:
-            # The message names the secret and the AWS error code only, never a value.
-            raise SecretsUnavailable(f"cannot read secret {name}: {error_code(exc.__context__)}") from None
+        key = self.provider._build_cache_key(name=name)  # Powertools' own key for a plain get()
+        if not refresh and self.provider.has_not_expired_in_cache(key):
+            value = self.provider.fetch_from_cache(key)
+        else:
+            inline.before_waiting()
+            try:
+                value = self.provider.get(name, max_age=self._ttl, force_fetch=refresh)
+            except GetParameterError as exc:
+                # The message names the secret and the AWS error code only, never a value.
+                raise SecretsUnavailable(f"cannot read secret {name}: {error_code(exc.__context__)}") from None
         if isinstance(value, bytes):
             value = value.decode("utf-8", errors="replace")
         if not isinstance(value, str):
             raise SecretsUnavailable(f"secret {name} has no string value")
         return value
+
+
+# Parsed once per secret value, not per answer (the values are held by the provider's cache anyway).
+_parsed_signing_secrets = lru_cache(maxsize=4)(parse_signing_secrets)
+
+
+@lru_cache(maxsize=1024)
+def _parsed_tool_credentials(value: str) -> Mapping[str, str]:
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        raise SecretsUnavailable("tool credentials secret is not a JSON object") from None
+    if not isinstance(parsed, dict):
+        raise SecretsUnavailable("tool credentials secret is not a JSON object")
+    return MappingProxyType({key: item for key, item in parsed.items() if isinstance(item, str)})

@@ -1,4 +1,5 @@
-"""The answer's time budget: the work runs on the worker pool and is waited for only until BUDGET_MS.
+"""The answer's time budget: an answer that would wait for a read runs on the worker pool and is waited for
+only until BUDGET_MS (one that reads only cached values runs inline: inline.py).
 
 An answer past its budget is `{}` (ThunderPhone then uses the static agent); the AWS clients' own
 timeouts make sure an abandoned worker finishes soon after. An outcome event is not waited on by
@@ -14,7 +15,7 @@ from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from functions.common.observability import logger
-from functions.webhook import service
+from functions.webhook import inline, service
 from functions.webhook.models import Reply
 from functions.webhook.outcomes import unavailable
 
@@ -32,8 +33,16 @@ def answer_within(
     outcome_budget_ms: int | None = None,
     is_outcome: Callable[[], bool] = lambda: False,
 ) -> Reply:
-    """`is_outcome` is asked only when the answer has failed or is still running at `budget_ms`: then an
-    outcome event is waited for until `outcome_budget_ms` and fails with a 503 rather than `{}`."""
+    """`answer` runs inline when none of its reads waits (inline.py), else on `pool`, waited for until
+    `budget_ms`. `is_outcome` is asked only when the answer has failed or is still running at `budget_ms`:
+    then an outcome event is waited for until `outcome_budget_ms` and fails with a 503 rather than `{}`."""
+    try:
+        with inline.no_waiting():
+            return answer()
+    except inline.WouldWait:
+        pass
+    except Exception:
+        return _failed(is_outcome)
     future = pool.submit(answer)
     try:
         return future.result(timeout=remaining_s(started, budget_ms))
@@ -41,8 +50,7 @@ def answer_within(
         if outcome_budget_ms is None or not is_outcome():
             return service.fallback("budget_exceeded")
     except Exception:
-        logger.exception("webhook answer failed")
-        return unavailable("internal_error") if is_outcome() else service.fallback("internal_error")
+        return _failed(is_outcome)
     try:
         return future.result(timeout=remaining_s(started, outcome_budget_ms))
     except FutureTimeout:
@@ -51,3 +59,8 @@ def answer_within(
     except Exception:
         logger.exception("webhook answer failed")
         return unavailable("internal_error")
+
+
+def _failed(is_outcome: Callable[[], bool]) -> Reply:
+    logger.exception("webhook answer failed")
+    return unavailable("internal_error") if is_outcome() else service.fallback("internal_error")

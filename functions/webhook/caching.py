@@ -12,7 +12,8 @@ its stale value is served at once meanwhile.
 Errors are never cached as values: a miss that fails raises, and the next read tries again (a loader may
 return an error as a value on purpose, like an invalid customer item). Loads run on the store's FairLoader
 (loading.py), single-flight: concurrent reads of one key share one load. A Lookup is started without
-blocking and waited for later, so one answer's reads run side by side.
+blocking and waited for later, so one answer's reads run side by side; an answer run inline (inline.py)
+is never made to wait for one.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Generic, TypeVar
 from cachetools import LRUCache
 
 from functions.common.errors import StoreUnavailable
+from functions.webhook import inline
 from functions.webhook.loading import FairLoader
 
 K = TypeVar("K", bound=Hashable)
@@ -57,6 +59,8 @@ class Lookup(Generic[V]):
         Reads looked up together wait for their refreshes together: the stale deadline is the lookup's."""
         if self.pending is None:
             return self.value, self.stale  # type: ignore[return-value]  # a hit: V itself may be None
+        if not self.pending.done():
+            inline.before_waiting()
         if self.fallback is not None:
             wait = max(0.0, self.stale_after - time.monotonic())
             wait = wait if timeout is None else min(timeout, wait)

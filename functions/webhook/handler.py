@@ -17,7 +17,6 @@ cold start to import, for a single path.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from functions.common.apigw import MalformedRequest, header, raw_body
-from functions.common.metric_names import Metric
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import logger, tracer
 from functions.thunderphone.signing import SIGNATURE_HEADER
 from functions.webhook import budget, service, telemetry
 from functions.webhook.dependencies import deps
@@ -88,7 +86,6 @@ def respond(event: dict[str, Any], token: str, started: float) -> dict[str, Any]
     headers = {"Content-Type": "application/json"}
     if reply.retry_after_s is not None:  # only outcome events are answered "later"
         headers["Retry-After"] = str(reply.retry_after_s)
-        telemetry.count(Metric.OUTCOME_DEFERRED)
     return _response(reply.status, json.dumps(reply.body), headers)
 
 
@@ -122,7 +119,6 @@ def _response(status: int, body: str, headers: dict[str, str]) -> dict[str, Any]
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = lifecycle.request_started(time.perf_counter())
     if not isinstance(event, dict) or "requestContext" not in event:
@@ -145,9 +141,6 @@ def _after_restore() -> None:
     lifecycle.restored()
 
 
-if logger.log_level > logging.INFO:  # the answer lines are the decision log: they are never filtered out
-    logger.warning("POWERTOOLS_LOG_LEVEL is above INFO; the webhook logs at INFO (its answers are its decision log)")
-    logger.setLevel(logging.INFO)
 deps.build_clients()  # INIT builds what the first answer needs (no AWS call): see dependencies.py
 if not register_snapstart_hooks(_before_snapshot, _after_restore):
     lifecycle.init_done()

@@ -22,7 +22,7 @@ from functions.common.errors import StoreUnavailable
 from functions.common.metric_names import Metric
 from functions.common.observability import logger
 from functions.outcomes.message import MAX_MESSAGE_BYTES, QueuedOutcome, call_id_of, message_text
-from functions.webhook import telemetry
+from functions.webhook import inline, telemetry
 from functions.webhook.models import Reply
 from functions.webhook_routes.model import Route
 
@@ -81,6 +81,7 @@ def enqueue_outcome(
     )
     if message.size() > MAX_MESSAGE_BYTES - QUARANTINE_RESERVE_BYTES:
         return TOO_LARGE
+    inline.before_waiting()
     try:
         target.send(message)
     except StoreUnavailable as exc:

@@ -199,20 +199,19 @@ def _decide(
     variant = bucket(tenant_id, rule.rule_id, bucket_key(rule, call), rule.variants) if rule and rule.variants else None
     profile_id = variant.profile_id if variant else (rule.profile_id if rule else tenant.default_profile_id)
     assert profile_id is not None  # a rule validates to exactly one target
-    chosen = Decision(
-        tenant_id=tenant_id,
-        outcome="fallback",
-        reason="",
-        rule_id=rule.rule_id if rule else None,
-        variant=variant.name if variant else None,
-        profile_id=profile_id,
-        config_version=config.version,
-        customer_known=customer is not None,
-        local_time=local.isoformat(timespec="minutes"),
-    )
+    chosen: dict[str, Any] = {  # what every decision from here on says (one Decision built at the end)
+        "tenant_id": tenant_id,
+        "rule_id": rule.rule_id if rule else None,
+        "variant": variant.name if variant else None,
+        "profile_id": profile_id,
+        "config_version": config.version,
+        "customer_known": customer is not None,
+        "local_time": local.isoformat(timespec="minutes"),
+    }
     profile = config.profiles.get(profile_id)
     if profile is None:
-        return replace(chosen, reason="no_profile", problems=(f"profile '{profile_id}' does not exist",))
+        missing_profile = (f"profile '{profile_id}' does not exist",)
+        return Decision(**chosen, outcome="fallback", reason="no_profile", problems=missing_profile)
 
     context = template_context(tenant, profile, customer, call, local, open_now)
     prompt = _prompt(profile, customer, context, max_prompt_chars)
@@ -220,11 +219,11 @@ def _decide(
         render(profile.acknowledgement_prompt, context, max_chars=4000) if profile.acknowledgement_prompt else None
     )
     missing = tuple(dict.fromkeys(prompt.missing + (acknowledgement.missing if acknowledgement else ())))
-    explained = replace(chosen, profile_version=profile.version, variables=context, missing_variables=missing)
+    chosen |= {"profile_version": profile.version, "variables": context, "missing_variables": missing}
     try:
         tools = resolve_tools(profile.tools, tool_secrets)
     except ToolSecretUnavailable as exc:
-        return replace(explained, reason="tool_secret_unavailable", problems=(str(exc),))
+        return Decision(**chosen, outcome="fallback", reason="tool_secret_unavailable", problems=(str(exc),))
     try:
         answer = AgentConfig.model_validate(
             {
@@ -235,9 +234,9 @@ def _decide(
             }
         )
     except ValidationError as exc:
-        return replace(explained, reason="invalid_answer", problems=tuple(problems_of(exc)))
-    return replace(
-        explained,
+        return Decision(**chosen, outcome="fallback", reason="invalid_answer", problems=tuple(problems_of(exc)))
+    return Decision(
+        **chosen,
         outcome="config",
         reason="rule" if rule else "default_profile",
         problems=("prompt truncated to MAX_PROMPT_CHARS",) if prompt.truncated else (),

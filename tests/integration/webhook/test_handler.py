@@ -12,7 +12,15 @@ from functions.webhook import handler
 from functions.webhook.dependencies import deps
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import load_event, signed_event, webhook_body
-from tests.fixtures.aws import OUTCOME_QUEUE_URL, TABLE_NAME, add_route, put_by_hand
+from tests.fixtures.aws import (
+    OUTCOME_QUEUE_URL,
+    SIGNING_SECRET,
+    SIGNING_SECRET_NAME,
+    TABLE_NAME,
+    add_route,
+    put_by_hand,
+)
+from tests.fixtures.emf import metrics_of
 
 
 def invoke(event: dict[str, Any], lambda_context: Any) -> tuple[int, dict[str, Any]]:
@@ -97,7 +105,7 @@ def test_draft_edits_by_hand_never_reach_callers(demo_tenant: str, lambda_contex
 
 
 def test_corrupt_published_item_gives_fallback_log_and_metric(
-    demo_tenant: str, lambda_context: Any, json_logs: Any, capsys: pytest.CaptureFixture[str]
+    demo_tenant: str, lambda_context: Any, json_logs: Any
 ) -> None:
     # Given the published item damaged by hand in the console
     put_by_hand(boto3.client("dynamodb"), "demo", "LIVE", version=3, config=b"not zlib")
@@ -108,7 +116,9 @@ def test_corrupt_published_item_gives_fallback_log_and_metric(
     log = next(line for line in json_logs() if line["message"] == "webhook answered with problems")
     assert log["tenant_id"] == "demo" and log["reason"] == "invalid_item"
     assert "LIVE" in log["problems"][0]
-    assert '"InvalidItem"' in capsys.readouterr().out  # the EMF metric document
+    emitted = metrics_of(log)  # the line's embedded metrics
+    assert emitted["InvalidItem"][0] == 1
+    assert emitted["FallbackByReason"] == (1, {"reason": "invalid_item", "service": log["service"]})
 
 
 def test_warm_path_makes_no_aws_call_and_cold_miss_reads_once(demo_tenant: str, lambda_context: Any) -> None:
@@ -123,6 +133,57 @@ def test_warm_path_makes_no_aws_call_and_cold_miss_reads_once(demo_tenant: str, 
         assert invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)[0] == 200
         invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)
     assert calls == Counter()
+
+
+def test_warm_answers_are_answered_inline_and_a_miss_on_the_pool(
+    demo_tenant: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed_off: list[Any] = []
+    submit = deps.pool.submit
+    monkeypatch.setattr(deps.pool, "submit", lambda fn, *a, **k: handed_off.append(fn) or submit(fn, *a, **k))
+    phone = load_event("webhook_phone_incoming_signed.json")
+    assert "Jane Doe" in invoke(phone, lambda_context)[1]["prompt"]
+    assert len(handed_off) == 1  # cold: the reads waited for, on the pool, within the budget
+    for _ in range(3):
+        assert "Jane Doe" in invoke(phone, lambda_context)[1]["prompt"]
+    assert len(handed_off) == 1  # warm: every read cached, answered on the request's own thread
+
+
+def test_a_rotated_signing_secret_is_read_again_once_and_then_answered_inline(
+    demo_tenant: str, aws: dict[str, Any], lambda_context: Any
+) -> None:
+    path = f"/webhooks/{demo.KEY_TOKEN}"
+    body = webhook_body("telephony.incoming", 77, demo.VIP_CALLER, demo.DEMO_NUMBER)
+    assert invoke(signed_event(path, body), lambda_context)[0] == 200  # the old secret, now cached
+    aws["secretsmanager"].put_secret_value(
+        SecretId=SIGNING_SECRET_NAME, SecretString=json.dumps(["whsec_new_0123456789", SIGNING_SECRET])
+    )
+    calls = count_aws_calls()
+    status, answer = invoke(signed_event(path, body, secret="whsec_new_0123456789"), lambda_context)
+    assert status == 200 and "Jane Doe" in answer["prompt"]
+    assert calls == Counter({"secretsmanager.GetSecretValue": 1})  # the cached copy missed it: one re-read
+    assert invoke(signed_event(path, body, secret="whsec_forged_0123456789"), lambda_context)[0] == 401
+    assert invoke(signed_event(path, body, secret="whsec_new_0123456789"), lambda_context)[0] == 200
+    assert calls == Counter({"secretsmanager.GetSecretValue": 1})  # re-reads are rate-limited
+
+
+def test_the_answer_line_has_every_lines_keys_and_is_written_whatever_the_log_level(
+    demo_tenant: str, lambda_context: Any, json_logs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.common.observability import logger
+
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+    logger.setLevel("ERROR")  # an operator quietening the function: the decision log must stay
+    invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)
+    line = next(entry for entry in json_logs() if entry["message"] == "webhook answered")
+    assert (line["level"], line["service"], line["function_request_id"]) == (
+        "INFO",
+        logger.service,
+        lambda_context.aws_request_id,
+    )
+    assert {"timestamp", "location", "cold_start", "function_name", "function_arn"} <= set(line)
+    assert line["xray_trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
+    assert line["correlation_id"] == str(line["call_id"]) == str(line["decision"]["call_id"])
 
 
 def test_logs_mask_caller_and_never_contain_prompts_or_secrets(

@@ -14,7 +14,7 @@ import pytest
 from functions.common.errors import StoreUnavailable
 from functions.outcomes.message import MAX_MESSAGE_BYTES, MalformedMessage, QueuedOutcome, message_text
 from functions.thunderphone.signing import sign
-from functions.webhook import budget, service
+from functions.webhook import budget, inline, service
 from functions.webhook.models import Reply
 from functions.webhook.service import WebhookRequest
 from tests.fixtures import tenants as demo
@@ -160,6 +160,7 @@ def test_budget_waits_longer_for_an_outcome_event_and_then_answers_503() -> None
     pool = ThreadPoolExecutor(max_workers=2)
 
     def slow(seconds: float) -> Reply:
+        inline.before_waiting()  # as every read that waits does: answered on the pool
         time.sleep(seconds)
         return Reply(200, {"received": True}, "acknowledged", "queued")
 
