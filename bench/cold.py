@@ -3,7 +3,9 @@
 Both sides run as fresh processes, alternating, against the same moto server on loopback (AWS = HTTP round
 trips, no network), and answer the same signed VIP phone call:
 - switchboard: imports `functions.webhook.handler` (the Lambda INIT) and calls `lambda_handler` once;
-- bare: plain boto3 (one session, two clients) making the same AWS calls, an HMAC check and a json.dumps.
+- bare: plain boto3 (one session, two clients) making the same AWS calls, an HMAC check and a json.dumps;
+- bare plus models: the same, after importing the pydantic models the webhook validates with (what pydantic
+  alone costs a cold start, before any of Switchboard's own work).
 The figure is wall time from spawning the process to its answer (interpreter start-up included on both
 sides, as Lambda's INIT includes it). Run again with each child held to a 1024 MB Lambda's CPU share
 (1024/1769 of a vCPU) by a cgroup CPU quota, where the machine allows one.
@@ -63,6 +65,16 @@ sys.stdout.write("ANSWER " + json.dumps(answer) + "\\n")
 sys.stdout.flush()
 """
 
+# The floor pydantic sets: the bare reference after importing the modules of the models the webhook validates its
+# first answer with (importing them builds them), and nothing else of Switchboard's.
+WEBHOOK_MODELS = (
+    "functions.thunderphone.events",
+    "functions.thunderphone.agent_config",
+    "functions.tenant_config.models",
+    "functions.webhook_routes.model",
+)
+BARE_WITH_MODELS = f"import {', '.join(WEBHOOK_MODELS)}\n" + BARE
+
 
 def cpu_quota_runner(fraction: float) -> tuple[Callable[[], None] | None, str]:
     """A preexec function putting the child in a cgroup limited to `fraction` of a CPU, or None and why not."""
@@ -117,14 +129,21 @@ def figures(samples: list[float]) -> dict[str, float]:
 def compare(event_file: str, plan_file: str, env: dict[str, str], preexec: Callable[[], None] | None) -> dict[str, Any]:
     ours: list[float] = []
     bare: list[float] = []
-    for _ in range(RUNS):  # alternating, so drift on the machine hits both sides alike
+    floor: list[float] = []
+    for _ in range(RUNS):  # alternating, so drift on the machine hits every side alike
         ours.append(run_child(SWITCHBOARD, event_file, env, preexec))
         bare.append(run_child(BARE, plan_file, env, preexec))
+        floor.append(run_child(BARE_WITH_MODELS, plan_file, env, preexec))
     return {
         "switchboard": figures(ours),
         "bare_boto3": figures(bare),
         "ratio_best": round(min(ours) / min(bare), 2),
         "ratio_median": round(statistics.median(ours) / statistics.median(bare), 2),
+        "bare_boto3_plus_webhook_pydantic_models": {
+            **figures(floor),
+            "ratio_best": round(min(floor) / min(bare), 2),
+            "ratio_median": round(statistics.median(floor) / statistics.median(bare), 2),
+        },
     }
 
 

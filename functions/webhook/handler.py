@@ -7,8 +7,8 @@ tenant and widget, never the path or the body. An unknown token is a 404.
 An incoming (blocking) event never gets a 5xx: a config, `{}` (fallback), 401, 404, 413 or 400, always
 inside BUDGET_MS (budget.py), counted from INIT on a cold start (lifecycle.py). An outcome event gets 200
 once it is queued, inside OUTCOME_BUDGET_MS, or a 429/503 with Retry-After so that ThunderPhone delivers it
-again (outcomes.py). A warm answer makes no AWS call: its decision is recorded from its log line
-(telemetry.py; functions/decision_recorder/).
+again (outcomes.py). A warm answer makes no AWS call and runs on the request's own thread (inline.py); its
+decision and metrics travel on its one log line (telemetry.py, answer_log.py; functions/decision_recorder/).
 
 The one route is matched here rather than by Powertools' event handler: the resolver costs about 70 ms of
 cold start to import, for a single path.
