@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -118,6 +119,10 @@ class PythonFunction(Construct):
             retention=retention(defaults.log_retention_days),
             removal_policy=defaults.log_removal_policy,
         )
+        # Its own role, which may write its own log group only: AWS's basic execution policy would let every
+        # function write any log group, so plant lines in the webhook's (its lines are the decision log).
+        role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description)
+        self.log_group.grant_write(role)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -135,6 +140,7 @@ class PythonFunction(Construct):
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             log_group=self.log_group,
+            role=role,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
             # Async retries re-run side effects (AsyncInvoke's default: none); the scheduled and stream triggers have
             # their own retry policy.

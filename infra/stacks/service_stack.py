@@ -348,11 +348,6 @@ class ServiceStack(Stack):
             assert role is not None
             nag.acknowledge(
                 role,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-                "AWS's basic execution policy only allows writing this function's own CloudWatch logs.",
-            )
-            nag.acknowledge(
-                role,
                 "AwsSolutions-IAM5[Resource::*]",
                 "X-Ray PutTraceSegments/PutTelemetryRecords"
                 + (" and the stream consumer's dynamodb:ListStreams" if name == "item_validator" else "")

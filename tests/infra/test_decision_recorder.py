@@ -51,6 +51,31 @@ def recorder_invoke_config(template: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+# ------------------------------------------------------------------ who can write the decision log
+
+
+LOG_WRITES = {"logs:PutLogEvents", "logs:CreateLogStream", "logs:*", "*"}
+
+
+def test_only_the_webhook_may_write_the_log_group_its_decisions_are_read_from(dev: dict[str, Any]) -> None:
+    # Given the synthesized stack: a line in the webhook's log group becomes a call's decision, so no other
+    # function may put one there, and none holds AWS's basic execution policy (logs writes on every group)
+    webhook_logs = webhook_log_group_id(dev)
+    writers = set()
+    for role_id, role in resources(dev, "AWS::IAM::Role").items():
+        managed = json.dumps(role["Properties"].get("ManagedPolicyArns", []))
+        if "AWSLambdaBasicExecutionRole" in managed:
+            writers.add(role_id)
+        for statement in role_statements(dev, role_id):
+            actions = set(as_list(statement["Action"]))
+            if statement["Effect"] == "Allow" and actions & LOG_WRITES:
+                targets = as_list(statement["Resource"])
+                assert all(target != "*" for target in targets), (role_id, statement)
+                if any(refers_to(target, webhook_logs) for target in targets):
+                    writers.add(role_id)
+    assert writers == {role_of(dev, WEBHOOK)}
+
+
 # ------------------------------------------------------------------ the subscription
 
 
