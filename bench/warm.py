@@ -3,7 +3,8 @@ stdlib server doing the least any webhook must (read the body, check the HMAC, p
 
 Both servers run as their own processes on loopback, behind the same `http.server.ThreadingHTTPServer`; one
 client process alternates between them in rounds over keep-alive connections, so drift on the machine hits
-both alike. The front runs the real webhook handler with its caches warm (AWS = the moto server), writing its
+both alike. A third, the front with a handler that answers at once, shows what the front itself costs. The
+front runs the real webhook handler with its caches warm (AWS = the moto server), writing its
 log lines (the decision log) to /dev/null as Lambda writes them to CloudWatch.
 
 Then the decision log's delay: how long after an answer its decision can be queried in the calls table, with
@@ -38,6 +39,14 @@ server = ThreadingHTTPServer(("127.0.0.1", 0), make_request_handler([("webhook",
 fd = int(os.environ["BENCH_PORT_FD"]); os.write(fd, f"{server.server_address[1]}\\n".encode()); os.close(fd)
 server.serve_forever()
 """
+
+# The front alone: the same local HTTP front and API Gateway event, with a handler that answers at once (what the
+# front itself costs, so that the rest of the difference is the webhook handler's).
+FRONT_ONLY = FRONT.replace(
+    "from functions.webhook.handler import lambda_handler",
+    "lambda_handler = lambda event, context: "
+    "{'statusCode': 200, 'headers': {'Content-Type': 'application/json'}, 'body': '{\"prompt\": \"hi\"}'}",
+)
 
 # The bare reference: what any webhook server must do per call, and nothing else.
 BARE = """
@@ -109,30 +118,40 @@ class Client:
 def compare(make_body: Callable[[int], tuple[bytes, str]], front_path: str, signing_secret: str) -> dict[str, Any]:
     env = {**os.environ, "BENCH_SIGNING_SECRET": signing_secret, "CACHE_TTL_SECONDS": "600"}
     env.pop("CALLS_TABLE_NAME", None)
-    front, front_port = start_server(FRONT, env)
-    bare, bare_port = start_server(BARE, env)
+    codes = {"front": FRONT, "bare": BARE, "empty": FRONT_ONLY}
+    servers = {name: start_server(code, env) for name, code in codes.items()}
     try:
-        ours, reference = Client(front_port, front_path, make_body), Client(bare_port, "/webhooks/bare", make_body)
+        clients = {
+            "front": Client(servers["front"][1], front_path, make_body),
+            "bare": Client(servers["bare"][1], "/webhooks/bare", make_body),
+            "empty": Client(servers["empty"][1], front_path, make_body),
+        }
         call_id = 1_000_000
         for _ in range(WARMUP):  # caches, connections, the interpreters' own warm-up
-            call_id += 1
-            ours.call(call_id), reference.call(call_id)
-        samples: dict[str, list[float]] = {"front": [], "bare": []}
+            for client in clients.values():
+                call_id += 1
+                client.call(call_id)
+        samples: dict[str, list[float]] = {name: [] for name in clients}
         for _ in range(ROUNDS):
-            for name, client in (("front", ours), ("bare", reference)):
+            for name, client in clients.items():
                 for _ in range(PER_ROUND):
                     call_id += 1
                     samples[name].append(client.call(call_id))
     finally:
-        for process in (front, bare):
+        for process, _ in servers.values():
             process.terminate()
             process.wait(timeout=10)
-    front_figures, bare_figures = summary(samples["front"]), summary(samples["bare"])
+    front, bare, empty = summary(samples["front"]), summary(samples["bare"]), summary(samples["empty"])
     return {
-        "local_http_front": front_figures,
-        "bare_stdlib_hmac_json": bare_figures,
-        "ratio_p50": round(front_figures["p50_ms"] / bare_figures["p50_ms"], 2),
-        "ratio_p99": round(front_figures["p99_ms"] / bare_figures["p99_ms"], 2),
+        "local_http_front": front,
+        "bare_stdlib_hmac_json": bare,
+        "ratio_p50": round(front["p50_ms"] / bare["p50_ms"], 2),
+        "ratio_p99": round(front["p99_ms"] / bare["p99_ms"], 2),
+        "local_http_front_with_a_handler_answering_at_once": {
+            **empty,
+            "ratio_p50": round(empty["p50_ms"] / bare["p50_ms"], 2),
+            "ratio_p99": round(empty["p99_ms"] / bare["p99_ms"], 2),
+        },
     }
 
 
