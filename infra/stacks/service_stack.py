@@ -243,6 +243,7 @@ class ServiceStack(Stack):
                 "CallSync": call_sync.function,
                 "ItemValidator": item_validator.function,
                 "TenantApi": tenant_api.function,
+                "TenantConsole": console.function,
                 "OutcomeRecorder": outcomes.function,
                 "DecisionRecorder": decisions.function,
             },
