@@ -183,11 +183,12 @@ class WebhookEndpointView(BaseModel):
 # Deliberately simple (no email-validator dependency): one @, no spaces, a dot in the domain. Cognito and the
 # invitation email do the rest.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NOT_AN_EMAIL = "email must be an email address, like ana@example.com"
 
 
 def _email(value: str) -> str:
     if not _EMAIL.fullmatch(value):
-        raise ValueError("email must be an email address, like ana@example.com")
+        raise ValueError(NOT_AN_EMAIL)
     # Compared case-insensitively (the pool signs in case-insensitively too), so kept lowercase.
     return value.lower()
 

@@ -17,6 +17,7 @@ from functions.common.observability import logger
 from functions.provisioning.dependencies import deps
 from functions.provisioning.errors import InvalidRequest
 from functions.provisioning.models import (
+    NOT_AN_EMAIL,
     CreateTenantAdminRequest,
     DeletedTenantAdmin,
     Email,
@@ -42,8 +43,7 @@ def _email(raw: str) -> str:
         return _EMAIL.validate_python(unquote(raw))
     except ValidationError:
         raise InvalidRequest(
-            "the request is invalid: the path's email must be an email address, like ana@example.com",
-            fields={"email": ["email must be an email address, like ana@example.com"]},
+            f"the request is invalid: the path's {NOT_AN_EMAIL}", fields={"email": [NOT_AN_EMAIL]}
         ) from None
 
 

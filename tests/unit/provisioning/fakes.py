@@ -22,6 +22,7 @@ from functions.thunderphone.objects import RemoteKey
 from functions.webhook_routes.model import Route, route_id, token_in
 
 BASE = "https://hooks.example.test"  # the webhook base URL the tests' keys are made under
+REQUEST = CreateKeyRequest(allowed_domains=["www.acme.com"], widget_id="pricing")  # the tests' usual create
 
 
 class Clock:
@@ -195,21 +196,18 @@ class HookedKeyApi:
         return getattr(self._api, name)
 
 
-def crashed(deps: KeyDeps, request: CreateKeyRequest | None = None, key: str | None = None) -> None:
+def with_hook(deps: KeyDeps, before_create: Callable[[], None]) -> KeyDeps:
+    return dataclasses.replace(deps, api=HookedKeyApi(deps.api, before_create))  # type: ignore[arg-type]
+
+
+def crashed(deps: KeyDeps, request: CreateKeyRequest = REQUEST, key: str | None = None) -> None:
     """Run a create whose process dies just before its create reaches ThunderPhone."""
 
     def die() -> None:
         raise Killed
 
-    request = request or CreateKeyRequest(allowed_domains=["www.acme.com"], widget_id="pricing")
     try:
-        create_key(
-            "acme",
-            request,
-            idempotency_key=key,
-            webhook_base=BASE,
-            deps=dataclasses.replace(deps, api=HookedKeyApi(deps.api, die)),  # type: ignore[arg-type]
-        )
+        create_key("acme", request, idempotency_key=key, webhook_base=BASE, deps=with_hook(deps, die))
     except Killed:
         return
     raise AssertionError("the attempt was not killed")

@@ -6,27 +6,15 @@ In-memory ports and the real ThunderPhone resources over the fake API (in-proces
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
-
 import pytest
 
 from functions.provisioning.errors import RequestInProgress
 from functions.provisioning.key_records import Reservation, has_marker
-from functions.provisioning.models import CreateKeyRequest
 from functions.provisioning.service import keys as service
 from functions.thunderphone.client import ThunderPhonePaymentRequired, ThunderPhoneUnavailable
 from tests.fixtures.thunderphone import FakeThunderPhone
-from tests.unit.provisioning.fakes import (
-    BASE,
-    Clock,
-    HookedKeyApi,
-    crashed,
-    keys_of,
-    routes_of,
-)
+from tests.unit.provisioning.fakes import BASE, REQUEST, Clock, crashed, keys_of, routes_of, with_hook
 
-REQUEST = CreateKeyRequest(allowed_domains=["www.acme.com"], widget_id="pricing")
 CREATE = ("POST", "/v1/publishable-key")
 IDEMPOTENCY_KEY = "onboard-7"
 
@@ -45,10 +33,6 @@ def marked_keys(fake: FakeThunderPhone, deps: service.KeyDeps) -> list[int]:
     """ThunderPhone's keys that carry this request's marker."""
     marker = claim(deps).marker
     return [key["id"] for key in fake.keys.values() if has_marker(key["name"], marker)]
-
-
-def with_hook(deps: service.KeyDeps, before_create: Callable[[], None]) -> service.KeyDeps:
-    return dataclasses.replace(deps, api=HookedKeyApi(deps.api, before_create))  # type: ignore[arg-type]
 
 
 def failed_attempt(deps: service.KeyDeps) -> None:
@@ -189,7 +173,7 @@ def test_create_key_crashed_attempt_still_waits_for_its_lease(
     deps: service.KeyDeps, clock: Clock, fake: FakeThunderPhone
 ) -> None:
     # Given an attempt that died without marking its end
-    crashed(deps, REQUEST, key=IDEMPOTENCY_KEY)
+    crashed(deps, key=IDEMPOTENCY_KEY)
     assert claim(deps).state == "pending"
     # When retried within its lease: refused; after it: taken over and created once
     with pytest.raises(RequestInProgress):

@@ -29,6 +29,7 @@ from functions.webhook_routes.model import Route
 from tests.fixtures.thunderphone import FakeThunderPhone, in_process_api
 from tests.unit.provisioning.fakes import (
     BASE,
+    REQUEST,
     Clock,
     MemoryConfig,
     MemoryPublisher,
@@ -59,9 +60,6 @@ def route_of(routes: MemoryRoutes, url: str | None) -> Route:
 
 def rotate(deps: service.KeyDeps, key_id: int) -> tuple[KeyView, bool]:
     return service.rotate_key("acme", key_id, RotateKeyRequest(), idempotency_key=None, webhook_base=BASE, deps=deps)
-
-
-REQUEST = CreateKeyRequest(allowed_domains=["www.acme.com"], widget_id="pricing")
 
 
 def create(deps: service.KeyDeps, request: CreateKeyRequest = REQUEST, key: str | None = None) -> tuple[int, bool]:
