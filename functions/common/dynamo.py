@@ -115,6 +115,20 @@ def get(
     return from_attributes(item) if item else None
 
 
+def number_owner(client: Any, table_name: str, number: str, *, consistent: bool = False) -> str | None:
+    """The tenant a ThunderPhone number is claimed by (its NUMBER# item), if any."""
+    item = get(
+        client,
+        table_name,
+        table.number_pk(number),
+        table.NUMBER_SK,
+        consistent=consistent,
+        operation="read number owner",
+    )
+    owner = (item or {}).get("tenant_id")
+    return owner if isinstance(owner, str) else None
+
+
 def model_of(item: Mapping[str, Any], model: type[ModelT], *, owner: str, ignore: Collection[str] = ()) -> ModelT:
     """A stored item validated into `model`, its keys (and the `ignore`d bookkeeping) left out; InvalidItem,
     naming `owner` and the sort key (never a value), when it does not validate."""

@@ -24,14 +24,7 @@ class ConfigDirectory:
         self._transcripts: TTLCache[str, bool] = TTLCache(maxsize=max_entries, ttl=ttl_seconds)
 
     def tenant_for_number(self, number: str) -> str | None:
-        def read() -> str | None:
-            item = dynamo.get(
-                self._client, self._table, table.number_pk(number), table.NUMBER_SK, operation="read number owner"
-            )
-            tenant = item.get("tenant_id") if item else None
-            return tenant if isinstance(tenant, str) else None
-
-        return _cached(self._owners, number, read)
+        return _cached(self._owners, number, lambda: dynamo.number_owner(self._client, self._table, number))
 
     def keeps_transcripts(self, tenant_id: str) -> bool:
         def read() -> bool:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.common.settings import FunctionSettings
 from functions.common.types import E164, ItemId
+from functions.tenant_config.live import TENANT_FIELDS
 from functions.tenant_config.models import AgentProfile, BusinessHours, Customer, RoutingRule, Variables
 
 
@@ -66,8 +67,7 @@ class SettingsPatch(BaseModel):
         return [name for name in OPERATOR_OWNED if name in self.model_fields_set]
 
     def changes(self) -> dict[str, Any]:
-        tenant_owned = {"timezone", "variables", "business_hours", "default_profile_id", "keep_transcripts"}
-        return {name: getattr(self, name) for name in self.model_fields_set & tenant_owned}
+        return {name: getattr(self, name) for name in self.model_fields_set & set(TENANT_FIELDS)}
 
 
 MAX_IMPORT_ROWS = 1000

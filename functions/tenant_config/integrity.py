@@ -53,6 +53,14 @@ def introduced(before: Snapshot, after: Snapshot) -> list[Breakage]:
     return [breakage for breakage in breakages(after) if breakage not in existing]
 
 
+def by_field(found: list[Breakage]) -> dict[str, list[str]]:
+    """The breakages' messages keyed by where they are (an error's `fields`)."""
+    fields: dict[str, list[str]] = {}
+    for breakage in found:
+        fields.setdefault(breakage.field, []).append(breakage.message)
+    return fields
+
+
 def users_of(snapshot: Snapshot, profile_id: str) -> list[str]:
     """Who uses a profile, in words: the rules naming it and, if it is, the default."""
     users = [f"rule '{rule.rule_id}'" for rule in snapshot.rules.values() if profile_id in rule.profile_ids()]

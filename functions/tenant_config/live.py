@@ -28,8 +28,7 @@ from functions.tenant_config.models import AgentProfile, RoutingRule, Tenant
 
 # Compressed; DynamoDB's item limit is 400 KB and the item has a few small attributes beside it.
 MAX_COMPILED_BYTES = 350_000
-OPERATOR_FIELDS = frozenset({"tenant_id", "display_name", "status", "phone_numbers"})
-TENANT_FIELDS = frozenset({"timezone", "variables", "business_hours", "default_profile_id", "keep_transcripts"})
+TENANT_FIELDS = ("timezone", "variables", "business_hours", "default_profile_id", "keep_transcripts")
 
 
 class TooLarge(ValueError):

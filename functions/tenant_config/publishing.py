@@ -20,7 +20,7 @@ from functions.common import dynamo, table
 from functions.common.aws import store_errors
 from functions.common.clock import utc_now
 from functions.common.errors import InvalidItem, TransactionCancelled
-from functions.tenant_config.integrity import Breakage, breakages
+from functions.tenant_config.integrity import breakages, by_field
 from functions.tenant_config.items import content
 from functions.tenant_config.live import (
     INFO_ATTRIBUTES,
@@ -220,7 +220,7 @@ class Drafts:
         broken = breakages(snapshot)
         if broken:
             raise PublishRefused(
-                "the draft would make calls fall back: " + "; ".join(b.message for b in broken), _fields(broken)
+                "the draft would make calls fall back: " + "; ".join(b.message for b in broken), by_field(broken)
             )
         assert snapshot.settings is not None  # breakages() reports missing settings
         try:
@@ -309,10 +309,3 @@ def _with_tenant_fields(current: Tenant | None, source: Tenant | None) -> Tenant
     if current is None or source is None:
         return current or source
     return Tenant.model_validate(current.model_dump() | source.model_dump(include=set(TENANT_FIELDS)))
-
-
-def _fields(found: list[Breakage]) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    for breakage in found:
-        fields.setdefault(breakage.field, []).append(breakage.message)
-    return fields

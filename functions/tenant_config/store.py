@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from functions.common import dynamo, table
 from functions.common.aws import store_errors
@@ -189,12 +189,29 @@ class ConfigStore:
 
     def put(self, tenant_id: str, model: StoredItem, *, expected_version: int | None) -> StoredItem:
         """Store `model` if the stored version is `expected_version` (None: the item must not exist)."""
-        kind = kind_of_model(model)
-        item_id = item_id_of(model)
         if isinstance(model, Tenant) and model.tenant_id != tenant_id:
             raise ValueError(f"tenant item names tenant '{model.tenant_id}', not '{tenant_id}'")
-        key_sk = sort_key(kind, item_id)
-        current = self._get_raw(tenant_id, key_sk)
+        current = self._get_raw(tenant_id, sort_key(kind_of_model(model), item_id_of(model)))
+        return self._write(tenant_id, model, current, expected_version)
+
+    def overwrite(self, tenant_id: str, model: StoredItem) -> Literal["created", "updated", "unchanged"]:
+        """Store `model` over whatever is stored now (read once), unless it says the same; raises VersionConflict
+        when the item changes between that read and the write. Not for tenant items."""
+        if isinstance(model, Tenant):
+            raise ValueError("tenant items are written with put(), which claims their phone numbers")
+        kind = kind_of_model(model)
+        current = self._get_raw(tenant_id, sort_key(kind, item_id_of(model)))
+        if current is not None and self._content_of(tenant_id, kind, current) == content(model):
+            return "unchanged"
+        self._write(tenant_id, model, current, self._version_of(current))
+        return "created" if current is None else "updated"
+
+    def _write(
+        self, tenant_id: str, model: StoredItem, current: dict[str, Any] | None, expected_version: int | None
+    ) -> StoredItem:
+        """`put`, given the stored item as just read (`current`)."""
+        kind = kind_of_model(model)
+        item_id = item_id_of(model)
         current_version = self._version_of(current)
         if current_version != expected_version:
             self._conflict(tenant_id, kind, item_id, expected_version, current)
@@ -524,16 +541,7 @@ class ConfigStore:
 
     def number_owner(self, number: str) -> str | None:
         """The tenant a phone number is claimed by, if any."""
-        item = dynamo.get(
-            self._client,
-            self._table,
-            table.number_pk(number),
-            table.NUMBER_SK,
-            consistent=True,
-            operation="read number owner",
-        )
-        owner = (item or {}).get("tenant_id")
-        return owner if isinstance(owner, str) else None
+        return dynamo.number_owner(self._client, self._table, number, consistent=True)
 
     def _batch_write(self, requests: builtins.list[dict[str, Any]], progress: Progress | None) -> None:
         total = len(requests)

@@ -134,14 +134,12 @@ class DynamoTenantStore:
         return value
 
     def tenant_for_number(self, number: str) -> str | None:
-        def fetch() -> str | None:
-            item = dynamo.get(
-                self.client, self._table, table.number_pk(number), table.NUMBER_SK, operation="read number owner"
-            )
-            tenant = item.get("tenant_id") if item else None
-            return tenant if isinstance(tenant, str) else None
-
-        value, _ = self._numbers.get(number, f"number:{number}", fetch, timeout=self._max_wait)
+        value, _ = self._numbers.get(
+            number,
+            f"number:{number}",
+            lambda: dynamo.number_owner(self.client, self._table, number),
+            timeout=self._max_wait,
+        )
         return value
 
     def _read_customer(self, tenant_id: str, customer_id: str) -> Customer | InvalidItem | None:

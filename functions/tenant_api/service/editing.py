@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from functions.common.errors import InvalidItem, ItemNotFound, VersionConflict
+from functions.common.errors import ItemNotFound, VersionConflict
 from functions.tenant_api.errors import (
     AlreadyExists,
     BadRequest,
@@ -25,15 +25,14 @@ from functions.tenant_api.errors import (
 )
 from functions.tenant_api.models import MAX_IMPORT_ROWS, SettingsPatch
 from functions.tenant_config import customer_files
-from functions.tenant_config.integrity import introduced, users_of, warnings
-from functions.tenant_config.items import ID_FIELDS, content
+from functions.tenant_config.integrity import by_field, introduced, users_of, warnings
+from functions.tenant_config.items import ID_FIELDS, MODELS
 from functions.tenant_config.live import Snapshot
 from functions.tenant_config.models import BOOKKEEPING, AgentProfile, Customer, RoutingRule, StoredItem, Tenant
 from functions.tenant_config.publishing import Drafts
 from functions.tenant_config.store import ConfigStore
 
 Kind = Literal["profile", "rule", "customer"]
-MODELS: dict[Kind, type[StoredItem]] = {"profile": AgentProfile, "rule": RoutingRule, "customer": Customer}
 ON_PUBLISH = "on publish: callers get it after POST /tenant/v1/draft/publish"
 NOW = "now: the router's cache picks it up within about a minute"
 IMPORT_ATTEMPTS = 3  # a row someone edits during the import is read again and overwritten (it is a bulk overwrite)
@@ -150,27 +149,14 @@ class Editor:
         """Create or replace one customer, based on the version read just before (so anyone holding an older
         ETag gets 412 afterwards); re-read and retried when someone writes it in between."""
         for _ in range(IMPORT_ATTEMPTS):
-            version, stored = self._current_customer(customer.customer_id)
-            if stored is not None and content(stored) == content(customer):
-                return "unchanged"
             try:
-                self.store.put(self.tenant_id, customer, expected_version=version)
+                return self.store.overwrite(self.tenant_id, customer)
             except VersionConflict:
                 continue
-            return "created" if version is None else "updated"
         raise PreconditionFailed(
             f"customer '{customer.customer_id}' kept changing during the import; import the file again",
             fields={"csv": [f"{customer.customer_id} was being edited by someone else"]},
         )
-
-    def _current_customer(self, customer_id: str) -> tuple[int | None, StoredItem | None]:
-        try:
-            stored = self.store.get(self.tenant_id, "customer", customer_id)
-        except InvalidItem:  # a stored customer that no longer validates is replaced like any other
-            raw = self.store.get_raw(self.tenant_id, "customer", customer_id) or {}
-            version = raw.get("version")
-            return (version if isinstance(version, int) else 0), None
-        return (stored.version if stored is not None else None), stored
 
     # --------------------------------------------------------------- settings
 
@@ -187,9 +173,9 @@ class Editor:
                 f"{', '.join(refused)} can only be changed by the operator",
                 fields={name: ["operator-owned: ask the operator to change it"] for name in refused},
             )
-        current = self.settings()
-        updated = Tenant.model_validate(current.model_dump() | patch.changes())
         before = self.drafts.draft(self.tenant_id, strict=False)
+        current = before.settings or self.settings()  # settings(): 404, or 409 for an invalid stored item
+        updated = Tenant.model_validate(current.model_dump() | patch.changes())
         after = Snapshot(updated, before.profiles, before.rules)
         self._refuse_breakages(before, after, "these settings would break the configuration")
         try:
@@ -214,10 +200,7 @@ class Editor:
     def _refuse_breakages(self, before: Snapshot, after: Snapshot, summary: str) -> None:
         broken = introduced(before, after)
         if broken:
-            fields: dict[str, list[str]] = {}
-            for breakage in broken:
-                fields.setdefault(breakage.field, []).append(breakage.message)
-            raise IntegrityRefused(f"{summary}: " + "; ".join(b.message for b in broken), fields=fields)
+            raise IntegrityRefused(f"{summary}: " + "; ".join(b.message for b in broken), fields=by_field(broken))
 
     def _stale(self, kind: str, item_id: str, expected: int | None, exc: VersionConflict) -> Exception:
         label = "the settings" if kind == "settings" else f"{kind} '{item_id}'"

@@ -6,7 +6,6 @@ on the same compiled configuration the router would serve; only tool credentials
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,10 +24,6 @@ from functions.webhook.routing import SecretPlaceholders, bucket_key, decide
 
 WITHHELD_CALLER = "anonymous"
 NO_RULE = "no rule matched, so the default profile answers"
-
-
-def _placeholders() -> Mapping[str, str]:
-    return SecretPlaceholders()
 
 
 @dataclass
@@ -115,7 +110,7 @@ class Previewer:
                 found = self.store.get(self.tenant_id, "customer", facts.from_number)
                 customers[facts.from_number] = found if isinstance(found, Customer) else None
             customer = customers[facts.from_number]
-        return decide(config, customer, facts, tool_secrets=_placeholders, max_prompt_chars=self.max_prompt_chars)
+        return decide(config, customer, facts, tool_secrets=SecretPlaceholders, max_prompt_chars=self.max_prompt_chars)
 
 
 def _answered_by(config: TenantConfig, profile_id: str, which: str) -> TenantConfig:

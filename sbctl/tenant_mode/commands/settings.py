@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.tenant_api.models import OPERATOR_OWNED
+from functions.tenant_config.live import TENANT_FIELDS
 from functions.tenant_config.models import BOOKKEEPING
 from sbctl.arguments import SubParsers, non_negative
 from sbctl.errors import UsageError
@@ -19,15 +21,12 @@ from sbctl.tenant_mode.commands.items import document
 from sbctl.tenant_mode.context import TenantContext
 from sbctl.tenant_mode.http import ApiError
 
-OPERATOR_OWNED = ("tenant_id", "display_name", "status", "phone_numbers")
-TENANT_OWNED = ("timezone", "variables", "business_hours", "default_profile_id", "keep_transcripts")
-
 
 def register(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser(
         "settings",
         help="tenant settings: time zone, variables, business hours, default profile (drafted)",
-        description=f"Tenant-owned: {', '.join(TENANT_OWNED)}. Operator-owned (read-only here): "
+        description=f"Tenant-owned: {', '.join(TENANT_FIELDS)}. Operator-owned (read-only here): "
         f"{', '.join(OPERATOR_OWNED)}. A change is {messages.DRAFTED}.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
