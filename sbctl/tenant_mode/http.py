@@ -73,11 +73,21 @@ def item_path(collection: str, item_id: str) -> str:
     return f"/{collection}/{quote(item_id, safe='')}"
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is returned as it is: urllib would follow it with every header, the bearer token included, to
+    whatever host (or plain-HTTP URL) it names. The tenant API never redirects."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 def urllib_transport(timeout_s: float = TIMEOUT_S) -> Transport:
+    opener = urllib.request.build_opener(_NoRedirect)
+
     def send(method: str, url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, Mapping[str, str], bytes]:
         request = urllib.request.Request(url, data=body or None, headers=dict(headers), method=method)
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            with opener.open(request, timeout=timeout_s) as response:
                 return response.status, dict(response.headers.items()), response.read()
         except urllib.error.HTTPError as exc:  # an answer, just not a 2xx one
             with exc:
@@ -131,7 +141,7 @@ class ApiClient:
         status, got, payload = self.transport(method, url, sent, raw)
         lowered = {key.lower(): value for key, value in got.items()}
         data = _json(payload)
-        if status >= 400:
+        if status >= 300:  # a 3xx too: it is not followed (_NoRedirect)
             raise error_of(status, data, payload)
         return Answer(status, lowered, data)
 

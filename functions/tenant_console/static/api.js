@@ -43,3 +43,12 @@ export async function api(method, path, { body, ifMatch, create } = {}) {
 }
 
 export const encode = encodeURIComponent;
+
+export const BOOKKEEPING = ["version", "updated_at", "updated_by"];
+
+// An item as read, without the bookkeeping a write does not take (the version goes in If-Match).
+export function withoutBookkeeping(item) {
+  const copy = { ...item };
+  for (const key of BOOKKEEPING) delete copy[key];
+  return copy;
+}

@@ -1,6 +1,6 @@
 // Calls: sessions per day by channel and widget, fallbacks by reason, minutes and cost, and A/B results per variant
 // with the significance in words (GET /calls/report).
-import { api, ApiError } from "./api.js";
+import { api } from "./api.js";
 import { COLORS, horizontalBars, stackedDaily } from "./charts.js";
 import { clear, field, h } from "./ui.js";
 
@@ -82,14 +82,7 @@ export async function callsView(container) {
       report = (await api("GET", `/calls/report?days=${days.value}`)).data;
     } catch (error) {
       clear(out);
-      const missing = error instanceof ApiError && error.status === 404;
-      out.append(
-        h(
-          "p",
-          { class: `notice ${missing ? "warn" : "error"}`, id: "report-error", role: "alert" },
-          missing ? "This server has no calls report yet (GET /tenant/v1/calls/report answered 404). The rest of the console works." : error.message,
-        ),
-      );
+      out.append(h("p", { class: "notice error", id: "report-error", role: "alert" }, error.message));
       return;
     }
     clear(out);

@@ -1,5 +1,5 @@
 // Customers (live records, no publish needed): find, edit, and import a CSV with errors by line.
-import { api, ApiError, encode } from "./api.js";
+import { api, ApiError, encode, withoutBookkeeping } from "./api.js";
 import { announce, clear, clearFieldErrors, field, h, pretty, showFieldErrors, showMessage } from "./ui.js";
 
 export async function customersView(container, { me }) {
@@ -84,8 +84,7 @@ export async function customersView(container, { me }) {
         }
         vars[line.slice(0, at).trim()] = line.slice(at + 1).trim();
       }
-      const body = { ...customer, name: name.value.trim() || null, segment: segment.value.trim() || null, variables: vars, prompt_addendum: addendum.value.trim() || null };
-      for (const key of ["version", "updated_at", "updated_by"]) delete body[key];
+      const body = { ...withoutBookkeeping(customer), name: name.value.trim() || null, segment: segment.value.trim() || null, variables: vars, prompt_addendum: addendum.value.trim() || null };
       try {
         const { data } = await api("PUT", `/customers/${encode(customer.customer_id)}`, { body, ifMatch: customer.version });
         Object.assign(customer, data.item);
@@ -152,10 +151,6 @@ function importCard() {
       showMessage(message, `Imported: ${data.created} created, ${data.updated} updated.`);
       announce("Import done");
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) {
-        showMessage(message, "This server does not offer CSV import yet (POST /tenant/v1/customers/import answered 404).", "error");
-        return;
-      }
       showMessage(message, error.message, "error");
       const fields = error.fields || {};
       const lines = Object.keys(fields).sort((a, b) => (parseInt(a.replace(/\D/g, ""), 10) || 0) - (parseInt(b.replace(/\D/g, ""), 10) || 0));

@@ -1,5 +1,5 @@
 // Profiles: the prompt editor (placeholders, warnings), the rendered preview, and never losing an edit on a 412.
-import { api, ApiError, encode } from "./api.js";
+import { api, ApiError, encode, withoutBookkeeping } from "./api.js";
 import { classify, findPlaceholders, malformedCount } from "./placeholders.js";
 import { announce, append, clear, clearFieldErrors, diffView, field, formatTime, h, pretty, showFieldErrors, showMessage } from "./ui.js";
 
@@ -179,9 +179,7 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
 
   function mine() {
     const { variables: parsed } = parseVariables(variables.value);
-    const body = { ...base };
-    for (const key of ["version", "updated_at", "updated_by"]) delete body[key];
-    Object.assign(body, {
+    const body = Object.assign(withoutBookkeeping(base), {
       description: description.value.trim() || null,
       prompt: prompt.value,
       acknowledgement_prompt: ack.value.trim() ? ack.value : null,
@@ -335,21 +333,9 @@ function previewCard({ profileId, customers, dirty }) {
     try {
       result = (await api("POST", "/simulate", { body })).data;
     } catch (error) {
-      if (error instanceof ApiError && onlyThis.checked && error.status === 422 && JSON.stringify(error.fields).includes("profile_id")) {
-        delete body.profile_id;
-        try {
-          result = (await api("POST", "/simulate", { body })).data;
-          output.append(h("p", { class: "hint" }, "This server cannot preview one profile yet: the rules chose the profile below."));
-        } catch (retry) {
-          showFieldErrors(form, retry.fields || {}, null);
-          output.append(h("p", { class: "error", role: "alert" }, retry.message));
-          return;
-        }
-      } else {
-        showFieldErrors(form, (error && error.fields) || {}, null);
-        output.append(h("p", { class: "error", role: "alert" }, error.message));
-        return;
-      }
+      showFieldErrors(form, error.fields || {}, null);
+      output.append(h("p", { class: "error", role: "alert" }, error.message));
+      return;
     }
     if (dirty()) output.append(h("p", { class: "notice warn" }, "You have unsaved edits: the preview shows the saved draft."));
     const answer = result.answer || {};

@@ -1,10 +1,9 @@
 // The draft (what differs from live, and which recent calls it would change), publishing, discarding, and the
 // version history with each version's changes and a rollback.
-import { api, ApiError } from "./api.js";
+import { api, ApiError, BOOKKEEPING, withoutBookkeeping } from "./api.js";
 import { announce, append, clear, diffView, formatTime, h, showMessage } from "./ui.js";
 
 const KIND_PATH = { profile: "profiles", rule: "rules" };
-const BOOKKEEPING = new Set(["version", "updated_at", "updated_by"]);
 
 function itemOf(config, kind, id) {
   if (!config) return undefined;
@@ -16,7 +15,7 @@ function itemOf(config, kind, id) {
 function changeFields(change, before, after) {
   if (change.fields && change.fields.length) return change.fields;
   const keys = new Set([...Object.keys(before || {}), ...Object.keys(after || {})]);
-  return [...keys].filter((k) => !BOOKKEEPING.has(k) && JSON.stringify((before || {})[k]) !== JSON.stringify((after || {})[k]));
+  return [...keys].filter((k) => !BOOKKEEPING.includes(k) && JSON.stringify((before || {})[k]) !== JSON.stringify((after || {})[k]));
 }
 
 function changeList(changes, before, after, label) {
@@ -48,10 +47,7 @@ function changeList(changes, before, after, label) {
 }
 
 function stripped(item) {
-  if (!item) return "";
-  const copy = { ...item };
-  for (const key of BOOKKEEPING) delete copy[key];
-  return copy;
+  return item ? withoutBookkeeping(item) : "";
 }
 
 // The draft as a configuration ({settings, profiles, rules}), read through the API.
@@ -198,8 +194,7 @@ export async function draftView(container, { me }) {
       ]);
       cell.append(changeList(data.changes || [], before, after, `Changes in version ${n}`));
     } catch (error) {
-      const missing = error instanceof ApiError && error.status === 404;
-      cell.append(h("p", { class: missing ? "muted" : "error" }, missing ? `This server cannot list what version ${n} changed yet (GET /versions/${n}/changes answered 404).` : error.message));
+      cell.append(h("p", { class: "error" }, error.message));
     }
   }
 

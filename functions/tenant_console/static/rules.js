@@ -1,18 +1,10 @@
 // Rules in evaluation order: the first enabled rule (by priority, then id) whose conditions hold answers.
 // Reorder (swap priorities), enable/disable, edit the target profile or the A/B variants and their weights.
-import { api, ApiError, encode } from "./api.js";
+import { api, ApiError, encode, withoutBookkeeping as bodyOf } from "./api.js";
 import { announce, append, clear, clearFieldErrors, diffView, field, formatTime, h, pretty, showFieldErrors, showMessage } from "./ui.js";
-
-const BOOKKEEPING = ["version", "updated_at", "updated_by"];
 
 function byOrder(a, b) {
   return a.priority - b.priority || (a.rule_id < b.rule_id ? -1 : 1);
-}
-
-function bodyOf(rule) {
-  const body = { ...rule };
-  for (const key of BOOKKEEPING) delete body[key];
-  return body;
 }
 
 function describeWhen(when) {
@@ -48,8 +40,8 @@ export async function rulesView(container, { me }) {
     }
   }
 
-  async function put(rule, body) {
-    const { data } = await api("PUT", `/rules/${encode(rule.rule_id)}`, { body, ifMatch: rule.version });
+  async function put(rule, body, version = rule.version) {
+    const { data } = await api("PUT", `/rules/${encode(rule.rule_id)}`, { body, ifMatch: version });
     return data;
   }
 
@@ -200,7 +192,7 @@ export async function rulesView(container, { me }) {
     async function save(body, version) {
       clearFieldErrors(form);
       try {
-        await api("PUT", `/rules/${encode(rule.rule_id)}`, { body, ifMatch: version });
+        await put(rule, body, version);
         announce(`Rule ${rule.rule_id} saved to the draft`);
         showMessage(status, `Rule ${rule.rule_id} saved to the draft.`);
         await reload(`edit:${rule.rule_id}`);

@@ -348,6 +348,37 @@ def test_connection_refused_names_the_url_and_make_run(monkeypatch: Any, tmp_pat
     assert "`make run` serves http://127.0.0.1:8787" in err
 
 
+def test_a_redirect_is_not_followed_with_the_token(monkeypatch: Any, tmp_path: Path) -> None:
+    seen: list[str | None] = []  # the Authorization header of each request the server got
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("authorization"))
+            self.send_response(302)
+            self.send_header("location", "/elsewhere")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for name in ("SBCTL_MODE", "SWITCHBOARD_TABLE"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+        monkeypatch.setenv("SWITCHBOARD_API_URL", f"http://127.0.0.1:{server.server_address[1]}/tenant/v1")
+        monkeypatch.setenv("SWITCHBOARD_TOKEN", jwt("demo", "admin"))
+        code, _, err = run_over_http("rules", "list")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 1
+    assert "the API answered HTTP 302" in err
+    assert len(seen) == 1  # the token went to the API's URL only
+
+
 def test_every_example_goes_through_tenant_mode(tenant_sbctl: TenantSbctl) -> None:
     examples = Path(__file__).resolve().parents[3] / "examples"
     for argv in [
