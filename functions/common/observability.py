@@ -14,9 +14,9 @@ from typing import Any, Protocol, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 
-F = TypeVar("F", bound=Callable[..., Any])
+from functions.common.settings import TRACE_SUBSEGMENTS_ENV
 
-TRACE_SUBSEGMENTS_ENV = "TRACE_SUBSEGMENTS"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class HandlerTracer(Protocol):

@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict
 
 SettingsT = TypeVar("SettingsT", bound="FunctionSettings")
 
+# Read by every function (observability.py) before its settings exist; "true" loads the X-Ray SDK for per-call
+# subsegments. Set by the stack (infra/constructs/python_function.py).
+TRACE_SUBSEGMENTS_ENV = "TRACE_SUBSEGMENTS"
+
 
 class FunctionSettings(BaseModel):
     """Base for a function's settings: fields are the environment variable names (UPPER_SNAKE)."""

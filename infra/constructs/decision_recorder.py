@@ -16,13 +16,12 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_logs_destinations as log_destinations
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.calls.decisions import DECISION_FIELD
 from functions.decision_recorder.models import DecisionRecorderSettings
-from infra import nag
 from infra.constructs.python_function import AsyncInvoke, FunctionConstruct, FunctionOptions, FunctionSpec
+from infra.constructs.queues import kept_queue
 
 DESCRIPTION = "Records the webhook's decisions (from its answer log lines) in the calls table"
 # Answer log lines that carry a decision (functions/webhook/telemetry.py). `call_id` is a JSON number: written as
@@ -33,7 +32,6 @@ DECISION_FILTER = logs.FilterPattern.literal(f"{{ $.{DECISION_FIELD}.call_id = *
 # the on-failure queue.
 RETRY_ATTEMPTS = 2
 MAX_EVENT_AGE = Duration.hours(6)
-FAILURE_RETENTION = Duration.days(14)
 # Concurrent recorders (the stack reserves as much): bounds the calls table's write rate whatever the call rate;
 # a throttled delivery waits in Lambda's async queue (up to MAX_EVENT_AGE).
 RECORDER_CONCURRENCY = 5
@@ -59,18 +57,12 @@ class DecisionRecorder(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         # Deliveries still failing after the retries (the async invocation record, with the log data to replay).
-        self.failures = sqs.Queue(
+        self.failures = kept_queue(
             self,
             "Failures",
-            enforce_ssl=True,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            retention_period=FAILURE_RETENTION,
+            why_no_dlq="This queue is itself the decision recorder's on-failure destination; a DLQ of a DLQ adds "
+            "nothing.",
             removal_policy=removal_policy,
-        )
-        nag.acknowledge(
-            self.failures,
-            "AwsSolutions-SQS3",
-            "This queue is itself the decision recorder's on-failure destination; a DLQ of a DLQ adds nothing.",
         )
         self.recorder = DecisionRecorderFunction(
             self,

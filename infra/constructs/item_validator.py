@@ -6,12 +6,11 @@ from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.item_validator.models import ItemValidatorSettings
-from infra import nag
 from infra.constructs.python_function import FunctionConstruct, FunctionOptions, FunctionSpec
+from infra.constructs.queues import kept_queue
 
 DESCRIPTION = "Validates configuration items written to the config table and reports invalid ones"
 
@@ -25,17 +24,10 @@ class ItemValidator(FunctionConstruct):
     ) -> None:
         super().__init__(scope, construct_id, options)
         # Batches that still fail after the retries land here (stream position metadata, not the items).
-        self.failures = sqs.Queue(
+        self.failures = kept_queue(
             self,
             "Failures",
-            enforce_ssl=True,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            retention_period=Duration.days(14),
-        )
-        nag.acknowledge(
-            self.failures,
-            "AwsSolutions-SQS3",
-            "This queue is itself the on-failure destination of the stream; a DLQ of a DLQ adds nothing.",
+            why_no_dlq="This queue is itself the on-failure destination of the stream; a DLQ of a DLQ adds nothing.",
         )
         self.function.add_event_source(
             sources.DynamoEventSource(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -37,6 +38,11 @@ def service_metric(namespace: str, service: str, name: str, statistic: str = "Su
     return cloudwatch.Metric(
         namespace=namespace, metric_name=name, dimensions_map={"service": service}, statistic=statistic, period=PERIOD
     )
+
+
+def queue_depth(queue: sqs.IQueue) -> cloudwatch.Metric:
+    """How many messages wait in `queue` (the period's maximum)."""
+    return queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,7 +179,7 @@ class Monitoring(Construct):
         for name, queue in failure_queues.items():
             self._alarm(
                 f"{name}Failures",
-                queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+                queue_depth(queue),
                 threshold=1,
                 description=f"{name}: a batch failed after all retries; see the queue for its stream position",
             )
@@ -244,11 +250,9 @@ class Monitoring(Construct):
         dead_letters: sqs.IQueue,
     ) -> list[cloudwatch.IWidget]:
         """Outcome events (infra/constructs/outcome_queue.py): none may be lost, so anything kept aside alarms."""
+        recorder_metric = partial(service_metric, namespace, recorder_service)
 
-        def recorder_metric(name: str) -> cloudwatch.Metric:
-            return service_metric(namespace, recorder_service, name)
-
-        dead = dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+        dead = queue_depth(dead_letters)
         quarantined = recorder_metric(Metric.OUTCOME_QUARANTINED)
         oldest = queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum")
         self._alarm(
@@ -281,7 +285,7 @@ class Monitoring(Construct):
                     recorder_metric(Metric.OUTCOME_REFUSED),
                     quarantined,
                 ],
-                right=[queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"), dead],
+                right=[queue_depth(queue), dead],
                 width=12,
             ),
             cloudwatch.GraphWidget(title="Outcome queue: oldest message (s)", left=[oldest], width=12),
@@ -296,12 +300,10 @@ class Monitoring(Construct):
     ) -> list[cloudwatch.IWidget]:
         """The decision log (infra/constructs/decision_recorder.py): deliveries of the webhook's decision log lines
         that failed (retried by Lambda), and those still failing after the retries (on-failure queue)."""
-
-        def recorder_metric(name: str) -> cloudwatch.Metric:
-            return service_metric(namespace, recorder_service, name)
+        recorder_metric = partial(service_metric, namespace, recorder_service)
 
         failed = recorder_metric(Metric.DECISION_LOG_FAILED)
-        unrecorded = failures.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+        unrecorded = queue_depth(failures)
         self._alarm(
             "DecisionRecorderFailures",
             unrecorded,

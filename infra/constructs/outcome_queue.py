@@ -23,8 +23,8 @@ from functions.outcome_recorder.models import OutcomeRecorderSettings
 from functions.outcomes.message import MAX_MESSAGE_BYTES
 from functions.outcomes.queue import MAX_RECEIVE_COUNT
 from functions.webhook.models import WebhookSettings
-from infra import nag
 from infra.constructs.python_function import FunctionConstruct, FunctionOptions, FunctionSpec
+from infra.constructs.queues import kept_queue
 
 DESCRIPTION = "Records queued call outcome events (completions, grades) in the calls table"
 RECORDER_TIMEOUT_S = 60
@@ -38,8 +38,6 @@ MAX_BATCHING_WINDOW = Duration.seconds(1)
 # bounds the calls table's write rate whatever the backlog.
 RECORDER_CONCURRENCY = 5
 QUEUE_RETENTION = Duration.days(4)
-# Kept long enough to notice, fix and redrive (a standard queue keeps a message's first enqueue time).
-KEPT_RETENTION = Duration.days(14)
 # ThunderPhone waits 30 s for a non-blocking event; the webhook takes at most OUTCOME_BUDGET_MS to queue one.
 OUTCOME_BUDGET_MS: int = WebhookSettings.model_fields["OUTCOME_BUDGET_MS"].default
 
@@ -63,26 +61,24 @@ class OutcomeQueue(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
 
-        def queue(queue_id: str, **props: object) -> sqs.Queue:
-            return sqs.Queue(
+        def kept(queue_id: str) -> sqs.Queue:
+            return kept_queue(
                 self,
                 queue_id,
-                enforce_ssl=True,
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                why_no_dlq="This queue is where failed or unstorable outcome events are kept; a DLQ of a DLQ adds "
+                "nothing.",
+                removal_policy=removal_policy,
                 max_message_size_bytes=MAX_MESSAGE_BYTES,
-                **props,  # type: ignore[arg-type]
             )
 
-        self.dead_letters = queue("DeadLetters", retention_period=KEPT_RETENTION, removal_policy=removal_policy)
-        self.quarantine = queue("Quarantine", retention_period=KEPT_RETENTION, removal_policy=removal_policy)
-        for kept in (self.dead_letters, self.quarantine):
-            nag.acknowledge(
-                kept,
-                "AwsSolutions-SQS3",
-                "This queue is where failed or unstorable outcome events are kept; a DLQ of a DLQ adds nothing.",
-            )
-        self.queue = queue(
+        self.dead_letters = kept("DeadLetters")
+        self.quarantine = kept("Quarantine")
+        self.queue = sqs.Queue(
+            self,
             "Queue",
+            enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            max_message_size_bytes=MAX_MESSAGE_BYTES,
             retention_period=QUEUE_RETENTION,
             visibility_timeout=VISIBILITY_TIMEOUT,
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVE_COUNT, queue=self.dead_letters),

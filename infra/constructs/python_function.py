@@ -13,13 +13,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 from pydantic import ValidationError
 
-from functions.common.settings import FunctionSettings
+from functions.common.settings import TRACE_SUBSEGMENTS_ENV, FunctionSettings
 
 # The newest Python runtime aws-cdk-lib offers (the code itself stays 3.11-compatible).
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
-# functions/common/observability.TRACE_SUBSEGMENTS_ENV: "true" loads the X-Ray SDK for per-call subsegments.
-TRACE_SUBSEGMENTS_ENV = "TRACE_SUBSEGMENTS"
 
 _RETENTION: Mapping[int, logs.RetentionDays] = {
     1: logs.RetentionDays.ONE_DAY,

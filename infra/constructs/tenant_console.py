@@ -65,9 +65,30 @@ class TenantConsole(Construct):
         api_url: Callable[[], str],
     ) -> None:
         super().__init__(scope, construct_id)
-        login = _Login(self, "Login", user_pool=user_pool, domain_prefix=domain_prefix, api_url=api_url)
-        self.domain = login.domain
-        self.client = login.client
+        # The user pool's managed-login domain and the console's public app client.
+        login = Construct(self, "Login")
+        self.domain = cognito.UserPoolDomain(
+            login,
+            "Domain",
+            user_pool=user_pool,
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix),
+            managed_login_version=cognito.ManagedLoginVersion.CLASSIC_HOSTED_UI,
+        )
+        console_urls = [Lazy.string(_Later(_console_url(api_url, end))) for end in ("", "/")]
+        # A browser keeps no secret: PKCE proves the code is this tab's.
+        self.client = tenant_client(
+            login,
+            "Client",
+            user_pool=user_pool,
+            refresh_token_validity=Duration.hours(12),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),  # no implicit grant
+                scopes=list(SCOPES),
+                callback_urls=console_urls,
+                logout_urls=console_urls,
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+        )
         environment = {
             **options.environment,
             "CONSOLE_AUTH": "cognito",
@@ -94,40 +115,3 @@ class TenantConsole(Construct):
                 "makes goes to the tenant API, behind the Cognito JWT authorizer, with the signed-in user's token.",
             )
         return self.routes
-
-
-class _Login(Construct):
-    """The user pool's managed-login domain and the console's public app client."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        user_pool: cognito.UserPool,
-        domain_prefix: str,
-        api_url: Callable[[], str],
-    ) -> None:
-        super().__init__(scope, construct_id)
-        self.domain = cognito.UserPoolDomain(
-            self,
-            "Domain",
-            user_pool=user_pool,
-            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix),
-            managed_login_version=cognito.ManagedLoginVersion.CLASSIC_HOSTED_UI,
-        )
-        console_urls = [Lazy.string(_Later(_console_url(api_url, end))) for end in ("", "/")]
-        # A browser keeps no secret: PKCE proves the code is this tab's.
-        self.client = tenant_client(
-            self,
-            "Client",
-            user_pool=user_pool,
-            refresh_token_validity=Duration.hours(12),
-            o_auth=cognito.OAuthSettings(
-                flows=cognito.OAuthFlows(authorization_code_grant=True),  # no implicit grant
-                scopes=list(SCOPES),
-                callback_urls=console_urls,
-                logout_urls=console_urls,
-            ),
-            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
-        )

@@ -237,16 +237,8 @@ class ServiceStack(Stack):
             item_validator_service=config.service_name("item-validator"),
             webhook_function=webhook.function,
             webhook_budget_ms=config.webhook_budget_ms,
-            functions={
-                "Webhook": webhook.function,
-                "Provisioning": provisioner.function,
-                "CallSync": call_sync.function,
-                "ItemValidator": item_validator.function,
-                "TenantApi": tenant_api.function,
-                "TenantConsole": console.function,
-                "OutcomeRecorder": outcomes.function,
-                "DecisionRecorder": decisions.function,
-            },
+            # Named by their construct ids ("CallSync"), as their alarms and log group outputs are.
+            functions={fn.node.id: fn.function for fn in self.functions.values()},
             tables={"Config": config_table, "Calls": calls_table},
             failure_queues={"ItemValidator": item_validator.failures},
             outcome_recorder_service=config.service_name("outcome-recorder"),
