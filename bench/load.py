@@ -201,16 +201,17 @@ class Load:
         return status
 
 
-class ReasonCounter(logging.Handler):
+class ReasonCounter:
     """Counts the webhook's answers by outcome and reason from their log lines (functions/webhook/answer_log.py)."""
 
     def __init__(self) -> None:
-        super().__init__(logging.INFO)
         self.reasons: Counter[str] = Counter()
+        self._lock = threading.Lock()  # the front's request threads write lines at once
 
-    def emit(self, record: logging.LogRecord) -> None:
-        line = json.loads(record.getMessage())
-        self.reasons[f"{line.get('outcome', '?')}: {line.get('reason', '?')}"] += 1
+    def __call__(self, line: str) -> None:
+        parsed = json.loads(line)
+        with self._lock:
+            self.reasons[f"{parsed.get('outcome', '?')}: {parsed.get('reason', '?')}"] += 1
 
 
 def bare_reference(seconds: float, clients: int) -> dict[str, Any]:
@@ -278,10 +279,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from functions.webhook.handler import lambda_handler as webhook_handler
 
     reasons = ReasonCounter()
-    answer_log.lines.addHandler(reasons)
-    for handler in [*logger.handlers, *answer_log.lines.handlers]:  # keep the counter, drop the stdout JSON lines
-        if handler is not reasons:
-            handler.setLevel(logging.CRITICAL)
+    for handler in logger.handlers:  # the counter reads the answer lines; no JSON line reaches stdout
+        handler.setLevel(logging.CRITICAL)
     drain = emulator.start_outcome_drainer() if hasattr(emulator, "start_outcome_drainer") else None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_request_handler([("webhook", "/webhooks", webhook_handler)]))
@@ -289,7 +288,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     load = Load(server.server_address[1], tenants, args.seconds, args.clients)
     print(f"loading for {args.seconds:.0f} s with {args.clients} clients ...", file=sys.stderr)
-    elapsed = load.run()
+    with answer_log.subscribed(reasons, quiet=True):
+        elapsed = load.run()
     server.shutdown()
 
     lost = count_lost(load.completions_acknowledged, drain)

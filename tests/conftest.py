@@ -130,14 +130,11 @@ def json_logs() -> Iterator[Any]:
     capture = logging.StreamHandler(stream)
     capture.setFormatter(logger.registered_formatter)
     logger.addHandler(capture)
-    answers = logging.StreamHandler(stream)  # the webhook's answer lines, JSON already
-    answers.setFormatter(logging.Formatter("%(message)s"))
-    answer_log.lines.addHandler(answers)
     previous = logger.log_level
     logger.setLevel(logging.INFO)
     try:
-        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+        with answer_log.subscribed(lambda line: stream.write(line + "\n")):  # the webhook's answer lines
+            yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
     finally:
         logger.setLevel(previous)
         logger.removeHandler(capture)
-        answer_log.lines.removeHandler(answers)

@@ -3,6 +3,7 @@ format), with the dimensions the alarms and dashboards query."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -34,7 +35,8 @@ def test_a_config_answer_counts_once_for_the_service_and_once_by_tenant_and_outc
         "AnswerLatency": (0.42, service),
         "TenantAnswers": (1, {"tenant": "acme", "outcome": "config", **service}),
     }
-    assert capsys.readouterr().out == ""  # no metric document of its own: the answer's line is the one line
+    written = capsys.readouterr().out.splitlines()  # what Lambda hands CloudWatch
+    assert [json.loads(text) for text in written] == [line]  # no metric document of its own: one line
 
 
 def test_a_fallback_counts_its_reason_and_keeps_unlisted_tenants_anonymous(json_logs: Any) -> None:
