@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from functions.common.table import CALLS_TABLE_INDEXES, CONFIG_TABLE_INDEXES
+from functions.common.table import CALLS_TABLE_INDEXES, CONFIG_TABLE_INDEXES, OPERATOR_PREFIX, ROUTE_PREFIX
 from infra import nag
 from infra.bundling import function_code
 from infra.config import StageConfig
@@ -211,6 +211,7 @@ class ServiceStack(Stack):
         # the decision log for impact replays. No secret: it never calls ThunderPhone or a tenant's tools.
         grant(config_table, tenant_api.function, config_table.grant_read_write_data)
         grant(calls_table, tenant_api.function, calls_table.grant_read_data)
+        self._deny_tenant_api_what_its_code_never_does(tenant_api.function, config_table, calls_table)
 
         grant(config_table, call_sync.function, config_table.grant_read_data)
         grant(calls_table, call_sync.function, calls_table.grant_read_write_data)
@@ -323,6 +324,38 @@ class ServiceStack(Stack):
             arn,
             "Tenant tool secrets are created per tenant by operators after deploy; read access is limited "
             "to this stage's tenant-tools/ name prefix.",
+        )
+
+    @staticmethod
+    def _deny_tenant_api_what_its_code_never_does(
+        fn: lambda_.Function, config_table: dynamodb.Table, calls_table: dynamodb.Table
+    ) -> None:
+        """The tenant API acts for one tenant at a time, but IAM cannot know which: its code keeps it to the
+        caller's partition. Explicit denies keep a flaw in that code from reaching what no tenant's request
+        ever needs: the items only provisioning writes (publishable keys, webhook routes), a Scan of either
+        table (every tenant's items at once) and the index listing every tenant."""
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+                resources=[config_table.table_arn],
+                conditions={
+                    "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [f"{OPERATOR_PREFIX}*", f"{ROUTE_PREFIX}*"]}
+                },
+            )
+        )
+        every_table = [config_table.table_arn, calls_table.table_arn]
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=["dynamodb:Scan"],
+                resources=[*every_table, *(f"{arn}/index/*" for arn in every_table)],
+            )
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY, actions=["dynamodb:Query"], resources=[f"{config_table.table_arn}/index/*"]
+            )
         )
 
     @staticmethod

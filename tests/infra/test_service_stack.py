@@ -14,7 +14,9 @@ from functions.common.settings import FunctionSettings, required_env_vars
 from functions.common.table import (
     CALLS_TABLE_INDEXES,
     CONFIG_TABLE_INDEXES,
+    OPERATOR_PREFIX,
     PARTITION_KEY,
+    ROUTE_PREFIX,
     SORT_KEY,
     TTL_ATTRIBUTE,
 )
@@ -356,6 +358,36 @@ def test_tenant_api_edits_config_reads_calls_and_touches_no_secret(dev: dict[str
     assert not {a for a in every_action if a.startswith(("secretsmanager:", "cognito-idp:", "kms:"))}
 
 
+def test_tenant_api_is_denied_provisioning_items_scans_and_the_tenant_listing(dev: dict[str, Any]) -> None:
+    # Given the tenant API's role, Then explicit denies (which no allow overrides) keep it from writing publishable
+    # keys and webhook routes, from scanning either table and from listing every tenant, whatever its code does
+    config, calls = config_table_id(dev), calls_table_id(dev)
+    denies = [s for s in role_statements(dev, role_of(dev, TENANT_API)) if s["Effect"] == "Deny"]
+
+    def denied(action: str, resource: str, index: bool = False) -> list[dict[str, Any]]:
+        return [
+            s
+            for s in denies
+            if action in as_list(s["Action"])
+            and any(refers_to(r, resource) and ("/index/*" in json.dumps(r)) == index for r in as_list(s["Resource"]))
+        ]
+
+    for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+        (statement,) = denied(action, config)
+        assert statement["Condition"] == {
+            "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [f"{OPERATOR_PREFIX}*", f"{ROUTE_PREFIX}*"]}
+        }
+    for table in (config, calls):
+        for index in (False, True):
+            (statement,) = denied("dynamodb:Scan", table, index)
+            assert "Condition" not in statement
+    (listing,) = denied("dynamodb:Query", config, index=True)
+    assert "Condition" not in listing
+    # and its own partition's queries stay allowed: nothing denies a Query on either table itself
+    assert not denied("dynamodb:Query", config) and not denied("dynamodb:Query", calls)
+    assert not denied("dynamodb:Query", calls, index=True)  # a tenant's calls through the time index
+
+
 def test_provisioning_manages_tenant_users_in_the_tenant_pool_only(dev: dict[str, Any]) -> None:
     (pool_id,) = resources(dev, "AWS::Cognito::UserPool")
     statements = [
@@ -397,7 +429,7 @@ def test_no_tenant_scoped_table_write_role_remains(dev: dict[str, Any]) -> None:
     # condition: tenant admins no longer get AWS credentials; they go through the tenant API
     for statement in _every_policy_statement(dev):
         actions = set(as_list(statement["Action"]))
-        if actions & (WRITE_ACTIONS | {"dynamodb:*"}):
+        if statement["Effect"] == "Allow" and actions & (WRITE_ACTIONS | {"dynamodb:*"}):
             assert "dynamodb:LeadingKeys" not in json.dumps(statement.get("Condition", {}))
     assert "aws:PrincipalTag/tenant_id" not in json.dumps(dev)
     assert not {"TenantAdminRoleArn", "TenantAdminPolicyArn"} & set(dev["Outputs"])
