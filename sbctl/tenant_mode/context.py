@@ -37,7 +37,7 @@ class TenantContext:
         found = self.credentials
         if not found.complete or found.url is None:
             raise UsageError(messages.not_logged_in(table_configured=bool(self.settings.SWITCHBOARD_TABLE)))
-        return ApiClient(session.normalize_url(found.url), found.token, self.transport)
+        return ApiClient(found.api_url(), found.token, self.transport)
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out)

@@ -2,7 +2,8 @@
 
 `sbctl login` saves `{"url", "token"}` to `$XDG_CONFIG_HOME/switchboard/sbctl.json` (else
 `~/.config/switchboard/sbctl.json`), readable by its owner only (0600, in a 0700 directory).
-`SWITCHBOARD_API_URL` and `SWITCHBOARD_TOKEN` win over the file, each on its own.
+`SWITCHBOARD_API_URL` and `SWITCHBOARD_TOKEN` win over the file, each on its own, but a saved token only ever
+goes to the origin it was saved for, and a token only over HTTPS (plain HTTP only to this machine, for `make run`).
 
 A token's tenant and role are read from its payload WITHOUT verifying its signature: that is only for
 showing (`whoami`) and wording messages. The API verifies every token on every request.
@@ -95,10 +96,24 @@ class Credentials:
     token: str | None
     url_source: str
     token_source: str
+    token_saved_for: str | None = None  # the URL a saved login's token was saved with; None from the environment
 
     @property
     def complete(self) -> bool:
         return bool(self.url and self.token)
+
+    def api_url(self) -> str:
+        """The URL the token may be sent to; refused when a saved token would go to another origin (say
+        SWITCHBOARD_API_URL points elsewhere while the token comes from the login file)."""
+        assert self.url is not None
+        url = normalize_url(self.url)
+        if self.token_saved_for is not None and origin(url) != origin(self.token_saved_for):
+            raise UsageError(
+                f"your saved login's token is for {origin(self.token_saved_for)}, not {origin(url)} "
+                f"(from {self.url_source}); nothing sent. Set SWITCHBOARD_TOKEN for that API, unset "
+                f"{self.url_source}, or run `sbctl login --url {url}`"
+            )
+        return url
 
 
 def credentials(settings: SbctlSettings) -> Credentials:
@@ -107,19 +122,31 @@ def credentials(settings: SbctlSettings) -> Credentials:
     url, url_source = settings.SWITCHBOARD_API_URL, "SWITCHBOARD_API_URL"
     if not url and saved is not None:
         url, url_source = saved.url, str(path)
-    token, token_source = settings.SWITCHBOARD_TOKEN, "SWITCHBOARD_TOKEN"
+    token, token_source, saved_for = settings.SWITCHBOARD_TOKEN, "SWITCHBOARD_TOKEN", None
     if not token and saved is not None:
-        token, token_source = saved.token, str(path)
-    return Credentials(url=url or None, token=token or None, url_source=url_source, token_source=token_source)
+        token, token_source, saved_for = saved.token, str(path), saved.url
+    return Credentials(
+        url=url or None,
+        token=token or None,
+        url_source=url_source,
+        token_source=token_source,
+        token_saved_for=saved_for,
+    )
 
 
 def normalize_url(url: str) -> str:
-    """The tenant API's base URL without a trailing slash; refused unless http(s) with a host."""
+    """The tenant API's base URL without a trailing slash; refused unless https with a host, or http to this
+    machine (a bearer token never crosses a network in clear)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise UsageError(
-            f"--url '{url}' is not the tenant API's base URL, such as https://api.example.com/tenant/v1 "
+            f"'{url}' is not the tenant API's base URL, such as https://api.example.com/tenant/v1 "
             "(or http://127.0.0.1:8787/tenant/v1 for `make run`)"
+        )
+    if parts.scheme == "http" and not is_local(url):
+        raise UsageError(
+            f"'{url}' is plain HTTP: sbctl sends your token over HTTPS only (http:// is for the local run, "
+            "on 127.0.0.1 or localhost)"
         )
     return url.strip().rstrip("/")
 

@@ -271,6 +271,75 @@ def test_login_local_then_commands_use_the_saved_login(
     assert yaml.safe_load(sbctl("settings", "get")[1])["tenant_id"] == demo_tenant
 
 
+def test_a_saved_token_never_goes_to_another_api(demo_tenant: str, monkeypatch: Any, tmp_path: Path) -> None:
+    # Given a login saved for one API, and SWITCHBOARD_API_URL pointing at another (a typo, a hostile .envrc)
+    for name in ("SBCTL_MODE", "SWITCHBOARD_API_URL", "SWITCHBOARD_TOKEN", "SWITCHBOARD_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    api = tenant_api_transport(demo_tenant, "admin")
+    sent: list[tuple[str, Mapping[str, str]]] = []
+
+    def transport(method: str, url: str, headers: Mapping[str, str], body: bytes) -> Any:
+        sent.append((url, headers))
+        return api(method, url, dict(headers), body)
+
+    def sbctl(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(list(argv), out=out, err=err, transport=transport)
+        return code, out.getvalue(), err.getvalue()
+
+    token = jwt(demo_tenant, "admin")
+    assert sbctl("login", "--url", API_URL, "--token", token)[0] == 0
+    sent.clear()
+    monkeypatch.setenv("SWITCHBOARD_API_URL", "https://collector.example.net/tenant/v1")
+    code, _, err = sbctl("rules", "list")
+    # Then nothing is sent anywhere, and the message says whose token it is and how to go on
+    assert code == 2
+    assert sent == []
+    assert "token is for https://abc123.execute-api.eu-west-1.amazonaws.com, not https://collector.example.net" in err
+    assert "nothing sent" in err
+    assert token not in err
+    # and another path on the same API is still that API: the saved token goes there
+    monkeypatch.setenv("SWITCHBOARD_API_URL", API_URL + "/")
+    assert sbctl("rules", "list")[0] == 0
+    assert {url.split("/tenant/v1")[0] for url, _ in sent} == {"https://abc123.execute-api.eu-west-1.amazonaws.com"}
+    # and a token of the environment's own goes to the environment's API (the operator's choice, stated twice)
+    sent.clear()
+    monkeypatch.setenv("SWITCHBOARD_API_URL", "https://other.example.net/tenant/v1")
+    monkeypatch.setenv("SWITCHBOARD_TOKEN", jwt(demo_tenant, "viewer"))
+    assert sbctl("rules", "list")[0] == 0
+    assert [url.split("/tenant/v1")[0] for url, _ in sent] == ["https://other.example.net"]
+
+
+@pytest.mark.parametrize("how", ["login", "environment"])
+def test_a_token_is_never_sent_over_plain_http_off_this_machine(
+    how: str, demo_tenant: str, monkeypatch: Any, tmp_path: Path
+) -> None:
+    for name in ("SBCTL_MODE", "SWITCHBOARD_API_URL", "SWITCHBOARD_TOKEN", "SWITCHBOARD_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    sent: list[str] = []
+
+    def transport(method: str, url: str, headers: Mapping[str, str], body: bytes) -> Any:
+        sent.append(url)
+        raise AssertionError("nothing may be sent")
+
+    plain = "http://api.example.com/tenant/v1"
+    token = jwt(demo_tenant, "admin")
+    if how == "login":
+        argv = ["login", "--url", plain, "--token", token]
+    else:
+        monkeypatch.setenv("SWITCHBOARD_API_URL", plain)
+        monkeypatch.setenv("SWITCHBOARD_TOKEN", token)
+        argv = ["rules", "list"]
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, out=out, err=err, transport=transport)
+    assert code == 2
+    assert sent == []
+    assert "plain HTTP: sbctl sends your token over HTTPS only" in err.getvalue()
+    assert not (tmp_path / "switchboard" / "sbctl.json").exists()
+
+
 # ------------------------------------------------------------------------------------- over real HTTP
 
 
