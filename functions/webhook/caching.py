@@ -9,6 +9,11 @@ stale, for at most `stale_max_seconds` past the TTL; later, the entry is as good
 load the key is not read again for `retry_seconds`: a throttled or unreachable table is not hammered, and
 its stale value is served at once meanwhile.
 
+Absent values (None: an unknown route, an unclaimed number, a caller who is no customer) are kept in an LRU
+of their own, as large as the one for values: keys that name nothing cost an attacker nothing to invent (any
+tenant can have ThunderPhone sign a body, then send it to made-up tokens or from made-up callers), so their
+entries must never evict the routes, claims and customers that answer real calls.
+
 Errors are never cached as values: a miss that fails raises, and the next read tries again (a loader may
 return an error as a value on purpose, like an invalid customer item). Loads run on the store's FairLoader
 (loading.py), single-flight: concurrent reads of one key share one load. A Lookup is started without
@@ -93,6 +98,7 @@ class RefreshingCache(Generic[K, V]):
         self.name = name
         self._loader = loader
         self._entries: LRUCache[K, _Entry[V]] = LRUCache(maxsize=maxsize)
+        self._absent: LRUCache[K, _Entry[V]] = LRUCache(maxsize=maxsize)  # entries whose value is None
         self._pending: dict[K, Future[V]] = {}
         self._ttl = ttl_seconds
         self._refresh_after = ttl_seconds * (1 - refresh_ahead)
@@ -107,7 +113,7 @@ class RefreshingCache(Generic[K, V]):
         """Never blocks: a fresh value, or the load to wait for (started, or joined if one is running)."""
         with self._lock:
             now = self._clock()
-            entry = self._entries.get(key)
+            entry = self._entry(key)
             if entry is not None:
                 age = now - entry.loaded_at
                 retrying = entry.failed_at is not None and now - entry.failed_at < self._retry
@@ -129,22 +135,35 @@ class RefreshingCache(Generic[K, V]):
     def peek(self, key: K) -> bool:
         """Whether a value for `key` is held and within its TTL."""
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._entry(key)
             return entry is not None and self._clock() - entry.loaded_at < self._ttl
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._absent.clear()
             self._pending.clear()
             self._generation += 1
 
     def __len__(self) -> int:
+        """Entries holding a value (absent ones are bounded apart, by the same size)."""
         with self._lock:
             return len(self._entries)
 
     @property
     def maxsize(self) -> int:
         return int(self._entries.maxsize)
+
+    def _entry(self, key: K) -> _Entry[V] | None:
+        """The entry held for `key`, present or absent (called with the lock held)."""
+        entry = self._entries.get(key)
+        return entry if entry is not None else self._absent.get(key)
+
+    def _store(self, key: K, entry: _Entry[V]) -> None:
+        """Keeps `entry` in the LRU for its kind and drops any older one of the other kind (lock held)."""
+        keep, drop = (self._absent, self._entries) if entry.value is None else (self._entries, self._absent)
+        drop.pop(key, None)
+        keep[key] = entry
 
     def _load(self, key: K, group: str, load: Callable[[], V]) -> Future[V]:
         """The running load of `key`, or a new one (called with the lock held)."""
@@ -158,7 +177,7 @@ class RefreshingCache(Generic[K, V]):
             value = load()
             with self._lock:
                 if generation == self._generation:
-                    self._entries[key] = _Entry(value, started)
+                    self._store(key, _Entry(value, started))
             return value
 
         future = self._loader.submit(group, run)
@@ -172,6 +191,6 @@ class RefreshingCache(Generic[K, V]):
                 del self._pending[key]
             if future.cancelled() or future.exception() is None or generation != self._generation:
                 return
-            entry = self._entries.get(key)
+            entry = self._entry(key)
             if entry is not None:
                 entry.failed_at = self._clock()

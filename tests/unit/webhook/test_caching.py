@@ -227,6 +227,42 @@ def test_cache_is_bounded_and_clear_drops_loads_in_flight(cache: RefreshingCache
     assert len(cache) == 0
 
 
+def test_keys_that_name_nothing_never_evict_values(clock: FakeClock, loader: FairLoader) -> None:
+    # Given a cache of routes (None: no such route) holding the routes real calls use
+    cache: RefreshingCache[str, str | None] = RefreshingCache(
+        "route", loader, maxsize=3, ttl_seconds=TTL, stale_max_seconds=STALE_MAX, clock=clock
+    )
+    known = {"route-a": "acme", "route-b": "globex"}
+    reads: list[str] = []
+
+    def read(key: str) -> str | None:
+        reads.append(key)
+        return known.get(key)
+
+    for key, tenant in known.items():
+        assert cache.get(key, "t", lambda key=key: read(key), timeout=1) == (tenant, False)
+    # When made-up tokens, far more than the cache holds, are each looked up (and found to be nothing)
+    for n in range(50):
+        assert cache.get(f"made-up-{n}", "t", lambda n=n: read(f"made-up-{n}"), timeout=1) == (None, False)
+    # Then the real routes are still answered from the cache, without a read
+    reads.clear()
+    for key, tenant in known.items():
+        assert cache.get(key, "t", lambda key=key: read(key), timeout=1) == (tenant, False)
+    assert reads == []
+    # and the absent ones are bounded too: the oldest made-up token is read again, the newest is not
+    assert cache.get("made-up-0", "t", lambda: read("made-up-0"), timeout=1) == (None, False)
+    assert cache.get("made-up-49", "t", lambda: read("made-up-49"), timeout=1) == (None, False)
+    assert reads == ["made-up-0"]
+    # A key that comes to name something (a route created) moves over, and back when it is gone
+    known["made-up-49"] = "initech"
+    clock.advance(TTL + 1)
+    assert cache.get("made-up-49", "t", lambda: read("made-up-49"), timeout=1) == ("initech", False)
+    del known["route-a"]
+    clock.advance(TTL + 1)
+    assert cache.get("route-a", "t", lambda: read("route-a"), timeout=1) == (None, False)
+    assert len(cache) == 2  # route-b and made-up-49 hold values; route-a is absent now
+
+
 # The loader
 
 
