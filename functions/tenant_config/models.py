@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from hashlib import sha256
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -114,15 +114,18 @@ class BusinessHours(BaseModel):
                 HourRange.parse(text)
         return weekly
 
+    @cached_property
+    def _ranges_by_weekday(self) -> dict[str, tuple[HourRange, ...]]:
+        """The ranges parsed once per (immutable) item: the router asks `is_open` on every call."""
+        return {day: tuple(HourRange.parse(text) for text in ranges) for day, ranges in self.weekly.items()}
+
     def is_open(self, local: datetime) -> bool:
         if local.date() in self.closed_dates:
             return False
         now = local.time().replace(tzinfo=None)
-        for text in self.weekly.get(WEEKDAYS[local.weekday()], []):
-            hours = HourRange.parse(text)
-            if hours.start <= now < hours.end:
-                return True
-        return False
+        return any(
+            hours.start <= now < hours.end for hours in self._ranges_by_weekday.get(WEEKDAYS[local.weekday()], ())
+        )
 
 
 class Tenant(StoredItem):

@@ -41,6 +41,10 @@ _DAY_NAMES = dict(
 )
 
 
+# What a profile says of the answer as it is stored (the prompt, acknowledgement and tools are rendered per call).
+_PROFILE_ANSWER_FIELDS = set(AgentConfig.model_fields) - {"prompt", "tools"}  # a set: what model_dump takes
+
+
 class ToolSecretUnavailable(Exception):
     """A tool header names a credential the tenant's secret does not hold (or cannot be read)."""
 
@@ -227,7 +231,7 @@ def _decide(
     try:
         answer = AgentConfig.model_validate(
             {
-                **profile.model_dump(include=set(AgentConfig.model_fields) - {"prompt", "tools"}),
+                **profile.model_dump(include=_PROFILE_ANSWER_FIELDS),
                 "prompt": prompt.text,
                 "acknowledgement_prompt": acknowledgement.text if acknowledgement else None,
                 "tools": tools,
