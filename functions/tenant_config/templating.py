@@ -113,11 +113,6 @@ def template_errors(template: str) -> list[str]:
     return errors
 
 
-def placeholders(template: str) -> list[str]:
-    """The variable paths a template uses (`name`, `customer.name`), in order of first use, each once."""
-    return list(dict.fromkeys(match.group("path") for match in PLACEHOLDER.finditer(template)))
-
-
 def unknown_variables(template: str, known: Collection[str], *, with_defaults: bool = False) -> list[str]:
     """Paths that may render empty because nothing is known to define them, in order of first use.
 

@@ -15,7 +15,6 @@ from functions.tenant_config.templating import (
     CALL_VARIABLES,
     MAX_DEFAULT_CHARS,
     MAX_PLACEHOLDERS,
-    placeholders,
     render,
     template_errors,
     unknown_variables,
@@ -119,11 +118,6 @@ def test_render_semantics_are_unchanged_for_defaults_and_quotes() -> None:
     assert render("{{ x | default('it\"s') }}", context, max_chars=100).text == 'it"s'
     assert render('{{x|default("a}b")}}', context, max_chars=100).text == "a}b"
     assert render('{{ x | default("") }}!', context, max_chars=100).text == "!"
-
-
-def test_placeholders_are_listed_once_in_order() -> None:
-    template = 'Hi {{ customer.name }} from {{ company }}, {{customer.name}} {{ call.weekday | default("") }}'
-    assert placeholders(template) == ["customer.name", "company", "call.weekday"]
 
 
 def test_unknown_variables_checks_each_namespace() -> None:
