@@ -65,6 +65,13 @@ def error_code(error: BaseException | None) -> str:
     return type(error).__name__
 
 
+def is_aws_error(error: BaseException) -> bool:
+    """Whether botocore raised `error` (a ClientError from AWS, or a BotoCoreError on the way there)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(error, ClientError | BotoCoreError)
+
+
 @contextmanager
 def store_errors(operation: str = "DynamoDB call") -> Iterator[None]:
     """The one place botocore exceptions are caught. Throttling, timeouts, connection and permission

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from functions.common import dynamo, table
-from functions.common.aws import error_code, secret_errors, store_errors
+from functions.common.aws import error_code, is_aws_error, secret_errors, store_errors
 from functions.common.errors import ConditionFailed, InvalidItem, SecretsUnavailable, StoreUnavailable
 from functions.common.identity import TENANT_CLAIM
 from functions.provisioning.errors import AlreadyExists, DirectoryUnavailable, NotFound
@@ -209,12 +209,11 @@ _HINTS = {
 def directory_errors(operation: str) -> Iterator[None]:
     """Cognito's errors as our own: a taken email AlreadyExists, a missing user NotFound, anything else AWS raises
     DirectoryUnavailable naming the operation and the error code, never the email. Exceptions that are not AWS's
-    pass through. (botocore's exception classes are imported only by functions/common/aws.py, so AWS errors are
-    recognised by where their class comes from and read with `error_code`.)"""
+    pass through."""
     try:
         yield
     except Exception as exc:
-        if not _from_botocore(exc):
+        if not is_aws_error(exc):
             raise
         code = error_code(exc)
         if code in _TAKEN:
@@ -225,10 +224,6 @@ def directory_errors(operation: str) -> Iterator[None]:
         if code == "UserNotFoundException":
             raise NotFound("no tenant user has this email") from None
         raise DirectoryUnavailable(f"{operation} failed: {code}{_HINTS.get(code, '')}") from exc
-
-
-def _from_botocore(exc: BaseException) -> bool:
-    return any(cls.__module__.partition(".")[0] == "botocore" for cls in type(exc).__mro__)
 
 
 class CognitoTenantDirectory:
