@@ -120,6 +120,11 @@ def cmd_whoami(ctx: TenantContext) -> int:
         return EXIT_FAILED
     ctx.say(f"url: {found.url} (from {found.url_source})")
     ctx.say(f"token: from {found.token_source}")
+    try:
+        found.api_url()
+    except UsageError as refused:
+        ctx.warn(f"sbctl: commands will refuse to run: {refused}")
+        return EXIT_FAILED
     claims = ctx.claims
     if claims is None:
         ctx.say("tenant, role: unknown (the token is not a JWT sbctl can read; the API decides)")

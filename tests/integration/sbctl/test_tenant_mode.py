@@ -299,6 +299,12 @@ def test_a_saved_token_never_goes_to_another_api(demo_tenant: str, monkeypatch: 
     assert "token is for https://abc123.execute-api.eu-west-1.amazonaws.com, not https://collector.example.net" in err
     assert "nothing sent" in err
     assert token not in err
+    # and whoami, which sends nothing, says the same rather than showing a login that cannot be used
+    code, out, err = sbctl("whoami")
+    assert code == 1
+    assert "url: https://collector.example.net/tenant/v1 (from SWITCHBOARD_API_URL)" in out
+    assert "commands will refuse to run: your saved login's token is for" in err
+    assert sent == []
     # and another path on the same API is still that API: the saved token goes there
     monkeypatch.setenv("SWITCHBOARD_API_URL", API_URL + "/")
     assert sbctl("rules", "list")[0] == 0
