@@ -332,12 +332,22 @@ class ServiceStack(Stack):
     ) -> None:
         """The tenant API acts for one tenant at a time, but IAM cannot know which: its code keeps it to the
         caller's partition. Explicit denies keep a flaw in that code from reaching what no tenant's request
-        ever needs: the items only provisioning writes (publishable keys, webhook routes), a Scan of either
-        table (every tenant's items at once) and the index listing every tenant."""
+        ever needs: the items only provisioning reads and writes (publishable keys, whose records hold webhook
+        URLs, and webhook routes), a Scan of either table (every tenant's items at once) and the index
+        listing every tenant."""
         fn.add_to_role_policy(
             iam.PolicyStatement(
                 effect=iam.Effect.DENY,
-                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:Query",
+                    "dynamodb:ConditionCheckItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:BatchWriteItem",
+                ],
                 resources=[config_table.table_arn],
                 conditions={
                     "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [f"{OPERATOR_PREFIX}*", f"{ROUTE_PREFIX}*"]}

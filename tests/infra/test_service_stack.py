@@ -359,8 +359,9 @@ def test_tenant_api_edits_config_reads_calls_and_touches_no_secret(dev: dict[str
 
 
 def test_tenant_api_is_denied_provisioning_items_scans_and_the_tenant_listing(dev: dict[str, Any]) -> None:
-    # Given the tenant API's role, Then explicit denies (which no allow overrides) keep it from writing publishable
-    # keys and webhook routes, from scanning either table and from listing every tenant, whatever its code does
+    # Given the tenant API's role, Then explicit denies (which no allow overrides) keep it from reading or writing
+    # publishable key records (which hold webhook URLs) and webhook routes, from scanning either table and from
+    # listing every tenant, whatever its code does
     config, calls = config_table_id(dev), calls_table_id(dev)
     denies = [s for s in role_statements(dev, role_of(dev, TENANT_API)) if s["Effect"] == "Deny"]
 
@@ -372,7 +373,9 @@ def test_tenant_api_is_denied_provisioning_items_scans_and_the_tenant_listing(de
             and any(refers_to(r, resource) and ("/index/*" in json.dumps(r)) == index for r in as_list(s["Resource"]))
         ]
 
-    for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+    item_actions = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+    item_actions += ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+    for action in item_actions:
         (statement,) = denied(action, config)
         assert statement["Condition"] == {
             "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [f"{OPERATOR_PREFIX}*", f"{ROUTE_PREFIX}*"]}
@@ -383,8 +386,11 @@ def test_tenant_api_is_denied_provisioning_items_scans_and_the_tenant_listing(de
             assert "Condition" not in statement
     (listing,) = denied("dynamodb:Query", config, index=True)
     assert "Condition" not in listing
-    # and its own partition's queries stay allowed: nothing denies a Query on either table itself
-    assert not denied("dynamodb:Query", config) and not denied("dynamodb:Query", calls)
+    # and its own partition's queries stay allowed: a Query of the configuration table is denied only under those
+    # leading keys, and nothing denies one of the calls table
+    (query,) = denied("dynamodb:Query", config)
+    assert "dynamodb:LeadingKeys" in json.dumps(query["Condition"])
+    assert not denied("dynamodb:Query", calls)
     assert not denied("dynamodb:Query", calls, index=True)  # a tenant's calls through the time index
 
 
