@@ -50,7 +50,7 @@ class Context:
 
     @cached_property
     def store(self) -> ConfigStore:
-        return ConfigStore(self.client(), self.table, actor=self.actor)
+        return ConfigStore(self.client(), self.table, actor=self.actor, writer="operator")
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out)

@@ -90,6 +90,16 @@ class NumberTaken(Exception):
         super().__init__(f"phone number {number} already belongs to another tenant")
 
 
+class OperatorOwnedChange(Exception):
+    """A write made for a tenant would create or delete its tenant item, or change a field only the operator
+    changes (`fields`); nothing was written."""
+
+    def __init__(self, tenant_id: str, fields: list[str]) -> None:
+        self.tenant_id = tenant_id
+        self.fields = fields
+        super().__init__(f"only the operator changes {', '.join(fields)} of tenant {tenant_id}")
+
+
 class ItemNotFound(Exception):
     def __init__(self, tenant_id: str, kind: str, item_id: str, detail: str | None = None) -> None:
         self.tenant_id = tenant_id

@@ -73,7 +73,7 @@ class ProvisioningDependencies(Dependencies[ProvisioningSettings]):
 
     def config_store(self, actor: str) -> ConfigStore:
         """Per request: history items record who made each change."""
-        return ConfigStore(self.dynamodb, self.settings.TABLE_NAME, actor=actor)
+        return ConfigStore(self.dynamodb, self.settings.TABLE_NAME, actor=actor, writer="operator")
 
     def drafts(self, actor: str) -> Drafts:
         return Drafts(self.config_store(actor), self.dynamodb, self.settings.TABLE_NAME, actor)

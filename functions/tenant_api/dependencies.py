@@ -23,7 +23,7 @@ class TenantApiDependencies(Dependencies[TenantApiSettings]):
         return make_client("dynamodb", client_config(connect_timeout_s=1.0, read_timeout_s=3.0, max_attempts=3))
 
     def store(self, principal: Principal) -> ConfigStore:
-        return ConfigStore(self.dynamodb, self.settings.TABLE_NAME, actor=principal.actor)
+        return ConfigStore(self.dynamodb, self.settings.TABLE_NAME, actor=principal.actor, writer="tenant")
 
     def drafts(self, principal: Principal) -> Drafts:
         return Drafts(self.store(principal), self.dynamodb, self.settings.TABLE_NAME, principal.actor)

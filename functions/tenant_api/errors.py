@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from functions.common.api_errors import error_response, invalid_request
-from functions.common.errors import InvalidItem, ItemNotFound, StoreUnavailable, VersionConflict
+from functions.common.errors import InvalidItem, ItemNotFound, OperatorOwnedChange, StoreUnavailable, VersionConflict
 from functions.common.observability import logger
 from functions.common.validation import explain
 from functions.tenant_api.principal import Forbidden, Unauthenticated
@@ -41,10 +41,6 @@ class ApiError(Exception):
 
 class NotFound(ApiError):
     status, code = 404, "not_found"
-
-
-class OperatorOwned(ApiError):
-    status, code = 403, "operator_owned"
 
 
 class PreconditionRequired(ApiError):
@@ -77,6 +73,7 @@ class BadRequest(ApiError):
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     Unauthenticated: (401, "unauthorized"),
     Forbidden: (403, "forbidden"),
+    OperatorOwnedChange: (403, "operator_owned"),
     ItemNotFound: (404, "not_found"),
     VersionMissing: (404, "not_found"),
     VersionConflict: (412, "precondition_failed"),
@@ -103,6 +100,11 @@ def response_for(exc: Exception) -> Response[dict[str, Any]]:
         message, fields = (
             f"the stored {exc.sort_key} is invalid; put a valid one to replace it",
             {exc.sort_key: list(exc.problems)},
+        )
+    if isinstance(exc, OperatorOwnedChange):
+        message, fields = (
+            f"{', '.join(exc.fields)} can only be changed by the operator; ask the operator to change it",
+            {name: ["operator-owned: ask the operator to change it"] for name in exc.fields},
         )
     if isinstance(exc, VersionConflict):
         message = f"it changed since you read it (now version {exc.current_version}); read it again and re-apply"

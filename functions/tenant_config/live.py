@@ -6,7 +6,9 @@ attribute: prompts compress well, and one item stays far below DynamoDB's 400 KB
 
 `LIVE` also carries the operator-owned `status` and `display_name` as plain attributes. The operator
 changes them without a publish (suspending a tenant takes effect at once), so the router takes them from
-the item rather than from the snapshot.
+the item rather than from the snapshot. They always equal the tenant item's: the operator's write changes
+both in one transaction, and a publish is conditional on the tenant item being the version it compiled
+(publishing.py), so a publish that read them before the operator's change can never write them back.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from functions.tenant_config.models import AgentProfile, RoutingRule, Tenant
 # Compressed; DynamoDB's item limit is 400 KB and the item has a few small attributes beside it.
 MAX_COMPILED_BYTES = 350_000
 TENANT_FIELDS = ("timezone", "variables", "business_hours", "default_profile_id", "keep_transcripts")
+# The tenant item's fields only the operator changes; the first two are also LIVE's own attributes.
+OPERATOR_FIELDS = ("status", "display_name", "phone_numbers")
+LIVE_OPERATOR_FIELDS = OPERATOR_FIELDS[:2]
 
 
 class TooLarge(ValueError):
@@ -175,7 +180,7 @@ def version_of(tenant_id: str, item: Mapping[str, Any]) -> PublishedVersion:
         if snapshot.settings.tenant_id != tenant_id:
             raise InvalidItem(tenant_id, sort_key, ["tenant_id: does not match the item's partition"])
         # The operator's fields as they are now (LIVE), not as they were when this version was published.
-        live = {name: values[name] for name in ("status", "display_name") if isinstance(values.get(name), str)}
+        live = {name: values[name] for name in LIVE_OPERATOR_FIELDS if isinstance(values.get(name), str)}
         try:
             settings = Tenant.model_validate(snapshot.settings.model_dump() | live)
         except ValidationError as exc:

@@ -5,6 +5,13 @@ The draft is the tenant's CONFIG# items (settings, profiles, rules), edited one 
 transaction: the immutable `PUBLISHED#N+1` and the `LIVE` item the router reads, conditional on LIVE still
 being version N, so two publishes never both win. Every change of a publish goes live together.
 
+LIVE carries the operator's fields (status, display name) as the publish read them from the tenant item, so the
+transaction is also conditional on the tenant item still being the version it read: an operator's change in
+between (a suspension, a re-activation) cancels it, and the publish is made again from what is stored now. A
+publish can therefore never write back what the operator has just replaced. (Leaving the operator's fields out
+of the write instead would not do: a first publish must write them, and an Update beside the operator's own
+would still need this condition to be sure they are the current ones.)
+
 A rollback publishes an earlier version's content as a new version (history is never rewritten) and then
 resets the draft to it; it is refused while the draft has unpublished changes, so nobody's edits are lost.
 """
@@ -74,6 +81,13 @@ class DraftNotEmpty(Exception):
 
 class PublishConflict(Exception):
     """Someone else published between our read and our write."""
+
+
+class _SettingsChanged(Exception):
+    """The tenant item changed between the publish's read and its write; the publish is made again."""
+
+
+PUBLISH_ATTEMPTS = 3
 
 
 class VersionMissing(Exception):
@@ -146,6 +160,21 @@ class Drafts:
 
     def publish(self, tenant_id: str) -> Published:
         """The whole draft goes live as the next version, or nothing does."""
+        return self._again_if_settings_change(lambda: self._publish_draft(tenant_id))
+
+    def rollback(self, tenant_id: str, number: int) -> Published:
+        """Publish version `number`'s content as a new version, then make the draft match it."""
+        return self._again_if_settings_change(lambda: self._rollback(tenant_id, number))
+
+    def _again_if_settings_change(self, attempt: Callable[[], Published]) -> Published:
+        for _ in range(PUBLISH_ATTEMPTS):
+            try:
+                return attempt()
+            except _SettingsChanged:
+                continue
+        raise PublishConflict("the settings kept changing while publishing; look at them again and publish")
+
+    def _publish_draft(self, tenant_id: str) -> Published:
         try:
             draft = self.draft(tenant_id)
         except InvalidItem as exc:
@@ -159,8 +188,7 @@ class Drafts:
             raise NothingToPublish(f"the draft is the same as live version {live.version}")
         return self._publish(tenant_id, draft, live, changes, restored_from=None)
 
-    def rollback(self, tenant_id: str, number: int) -> Published:
-        """Publish version `number`'s content as a new version, then make the draft match it."""
+    def _rollback(self, tenant_id: str, number: int) -> Published:
         live = self.live(tenant_id)
         draft = self.draft(tenant_id)
         pending = diff(live.snapshot if live else None, draft)
@@ -260,10 +288,14 @@ class Drafts:
             "ConditionExpression": "attribute_not_exists(#pk)",
             "ExpressionAttributeNames": names,
         }
+        settings = snapshot.settings
+        unchanged = self.store.still_at(tenant_id, "tenant", settings.tenant_id, settings.version)
         try:
             with store_errors(f"publish version {version}"):
-                self.client.transact_write_items(TransactItems=[{"Put": live_put}, {"Put": archive}])
-        except TransactionCancelled:
+                self.client.transact_write_items(TransactItems=[{"Put": live_put}, {"Put": archive}, unchanged])
+        except TransactionCancelled as exc:
+            if exc.codes[2:3] == ["ConditionalCheckFailed"]:
+                raise _SettingsChanged from None
             raise PublishConflict(
                 f"someone else published version {version} a moment ago; look at the draft again and publish"
             ) from None

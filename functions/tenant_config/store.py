@@ -8,8 +8,11 @@ API, the provisioning API and operator-mode `sbctl` write with `ConfigStore`, so
   write raises `VersionConflict` carrying the stored item and writes nothing;
 - the version it replaces is kept as a HISTORY item in the same transaction, so nothing is lost
   and any earlier version can be restored (a delete keeps the deleted version and a tombstone);
-- a tenant's phone numbers are claimed as `NUMBER#{e164}` items in the same transaction (the
-  org-level webhook finds the tenant through them), and a number owned by another tenant is refused.
+- the writer is named: the operator's writes (provisioning, operator-mode `sbctl`) claim a tenant's phone
+  numbers as `NUMBER#{e164}` items in the same transaction as its tenant item (the org-level webhook finds the
+  tenant through them; a number owned by another tenant is refused) and change LIVE's copy of the operator's
+  fields with it; a tenant's writes (the tenant API) never touch `NUMBER#` items or LIVE, and may change only
+  the tenant-owned fields of the tenant item, at the version they read (OperatorOwnedChange otherwise).
 
 Versions: 1 for a brand-new item, then +1 per change. After a delete the tombstone takes the next
 version and a re-created item continues from there, so an item's history is one line, never reused.
@@ -36,6 +39,7 @@ from functions.common.errors import (
     InvalidItem,
     ItemNotFound,
     NumberTaken,
+    OperatorOwnedChange,
     StoreUnavailable,
     TransactionCancelled,
     VersionConflict,
@@ -52,11 +56,20 @@ from functions.tenant_config.items import (
     sort_key,
     to_item,
 )
+from functions.tenant_config.live import LIVE_OPERATOR_FIELDS, OPERATOR_FIELDS
 from functions.tenant_config.models import StoredItem, Tenant
 
 HISTORY_KIND = "history"
 BATCH_SIZE = 25  # BatchWriteItem's limit per request
 MAX_BATCH_ATTEMPTS = 8
+LIVE_ATTEMPTS = 3  # an operator's tenant write whose LIVE was first published in between is built again
+
+# Who a store writes for: the operator (every field, number claims, LIVE's operator fields) or a tenant.
+Writer = Literal["operator", "tenant"]
+
+
+class _LiveChanged(Exception):
+    """LIVE appeared (or went) between reading it and the transaction; the write is built again."""
 
 
 @dataclass(frozen=True)
@@ -97,12 +110,14 @@ class ConfigStore:
         table_name: str,
         *,
         actor: str,
+        writer: Writer,
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
         self._table = table_name
         self._actor = actor
+        self._writer = writer
         self._clock = clock
         self._sleep = sleep
 
@@ -227,15 +242,47 @@ class ConfigStore:
             actions.append(
                 {"Put": {"TableName": self._table, "Item": self._archive(tenant_id, kind, item_id, current)}}
             )
-        if isinstance(stored, Tenant):
+        if isinstance(stored, Tenant) and self._writer == "tenant":
+            self._refuse_operator_changes(tenant_id, stored, current)
+        elif isinstance(stored, Tenant):
             # Every listed number is claimed again, not only the new ones: a list that already names
             # another tenant's number (an edit made around this store) is refused, never kept.
             before: set[str] = set(self._numbers_of(current))
             actions += [self._claim(number, tenant_id) for number in stored.phone_numbers]
             actions += self._releases(sorted(before - set(stored.phone_numbers)), tenant_id)
-            actions += self._live_operator_fields(tenant_id, stored)
+            self._transact_with_live(actions, stored, expected_version)
+            return stored
         self._transact(actions, tenant_id, kind, item_id, expected_version)
         return stored
+
+    def _transact_with_live(self, actions: builtins.list[dict[str, Any]], tenant: Tenant, expected: int | None) -> None:
+        """The operator's tenant write, with LIVE's copy of its fields in the same transaction; built again when
+        the tenant's first publish lands between reading LIVE and writing."""
+        for _ in range(LIVE_ATTEMPTS):
+            try:
+                live = self._live_operator_fields(tenant.tenant_id, tenant)
+                self._transact(actions + live, tenant.tenant_id, "tenant", tenant.tenant_id, expected)
+                return
+            except _LiveChanged:
+                continue
+        raise StoreUnavailable("the tenant's published configuration kept changing during the write; retry")
+
+    def still_at(self, tenant_id: str, kind: ItemKind, item_id: str, version: int) -> dict[str, Any]:
+        """A transaction action that holds only while the item is still at `version`: for a write elsewhere
+        that carries what this item said (a publish carries the tenant item's operator fields)."""
+        key = dynamo.key(table.tenant_pk(tenant_id), sort_key(kind, item_id))
+        return {"ConditionCheck": {"TableName": self._table, "Key": key, **self._version_condition(version)}}
+
+    def _refuse_operator_changes(self, tenant_id: str, tenant: Tenant, current: Mapping[str, Any] | None) -> None:
+        """A tenant's write of its tenant item keeps the operator's fields as stored at the version it replaces
+        (the write is conditional on that version), so it never needs LIVE or the number claims."""
+        if current is None:
+            raise OperatorOwnedChange(tenant_id, ["tenant_id"])
+        stored = self._content_of(tenant_id, "tenant", current) or {}
+        wanted = content(tenant)
+        changed = [name for name in OPERATOR_FIELDS if stored.get(name) != wanted.get(name)]
+        if changed:
+            raise OperatorOwnedChange(tenant_id, changed)
 
     def delete(self, tenant_id: str, kind: ItemKind, item_id: str, *, expected_version: int) -> None:
         """Delete if the stored version is `expected_version`; keeps the deleted version and a tombstone."""
@@ -267,6 +314,8 @@ class ConfigStore:
             {"Put": {"TableName": self._table, "Item": dynamo.to_attributes(tombstone)}},
         ]
         if kind == "tenant":
+            if self._writer != "operator":
+                raise OperatorOwnedChange(tenant_id, ["tenant_id"])
             actions += self._releases(self._numbers_of(current), tenant_id)
         self._transact(actions, tenant_id, kind, item_id, expected_version)
 
@@ -442,29 +491,38 @@ class ConfigStore:
 
     def _live_operator_fields(self, tenant_id: str, tenant: Tenant) -> builtins.list[dict[str, Any]]:
         """The operator's fields take effect without a publish: the published item gets them in the same
-        transaction (a suspension stops answers at once). Nothing to do before the first publish."""
+        transaction (a suspension stops answers at once). Before the first publish there is nothing to change,
+        but the transaction checks that LIVE is still absent: a first publish that read the tenant item before
+        this write, and commits before it (while its own condition on the tenant item's version still holds),
+        would otherwise stay live with the fields this write replaces."""
         live_key = dynamo.key(table.tenant_pk(tenant_id), table.LIVE_SK)
         with store_errors("read published configuration"):
             live = self._client.get_item(
                 TableName=self._table, Key=live_key, ConsistentRead=True, ProjectionExpression=table.PARTITION_KEY
             ).get("Item")
+        names = {"#pk": table.PARTITION_KEY}
         if not live:
-            return []
+            return [
+                {
+                    "ConditionCheck": {
+                        "TableName": self._table,
+                        "Key": live_key,
+                        "ConditionExpression": "attribute_not_exists(#pk)",
+                        "ExpressionAttributeNames": names,
+                    }
+                }
+            ]
+        fields = {f"#{name}": name for name in LIVE_OPERATOR_FIELDS}
         return [
             {
                 "Update": {
                     "TableName": self._table,
                     "Key": live_key,
-                    "UpdateExpression": "SET #status = :status, #name = :name",
+                    "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in LIVE_OPERATOR_FIELDS),
                     "ConditionExpression": "attribute_exists(#pk)",
-                    "ExpressionAttributeNames": {
-                        "#pk": table.PARTITION_KEY,
-                        "#status": "status",
-                        "#name": "display_name",
-                    },
+                    "ExpressionAttributeNames": names | fields,
                     "ExpressionAttributeValues": {
-                        ":status": {"S": tenant.status},
-                        ":name": {"S": tenant.display_name},
+                        f":{name}": {"S": str(getattr(tenant, name))} for name in LIVE_OPERATOR_FIELDS
                     },
                 }
             }
@@ -532,12 +590,18 @@ class ConfigStore:
             number = self._number_in(actions[index])
             if number is not None:
                 raise NumberTaken(number) from None
+            if self._is_live(actions[index]):
+                raise _LiveChanged from None
         raise StoreUnavailable(f"write {kind} '{item_id}' was cancelled: {', '.join(codes)}") from exc
 
     def _number_in(self, action: Mapping[str, Any]) -> str | None:
         body = action.get("Put", {}).get("Item") or action.get("Delete", {}).get("Key") or {}
         pk = body.get(table.PARTITION_KEY, {}).get("S", "")
         return pk[len(table.NUMBER_PREFIX) :] if isinstance(pk, str) and pk.startswith(table.NUMBER_PREFIX) else None
+
+    def _is_live(self, action: Mapping[str, Any]) -> bool:
+        body: Mapping[str, Any] = next(iter(action.values()), {})
+        return bool(body.get("Key", {}).get(table.SORT_KEY, {}).get("S") == table.LIVE_SK)
 
     def number_owner(self, number: str) -> str | None:
         """The tenant a phone number is claimed by, if any."""

@@ -35,7 +35,7 @@ def test_a_tenant_item_claiming_to_be_the_victim_is_never_published_or_obeyed(
         tenant_index_pk=table.TENANT_INDEX_PARTITION_VALUE,
         tenant_index_sk=VICTIM,
     )
-    store = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="tenant:mallory")
+    store = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="tenant:mallory", writer="tenant")
     drafts = Drafts(store, aws["dynamodb"], TABLE_NAME, "tenant:mallory")
 
     # Publishing refuses it, naming the item: it can never reach the router.
@@ -65,7 +65,7 @@ def test_a_number_listed_by_two_tenants_routes_to_its_owner_only(
     mallory_url: str, invoke: Invoke, aws: dict[str, Any]
 ) -> None:
     # Mallory lists the victim's number in her tenant item, by hand (no claim is written that way) ...
-    store = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="mallory-admin")
+    store = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="mallory-admin", writer="operator")
     mallory = store.get(MALLORY, "tenant", MALLORY)
     assert isinstance(mallory, Tenant)
     put_by_hand(

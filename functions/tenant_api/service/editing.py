@@ -13,14 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from functions.common.errors import ItemNotFound, VersionConflict
+from functions.common.errors import ItemNotFound, OperatorOwnedChange, VersionConflict
 from functions.tenant_api.errors import (
     AlreadyExists,
     BadRequest,
     IntegrityRefused,
     InvalidRequest,
     NotFound,
-    OperatorOwned,
     PreconditionFailed,
 )
 from functions.tenant_api.models import MAX_IMPORT_ROWS, SettingsPatch
@@ -169,12 +168,14 @@ class Editor:
     def patch_settings(self, patch: SettingsPatch, expected: int) -> Saved:
         refused = patch.operator_fields()
         if refused:
-            raise OperatorOwned(
-                f"{', '.join(refused)} can only be changed by the operator",
-                fields={name: ["operator-owned: ask the operator to change it"] for name in refused},
-            )
+            raise OperatorOwnedChange(self.tenant_id, refused)
         before = self.drafts.draft(self.tenant_id, strict=False)
         current = before.settings or self.settings()  # settings(): 404, or 409 for an invalid stored item
+        if current.version != expected:
+            # The change is applied to what was just read, so it may only be written over that same version:
+            # anything else could write back operator fields the read saw before the operator changed them.
+            conflict = VersionConflict(self.tenant_id, "tenant", self.tenant_id, expected, current)
+            raise self._stale("settings", self.tenant_id, expected, conflict)
         updated = Tenant.model_validate(current.model_dump() | patch.changes())
         after = Snapshot(updated, before.profiles, before.rules)
         self._refuse_breakages(before, after, "these settings would break the configuration")

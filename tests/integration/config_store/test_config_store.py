@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from functions.common import table
-from functions.common.errors import InvalidItem, ItemNotFound, NumberTaken, VersionConflict
+from functions.common.errors import InvalidItem, ItemNotFound, NumberTaken, OperatorOwnedChange, VersionConflict
 from functions.tenant_config.items import item_id_of
 from functions.tenant_config.models import AgentProfile, Customer, RoutingRule, Tenant
 from functions.tenant_config.store import ConfigStore
@@ -29,7 +29,9 @@ class Clock:
 
 @pytest.fixture
 def store(aws: dict[str, Any]) -> ConfigStore:
-    return ConfigStore(aws["dynamodb"], TABLE_NAME, actor="alice", clock=Clock(), sleep=lambda _: None)
+    return ConfigStore(
+        aws["dynamodb"], TABLE_NAME, actor="alice", writer="operator", clock=Clock(), sleep=lambda _: None
+    )
 
 
 def raw_item(aws: dict[str, Any], pk: str, sk: str) -> dict[str, Any] | None:
@@ -137,6 +139,43 @@ def test_config_store_tenant_claims_and_releases_numbers(store: ConfigStore, aws
     assert [item_id_of(tenant) for tenant in store.list_tenants().items] == ["globex"]
 
 
+def test_config_store_a_tenants_writes_keep_the_operators_fields_and_never_touch_claims_or_live(
+    store: ConfigStore, aws: dict[str, Any]
+) -> None:
+    import boto3
+
+    # Given a tenant the operator created, with a phone number
+    acme = store.put("acme", Tenant.model_validate(samples.tenant()), expected_version=None)
+    client = boto3.client("dynamodb")
+    requests: list[str] = []
+    client.meta.events.register("before-parameter-build.dynamodb", lambda params, **_: requests.append(str(params)))
+    tenants_store = ConfigStore(client, TABLE_NAME, actor="tenant:acme:ana", writer="tenant")
+
+    # When the tenant changes a setting of its own, Then it is written without a single request about number
+    # claims or the published configuration
+    saved = tenants_store.put("acme", acme.model_copy(update={"timezone": "Europe/Berlin"}), expected_version=1)
+    assert saved.version == 2 and store.number_owner("+33180000001") == "acme"
+    assert requests and not [r for r in requests if table.NUMBER_PREFIX in r or table.LIVE_SK in r]
+
+    # and whatever it sends, the operator's fields, its tenant item's existence and other tenants stay the operator's
+    for change, fields in (
+        ({"status": "suspended"}, ["status"]),
+        ({"display_name": "Acme"}, ["display_name"]),
+        ({"phone_numbers": ["+33180000001", "+33180000009"]}, ["phone_numbers"]),
+    ):
+        with pytest.raises(OperatorOwnedChange) as refused:
+            tenants_store.put("acme", saved.model_copy(update=change), expected_version=2)
+        assert refused.value.fields == fields
+    globex = Tenant.model_validate(samples.tenant(tenant_id="globex", phone_numbers=[]))
+    with pytest.raises(OperatorOwnedChange):
+        tenants_store.put("globex", globex, expected_version=None)
+    with pytest.raises(OperatorOwnedChange):
+        tenants_store.delete("acme", "tenant", "acme", expected_version=2)
+    stored = store.get("acme", "tenant", "acme")
+    assert isinstance(stored, Tenant) and (stored.version, stored.status) == (2, "active")
+    assert store.get("globex", "tenant", "globex") is None
+
+
 def test_config_store_put_refuses_a_tenant_item_for_another_tenant(store: ConfigStore) -> None:
     with pytest.raises(ValueError, match="names tenant"):
         store.put("globex", Tenant.model_validate(samples.tenant()), expected_version=None)
@@ -189,7 +228,7 @@ def test_config_store_put_many_retries_unprocessed_items(aws: dict[str, Any]) ->
 
     client = aws["dynamodb"]
     sleeps: list[float] = []
-    store = ConfigStore(client, TABLE_NAME, actor="bob", sleep=sleeps.append)
+    store = ConfigStore(client, TABLE_NAME, actor="bob", writer="operator", sleep=sleeps.append)
     rows = [Customer.model_validate(samples.customer("+33600000001"))]
     with Stubber(client) as stub:
         stub.add_response("query", {"Items": []})  # current customers
@@ -209,7 +248,7 @@ def test_config_store_translates_throttling_to_store_unavailable(aws: dict[str, 
     from functions.common.errors import StoreUnavailable
 
     client = aws["dynamodb"]
-    store = ConfigStore(client, TABLE_NAME, actor="bob")
+    store = ConfigStore(client, TABLE_NAME, actor="bob", writer="operator")
     with Stubber(client) as stub:
         stub.add_client_error("get_item", "AccessDeniedException", http_status_code=400)
         with pytest.raises(StoreUnavailable, match=r"AccessDeniedException.*own tenant"):
@@ -233,13 +272,14 @@ class RacingClient:
 
 def test_config_store_conflict_detected_by_the_conditional_write(store: ConfigStore, aws: dict[str, Any]) -> None:
     v1 = store.put("acme", AgentProfile.model_validate(samples.profile(prompt="First.")), expected_version=None)
-    bob = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="bob")
+    bob = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="bob", writer="operator")
     racing = ConfigStore(
         RacingClient(
             aws["dynamodb"], lambda: bob.put("acme", v1.model_copy(update={"prompt": "Bob's."}), expected_version=1)
         ),
         TABLE_NAME,
         actor="alice",
+        writer="operator",
     )
     # When Bob's write lands between Alice's read and her write
     with pytest.raises(VersionConflict) as caught:

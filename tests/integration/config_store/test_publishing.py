@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from functions.common import dynamo, table
 from functions.tenant_config.models import Tenant
 from functions.tenant_config.publishing import DraftNotEmpty, Drafts, PublishConflict
 from functions.tenant_config.store import ConfigStore
@@ -17,7 +18,7 @@ from tests.fixtures.aws import TABLE_NAME, seed
 @pytest.fixture
 def drafts(aws: dict[str, Any]) -> Drafts:
     seed(aws["dynamodb"], TABLE_NAME, demo.TENANT_ID, demo.demo_items())
-    store = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="alice")
+    store = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="alice", writer="operator")
     return Drafts(store, aws["dynamodb"], TABLE_NAME, "alice")
 
 
@@ -66,3 +67,30 @@ def test_a_rollback_keeps_the_operators_current_fields(drafts: Drafts) -> None:
     assert live.snapshot.settings is not None and live.snapshot.settings.display_name == "Acme Dental Group"
     assert live.snapshot.profiles["web-pricing"].prompt != "v2"
     assert [v.version for v in drafts.versions(demo.TENANT_ID)] == [3, 2, 1]
+
+
+def test_an_operators_change_racing_the_first_publish_reaches_live(aws: dict[str, Any]) -> None:
+    import boto3
+
+    # Given a tenant whose draft was never published
+    seed(aws["dynamodb"], TABLE_NAME, demo.TENANT_ID, demo.demo_items(), publish=False)
+    tenants = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="tenant:demo:ana", writer="tenant")
+    first_publish = Drafts(tenants, aws["dynamodb"], TABLE_NAME, "tenant:demo:ana")
+    operator_client = boto3.client("dynamodb")
+    operator = ConfigStore(operator_client, TABLE_NAME, actor="operator", writer="operator")
+    tenant = operator.get(demo.TENANT_ID, "tenant", demo.TENANT_ID)
+    assert isinstance(tenant, Tenant)
+    published: list[int] = []
+
+    def publish_first(**_: Any) -> None:
+        if not published:
+            published.append(first_publish.publish(demo.TENANT_ID).version)
+
+    # When the tenant's first publish lands after the operator's suspension has looked for LIVE (and found none)
+    # and before it is written
+    operator_client.meta.events.register("before-call.dynamodb.TransactWriteItems", publish_first)
+    operator.put(demo.TENANT_ID, tenant.model_copy(update={"status": "suspended"}), expected_version=tenant.version)
+
+    # Then the suspension is in LIVE too
+    live = dynamo.get(aws["dynamodb"], TABLE_NAME, table.tenant_pk(demo.TENANT_ID), table.LIVE_SK, consistent=True)
+    assert published == [1] and live is not None and live["status"] == "suspended"

@@ -41,7 +41,7 @@ CRM_TOOL = {
 
 def seed(aws: dict[str, Any]) -> None:
     """A tenant with business hours, A/B variants, a VIP segment, an after-hours rule and a tool secret."""
-    store = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="seed")
+    store = ConfigStore(aws["dynamodb"], TABLE_NAME, actor="seed", writer="operator")
     hours = {
         "weekly": {day: ["09:00-12:30", "13:30-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
         "closed_dates": ["2026-05-01", "2026-12-25"],

@@ -88,7 +88,7 @@ def test_unknown_and_suspended_tenants_get_fallback(demo_tenant: str, lambda_con
     nobody = add_route(boto3.client("dynamodb"), "nobody")  # a route to a tenant with no items
     assert invoke(signed_event(nobody, body), lambda_context) == (200, {})
     # The operator suspends the tenant: it takes effect without a publish
-    store = ConfigStore(boto3.client("dynamodb"), TABLE_NAME, actor="operator")
+    store = ConfigStore(boto3.client("dynamodb"), TABLE_NAME, actor="operator", writer="operator")
     tenant = store.get("demo", "tenant", "demo")
     assert tenant is not None
     store.put("demo", tenant.model_copy(update={"status": "suspended"}), expected_version=tenant.version)
