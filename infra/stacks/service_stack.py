@@ -11,7 +11,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from functions.common.table import CALLS_TABLE_INDEXES, CONFIG_TABLE_INDEXES, OPERATOR_PREFIX, ROUTE_PREFIX
+from functions.common.table import (
+    CALL_ID_INDEX,
+    CALLS_TABLE_INDEXES,
+    CONFIG_TABLE_INDEXES,
+    NUMBER_PREFIX,
+    OPERATOR_PREFIX,
+    ROUTE_PREFIX,
+)
 from infra import nag
 from infra.bundling import function_code
 from infra.config import StageConfig
@@ -332,9 +339,11 @@ class ServiceStack(Stack):
     ) -> None:
         """The tenant API acts for one tenant at a time, but IAM cannot know which: its code keeps it to the
         caller's partition. Explicit denies keep a flaw in that code from reaching what no tenant's request
-        ever needs: the items only provisioning reads and writes (publishable keys, whose records hold webhook
-        URLs, and webhook routes), a Scan of either table (every tenant's items at once) and the index
-        listing every tenant."""
+        ever needs: the items only the operator reads and writes (publishable keys, whose records hold webhook
+        URLs, webhook routes, and the phone-number claims that route the org-level endpoint's calls), a Scan of
+        either table (every tenant's items at once), the index listing every tenant and the calls table's
+        call-id index (one call id's records across tenants). Its own calls stay readable through the time
+        index, whose partition is the tenant's."""
         fn.add_to_role_policy(
             iam.PolicyStatement(
                 effect=iam.Effect.DENY,
@@ -350,7 +359,11 @@ class ServiceStack(Stack):
                 ],
                 resources=[config_table.table_arn],
                 conditions={
-                    "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [f"{OPERATOR_PREFIX}*", f"{ROUTE_PREFIX}*"]}
+                    "ForAnyValue:StringLike": {
+                        "dynamodb:LeadingKeys": [
+                            f"{prefix}*" for prefix in (OPERATOR_PREFIX, ROUTE_PREFIX, NUMBER_PREFIX)
+                        ]
+                    }
                 },
             )
         )
@@ -364,7 +377,9 @@ class ServiceStack(Stack):
         )
         fn.add_to_role_policy(
             iam.PolicyStatement(
-                effect=iam.Effect.DENY, actions=["dynamodb:Query"], resources=[f"{config_table.table_arn}/index/*"]
+                effect=iam.Effect.DENY,
+                actions=["dynamodb:Query"],
+                resources=[f"{config_table.table_arn}/index/*", f"{calls_table.table_arn}/index/{CALL_ID_INDEX}"],
             )
         )
 

@@ -12,8 +12,11 @@ from functions.call_sync.models import CallSyncSettings
 from functions.common.identity import GROUPS_CLAIM, ROLE_GROUPS, TENANT_ATTRIBUTE, TENANT_CLAIM
 from functions.common.settings import FunctionSettings, required_env_vars
 from functions.common.table import (
+    CALL_ID_INDEX,
+    CALL_TIME_INDEX,
     CALLS_TABLE_INDEXES,
     CONFIG_TABLE_INDEXES,
+    NUMBER_PREFIX,
     OPERATOR_PREFIX,
     PARTITION_KEY,
     ROUTE_PREFIX,
@@ -358,40 +361,46 @@ def test_tenant_api_edits_config_reads_calls_and_touches_no_secret(dev: dict[str
     assert not {a for a in every_action if a.startswith(("secretsmanager:", "cognito-idp:", "kms:"))}
 
 
-def test_tenant_api_is_denied_provisioning_items_scans_and_the_tenant_listing(dev: dict[str, Any]) -> None:
+def test_tenant_api_is_denied_operator_items_scans_and_the_indexes_spanning_tenants(dev: dict[str, Any]) -> None:
     # Given the tenant API's role, Then explicit denies (which no allow overrides) keep it from reading or writing
-    # publishable key records (which hold webhook URLs) and webhook routes, from scanning either table and from
-    # listing every tenant, whatever its code does
+    # publishable key records (which hold webhook URLs), webhook routes and phone-number claims, from scanning
+    # either table, from listing every tenant and from looking a call id up across tenants, whatever its code does
     config, calls = config_table_id(dev), calls_table_id(dev)
     denies = [s for s in role_statements(dev, role_of(dev, TENANT_API)) if s["Effect"] == "Deny"]
 
-    def denied(action: str, resource: str, index: bool = False) -> list[dict[str, Any]]:
+    def denied(action: str, resource: str, index: str | None = None) -> list[dict[str, Any]]:
+        """Denies of `action` on the table `resource` itself, or on its index `index` ("*": every index)."""
         return [
             s
             for s in denies
             if action in as_list(s["Action"])
-            and any(refers_to(r, resource) and ("/index/*" in json.dumps(r)) == index for r in as_list(s["Resource"]))
+            and any(
+                refers_to(r, resource)
+                and (f"/index/{index}" in json.dumps(r) if index else "/index/" not in json.dumps(r))
+                for r in as_list(s["Resource"])
+            )
         ]
 
     item_actions = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
     item_actions += ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+    operator_keys = [f"{OPERATOR_PREFIX}*", f"{ROUTE_PREFIX}*", f"{NUMBER_PREFIX}*"]
     for action in item_actions:
         (statement,) = denied(action, config)
-        assert statement["Condition"] == {
-            "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [f"{OPERATOR_PREFIX}*", f"{ROUTE_PREFIX}*"]}
-        }
+        assert statement["Condition"] == {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": operator_keys}}
     for table in (config, calls):
-        for index in (False, True):
+        for index in (None, "*"):
             (statement,) = denied("dynamodb:Scan", table, index)
             assert "Condition" not in statement
-    (listing,) = denied("dynamodb:Query", config, index=True)
-    assert "Condition" not in listing
+    for table, index in ((config, "*"), (calls, CALL_ID_INDEX)):
+        (statement,) = denied("dynamodb:Query", table, index)
+        assert "Condition" not in statement
     # and its own partition's queries stay allowed: a Query of the configuration table is denied only under those
-    # leading keys, and nothing denies one of the calls table
+    # leading keys, and of the calls table only on the call-id index, never on the table or the time index
     (query,) = denied("dynamodb:Query", config)
     assert "dynamodb:LeadingKeys" in json.dumps(query["Condition"])
     assert not denied("dynamodb:Query", calls)
-    assert not denied("dynamodb:Query", calls, index=True)  # a tenant's calls through the time index
+    assert not denied("dynamodb:Query", calls, "*")
+    assert not denied("dynamodb:Query", calls, CALL_TIME_INDEX)  # a tenant's calls through the time index
 
 
 def test_provisioning_manages_tenant_users_in_the_tenant_pool_only(dev: dict[str, Any]) -> None:
