@@ -41,14 +41,14 @@ __all__ = [
 
 def load(path: str, given_format: str | None) -> tuple[str, list[Row]]:
     """The rows of a customers file ('-': standard input, which needs `given_format`) and its name for messages."""
-    if path == "-":
-        if not given_format:
-            raise UsageError("reading standard input: pass --format csv or --format json")
-        text, name = sys.stdin.read(), "<stdin>"
-    else:
-        text, name = read_text(path), path
+    if path == "-" and not given_format:
+        raise UsageError("reading standard input: pass --format csv or --format json")
+    name = "<stdin>" if path == "-" else path
+    is_csv = detect_format(name, given_format) == "csv"
+    # CSV keeps its line endings as they are: a quoted cell may hold a carriage return.
+    text = sys.stdin.read() if path == "-" else read_text(path, newline="" if is_csv else None)
     try:
-        rows = read_csv(text) if detect_format(name, given_format) == "csv" else read_json(text)
+        rows = read_csv(text) if is_csv else read_json(text)
     except FileProblem as exc:
         raise FileProblem(f"{name}: {exc}") from None
     return name, rows

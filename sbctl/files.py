@@ -37,9 +37,11 @@ def load_text(text: str, name: str) -> Any:
         raise FileProblem(f"{name}: not valid {'JSON' if name.endswith('.json') else 'YAML'}: {exc}") from None
 
 
-def read_text(path: str) -> str:
+def read_text(path: str, *, newline: str | None = None) -> str:
+    """The file's text; `newline=""` keeps line endings as they are (CSV: a cell may hold a carriage return)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with Path(path).open(encoding="utf-8", newline=newline) as stream:
+            return stream.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise FileProblem(f"{path}: cannot read: {exc}") from None
 

@@ -115,7 +115,7 @@ def describe(entry: Mapping[str, Any], *, root: str = "body") -> tuple[str, str]
     if kind == "json_invalid":
         parts = []  # Powertools puts the character offset where the field would be
     is_key = len(parts) >= 2 and parts[-1] == "[key]"  # the name of a dict entry, not its value
-    field = ".".join(_shown(part) for part in (parts[:-2] if is_key else parts)) or root
+    field = ".".join(plain_or_hidden(part) for part in (parts[:-2] if is_key else parts)) or root
     subject = f"each name in {field}" if is_key else field
     ctx = entry.get("ctx") or {}
     if kind in ("value_error", "assertion_error"):
@@ -128,7 +128,8 @@ def describe(entry: Mapping[str, Any], *, root: str = "body") -> tuple[str, str]
     return field, f"{subject} is not valid"
 
 
-def _shown(part: str) -> str:
+def plain_or_hidden(part: str) -> str:
+    """`part` when it is a short plain word, else "…": what a message may repeat of what was sent."""
     return part if _PLAIN.fullmatch(part) else _HIDDEN
 
 
@@ -225,13 +226,28 @@ class BodyProblem:
 NOT_UTF8 = BodyProblem(400, "validation_error", "body must be UTF-8 text")
 
 
-def json_body_problem(
-    raw: bytes, *, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_JSON_DEPTH
-) -> BodyProblem | None:
-    """Why these body bytes cannot be a JSON request body, or None when they can (an empty body can).
+class NotJson(ValueError):
+    """JSON text a request may not carry; the message completes "<field> ...", e.g. "must be valid JSON"."""
+
+
+def json_value(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """The value of JSON text from a request (a body, or a JSON cell of a CSV file), or NotJson saying why not.
 
     Nesting is counted on the text before parsing, so a hostile depth never reaches `json.loads` (whose recursion
     gives up around 1000 levels); NaN and Infinity are refused, as JSON has no such values."""
+    if _depth(text) > max_depth:
+        raise NotJson(f"must not nest more than {max_depth} levels deep")
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise NotJson("must be valid JSON") from None
+
+
+def json_body_problem(
+    raw: bytes, *, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_JSON_DEPTH
+) -> BodyProblem | None:
+    """Why these body bytes cannot be a JSON request body, or None when they can (an empty body can); the JSON
+    itself is checked by `json_value`."""
     if not raw:
         return None
     if len(raw) > max_bytes:
@@ -240,12 +256,10 @@ def json_body_problem(
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return NOT_UTF8
-    if _depth(text) > max_depth:
-        return BodyProblem(400, "validation_error", f"body must not nest more than {max_depth} levels deep")
     try:
-        json.loads(text, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        return BodyProblem(400, "validation_error", "body must be valid JSON")
+        json_value(text, max_depth=max_depth)
+    except NotJson as exc:
+        return BodyProblem(400, "validation_error", f"body {exc}")
     return None
 
 

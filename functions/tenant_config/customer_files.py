@@ -6,6 +6,10 @@ CSV columns: `phone` (E.164, or another customer id such as `email:ana@example.c
 `variables` (a JSON object) and any number of `var.NAME` columns (one variable each). Empty cells
 mean "not set". JSON: a list of objects with the same keys (`variables` an object).
 Bookkeeping (`version`, `updated_at`, `updated_by`) in an exported file is ignored on import.
+
+CSV is written and read through functions/common/csv_cells.py: an exported cell a spreadsheet would run as a
+formula is made text, and reads back as it was. A JSON cell is held to the nesting limit of request bodies. A
+file never fails as a whole for what one cell holds: each problem is its row's, naming the column.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from functions.common.validation import describe, problems_of
+from functions.common import csv_cells
+from functions.common.validation import NotJson, describe, json_value, plain_or_hidden, problems_of
 from functions.tenant_config.models import BOOKKEEPING, Customer
 
 FIELDS = ("phone", "name", "segment", "prompt_override", "prompt_addendum")
@@ -40,6 +45,7 @@ class FileProblem(ValueError):
 class Row:
     line: int  # where the row starts in the file (1-based)
     data: dict[str, Any]
+    problems: tuple[str, ...] = ()  # what its cells hold that no model could check, each naming its column
 
 
 @dataclass(frozen=True)
@@ -49,51 +55,63 @@ class BadRow:
 
 
 def read_csv(text: str) -> list[Row]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    headers = reader.fieldnames or []
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))  # a spreadsheet's BOM
+    try:
+        headers = [csv_cells.read(header) for header in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise FileProblem(1, _unreadable(exc)) from None
+    reader.fieldnames = headers
     unknown = [h for h in headers if h not in (*FIELDS, "customer_id", "variables") and not h.startswith(VAR_PREFIX)]
     if unknown:
-        raise FileProblem(
-            1, f"unknown column(s) {', '.join(unknown)}; expected {', '.join(FIELDS)}, variables, var.NAME"
-        )
+        named = ", ".join(dict.fromkeys(plain_or_hidden(header) for header in unknown))
+        raise FileProblem(1, f"unknown column(s) {named}; expected {', '.join(FIELDS)}, variables, var.NAME")
     if not {"phone", "customer_id"} & set(headers):
         raise FileProblem(1, "a `phone` (or `customer_id`) column is required")
     rows: list[Row] = []
     start = reader.line_num + 1
     try:
         for record in reader:
-            rows.append(Row(start, _from_csv(record)))
+            rows.append(_from_csv(start, record))
             start = reader.line_num + 1
-    except csv.Error as exc:  # a NUL byte, or a quoted cell still open at the end of the text
-        raise FileProblem(start, f"not readable as CSV: {exc}") from None
+    except csv.Error as exc:
+        raise FileProblem(start, _unreadable(exc)) from None
     return rows
 
 
-def _from_csv(record: dict[str, Any]) -> dict[str, Any]:
+def _unreadable(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return f"a cell is longer than {csv.field_size_limit()} characters; shorten it"
+    return "this line cannot be read as CSV; look for a quote that is never closed"
+
+
+def _from_csv(line: int, record: dict[str, Any]) -> Row:
     data: dict[str, Any] = {}
     variables: dict[str, Any] = {}
-    for key, value in record.items():
+    problems: list[str] = []
+    for key, cell in record.items():
         if key is None:  # more cells than headers
-            data[EXTRA_CELLS] = value
+            data[EXTRA_CELLS] = cell
             continue
-        if value is None or value == "":
+        if cell is None or cell == "":
             continue
+        value = csv_cells.read(cell)
         if key == "variables":
             try:
-                parsed = json.loads(value)
-            except json.JSONDecodeError:
-                parsed = value  # reported by the model as "not a valid dictionary"
+                parsed = json_value(value)
+            except NotJson as exc:
+                problems.append(f'variables {exc}, a JSON object like {{"dentist": "Dr. Patel"}}')
+                continue
             if isinstance(parsed, dict):
                 variables.update(parsed)
             else:
-                data["variables"] = parsed
+                data["variables"] = parsed  # reported by the model as "must be a JSON object"
         elif key.startswith(VAR_PREFIX):
             variables[key[len(VAR_PREFIX) :]] = value
         else:
             data[key] = value
     if variables and "variables" not in data:
         data["variables"] = variables
-    return data
+    return Row(line, data, tuple(problems))
 
 
 def read_json(text: str) -> list[Row]:
@@ -139,6 +157,9 @@ def parse_rows(rows: Iterable[Row], *, in_words: bool = False) -> tuple[list[tup
     seen: dict[str, int] = {}
     for row in rows:
         data = {key: value for key, value in row.data.items() if key not in BOOKKEEPING}
+        if row.problems:
+            bad.append(BadRow(row.line, list(row.problems)))
+            continue
         if EXTRA_CELLS in data:
             bad.append(BadRow(row.line, ["this row has more cells than the header has columns"]))
             continue
@@ -179,9 +200,9 @@ def write_json(customers: Iterable[Customer], stream: TextIO) -> None:
 def write_csv(customers: Iterable[Customer], stream: TextIO) -> None:
     customers = list(customers)
     names = sorted({name for customer in customers for name in customer.variables})
-    writer = csv.DictWriter(stream, fieldnames=[*FIELDS, *(VAR_PREFIX + name for name in names)], lineterminator="\n")
-    writer.writeheader()
+    records = []
     for customer in customers:
         record = export_record(customer)
         variables = record.pop("variables", {})
-        writer.writerow(record | {VAR_PREFIX + name: value for name, value in variables.items()})
+        records.append(record | {VAR_PREFIX + name: value for name, value in variables.items()})
+    csv_cells.write_table(stream, [*FIELDS, *(VAR_PREFIX + name for name in names)], records)

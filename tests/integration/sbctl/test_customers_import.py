@@ -107,7 +107,10 @@ def test_sbctl_export_then_import_round_trips(sbctl: Sbctl, write: Write, tmp_pa
                 k: v for k, v in original.items() if k != "updated_at"
             }
     stdout = sbctl("customers", "export", *T)
-    assert stdout.out.splitlines()[0] == "phone,name,segment,prompt_override,prompt_addendum,var.city,var.plan"
+    header = stdout.out.splitlines()[0]
+    assert header == '"phone","name","segment","prompt_override","prompt_addendum","var.city","var.plan"'
+    # a phone number is made text for spreadsheets (a leading apostrophe), and reads back as it was
+    assert stdout.out.splitlines()[1].startswith('"\'+33612345678","')
 
 
 def test_sbctl_import_shows_progress_for_long_imports(sbctl: Sbctl, write: Write) -> None:
