@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.common.api_handlers import answer_without_routing, register_error_handlers, resolve_json
 from functions.common.observability import logger, metrics, tracer
 from functions.tenant_api import errors
-from functions.tenant_api.principal import Forbidden, Unauthenticated, principal_of
+from functions.tenant_api.principal import Forbidden, Unauthenticated, principal_for
 from functions.tenant_api.routes import calls, items, preview, publishing, settings
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -44,7 +44,7 @@ register_error_handlers(
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        principal_of(event)  # who is calling, before anything reads the body
+        principal_for(event)  # who is calling, and whether its role may do this, before anything reads the body
     except (Unauthenticated, Forbidden) as exc:
         return answer_without_routing(event, errors.response_for(exc))
     return resolve_json(app, event, context)

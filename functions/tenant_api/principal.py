@@ -4,6 +4,10 @@ In AWS the HTTP API's Cognito authorizer checks the token's signature, issuer, a
 this function runs and passes its claims in the event; `make run` does the same with its local tokens
 (local/tokens.py). The tenant is the `custom:tenant_id` claim, which only the operator can set, and never
 a path or body field; the role comes from the user's Cognito group.
+
+The role is checked from the request line alone, before anything reads the body (`principal_for`): every
+method but GET changes something and is for admins only, except the routes in READS_WITH_A_BODY (a preview
+sends what to preview, and changes nothing). So a viewer learns nothing from how a write would be validated.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from functions.common.identity import GROUPS_CLAIM, ROLE_GROUPS, TENANT_CLAIM, T
 from functions.common.types import is_tenant_id
 
 ROLES: dict[str, TenantRole] = {group: role for role, group in ROLE_GROUPS.items()}
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READS_WITH_A_BODY = frozenset({"/tenant/v1/simulate"})
 
 
 class Unauthenticated(Exception):
@@ -39,7 +45,24 @@ class Principal:
 
     def require_admin(self) -> None:
         if self.role != "admin":
-            raise Forbidden("your role is viewer: only tenant admins can change the configuration")
+            raise Forbidden(
+                "your role is viewer: you can look at everything but change nothing; ask one of your tenant's "
+                "admins to make this change"
+            )
+
+
+def principal_for(event: Mapping[str, Any]) -> Principal:
+    """The caller, once it is known to have the role the request's method and path need; raises
+    Unauthenticated or Forbidden otherwise. Reads nothing of the body."""
+    principal = principal_of(event)
+    http = (event.get("requestContext") or {}).get("http") or {}
+    if changes_something(str(http.get("method", "")), str(event.get("rawPath", ""))):
+        principal.require_admin()
+    return principal
+
+
+def changes_something(method: str, path: str) -> bool:
+    return method.upper() not in READ_METHODS and path not in READS_WITH_A_BODY
 
 
 def principal_of(event: Mapping[str, Any]) -> Principal:

@@ -40,7 +40,7 @@ def _get(kind: Kind, item_id: str) -> Response[Any]:
 
 
 def _put(kind: Kind, item_id: str, body: BaseModel, if_match: str | None, if_none_match: str | None) -> Response[Any]:
-    principal = caller(router, write=True)
+    principal = caller(router)
     expected = expected_version(if_match, if_none_match, allow_create=True)
     saved = deps.editor(principal).put(kind, item_id, body, expected)
     logger.info("item saved", extra={"tenant_id": principal.tenant_id, "kind": kind, "item_created": saved.created})
@@ -49,7 +49,7 @@ def _put(kind: Kind, item_id: str, body: BaseModel, if_match: str | None, if_non
 
 
 def _delete(kind: Kind, item_id: str, if_match: str | None) -> Response[Any]:
-    principal = caller(router, write=True)
+    principal = caller(router)
     expected = expected_version(if_match, None, allow_create=False)
     assert expected is not None
     effective = deps.editor(principal).delete(kind, item_id, expected)
@@ -138,7 +138,7 @@ def delete_customer(customer_id: CustomerIdPath, if_match: IfMatch = None) -> Re
 
 @router.post("/tenant/v1/customers/import", summary="Create or overwrite customers from a CSV file (all rows or none)")
 def import_customers(body: CustomerImport) -> Response[Any]:
-    principal = caller(router, write=True)
+    principal = caller(router)
     imported = deps.editor(principal).import_customers(body.csv, concurrency=deps.settings.IMPORT_CONCURRENCY)
     logger.info(
         "customers imported",

@@ -50,7 +50,7 @@ def get_draft() -> Response[Any]:
 
 @router.delete("/tenant/v1/draft", summary="Discard the draft's changes (the draft becomes live again)")
 def discard_draft() -> Response[Any]:
-    principal = caller(router, write=True)
+    principal = caller(router)
     discarded = deps.drafts(principal).discard(principal.tenant_id)
     logger.info("draft discarded", extra={"tenant_id": principal.tenant_id, "changes": discarded})
     return Response(200, "application/json", {"discarded": discarded})
@@ -58,7 +58,7 @@ def discard_draft() -> Response[Any]:
 
 @router.post("/tenant/v1/draft/publish", summary="Publish every change of the draft together, as a new version")
 def publish_draft() -> Response[Any]:
-    principal = caller(router, write=True)
+    principal = caller(router)
     published = deps.drafts(principal).publish(principal.tenant_id)
     logger.info("draft published", extra={"tenant_id": principal.tenant_id, "version": published.version})
     return Response(201, "application/json", _published(published))
@@ -95,7 +95,7 @@ def version_changes(version: VersionPath) -> Response[Any]:
 
 @router.post("/tenant/v1/versions/<version>/rollback", summary="Publish an earlier version's content again")
 def rollback(version: VersionPath) -> Response[Any]:
-    principal = caller(router, write=True)
+    principal = caller(router)
     published = deps.drafts(principal).rollback(principal.tenant_id, version)
     logger.info("rolled back", extra={"tenant_id": principal.tenant_id, "version": published.version, "to": version})
     return Response(201, "application/json", _published(published))

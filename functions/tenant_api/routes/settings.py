@@ -23,7 +23,7 @@ def get_settings() -> Response[Any]:
 
 @router.patch("/tenant/v1/settings", summary="Change tenant-owned settings (If-Match)")
 def patch_settings(body: SettingsPatch, if_match: IfMatch = None) -> Response[Any]:
-    principal = caller(router, write=True)
+    principal = caller(router)
     expected = expected_version(if_match, None, allow_create=False)
     assert expected is not None
     saved = deps.editor(principal).patch_settings(body, expected)
