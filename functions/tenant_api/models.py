@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.common.settings import FunctionSettings
 from functions.common.types import E164, ItemId
-from functions.tenant_config.live import TENANT_FIELDS
+from functions.tenant_config.live import OPERATOR_FIELDS, TENANT_FIELDS
 from functions.tenant_config.models import AgentProfile, BusinessHours, Customer, RoutingRule, Variables
 
 
@@ -40,7 +40,7 @@ class CustomerBody(Customer):
     customer_id: str | None = None  # type: ignore[assignment]
 
 
-OPERATOR_OWNED = ("tenant_id", "display_name", "status", "phone_numbers")
+OPERATOR_OWNED = ("tenant_id", *OPERATOR_FIELDS)
 _OPERATOR_NOTE = "Operator-owned: refused here (403 operator_owned)."
 
 
