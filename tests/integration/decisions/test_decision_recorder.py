@@ -64,8 +64,8 @@ def test_the_recorder_writes_each_decision_once_however_often_it_is_delivered(aw
     again = deliver([first, second])
 
     # inline recording (conftest) wrote them as they were logged: the subscription's deliveries are duplicates
-    assert result == {"recorded": 0, "duplicates": 2, "unreadable": 2}
-    assert again == {"recorded": 0, "duplicates": 2, "unreadable": 0}
+    assert result == {"recorded": 0, "duplicates": 2, "unreadable": 2, "set_aside": 0}
+    assert again == {"recorded": 0, "duplicates": 2, "unreadable": 0, "set_aside": 0}
     item = get_call(aws["dynamodb"], demo.TENANT_ID, 7101)
     assert item is not None and (item["rule_id"], item["decision"]) == ("vip", "config")
     assert "caller" not in item  # it comes with the call's completion
@@ -80,7 +80,7 @@ def test_a_delivery_the_calls_table_refuses_fails_so_that_lambda_retries_it(aws:
         with pytest.raises(StoreUnavailable):
             deliver([line])
 
-    assert deliver([line]) == {"recorded": 1, "duplicates": 0, "unreadable": 0}
+    assert deliver([line]) == {"recorded": 1, "duplicates": 0, "unreadable": 0, "set_aside": 0}
     assert get_call(aws["dynamodb"], "acme", 7201) is not None
 
 
