@@ -171,6 +171,7 @@ def answer_incoming(
         to_number=call.to_number,
         widget_id=route.widget_id,
         received_at=received_at,
+        number_claimed=route.tenant_id is None,
     )
     customer_id = call.from_number if not web and is_e164(call.from_number) else None
     try:

@@ -98,7 +98,7 @@ def test_record_decision_stores_the_decision_without_personal_data(log: CallRepo
 
 def test_record_decision_keeps_what_a_replay_needs_for_a_phone_call(log: CallRepository, aws: dict[str, Any]) -> None:
     # Given a phone call decided by published configuration version 5
-    facts = CallFacts(CALL_ID, "telephony.incoming", "phone", "+14155550123", "+15551234567", None, NOW)
+    facts = CallFacts(CALL_ID, "telephony.incoming", "phone", "+14155550123", "+15551234567", None, NOW, True)
     decision = Decision(tenant_id="acme", outcome="config", reason="rule", rule_id="ab", variant="A", config_version=5)
 
     record_decision(log, facts, decision, latency_ms=8)

@@ -24,7 +24,7 @@ NUMBER = "+15557654321"
 
 def decided(log: CallRepository, tenant_id: str, call_id: int = 31) -> None:
     """The router answered this call for `tenant_id` (its decision is logged)."""
-    facts = CallFacts(call_id, "telephony.incoming", "phone", "+14155550100", NUMBER, None, NOW)
+    facts = CallFacts(call_id, "telephony.incoming", "phone", "+14155550100", NUMBER, None, NOW, number_claimed=True)
     record_decision(log, facts, Decision(tenant_id, "config", "rule"), latency_ms=5)
 
 
