@@ -30,6 +30,7 @@ class Metric:
     OUTCOME_STORED: Final = "OutcomeStored"
     OUTCOME_REFUSED: Final = "OutcomeRefused"  # an outcome event for a call another tenant answered
     OUTCOME_QUARANTINED: Final = "OutcomeQuarantined"  # an outcome DynamoDB can never store, kept aside
+    OUTCOME_CONTESTED: Final = "OutcomeContested"  # several tenants' decisions fit its call: set aside for the operator
     # item validator
     INVALID_CONFIG_ITEM: Final = "InvalidConfigItem"
     # call sync

@@ -4,8 +4,8 @@ The webhook's business metrics are the ones Powertools emits (namespace POWERTOO
 dimension `service` = POWERTOOLS_SERVICE_NAME): WebhookRequests, ConfigServed, Fallback,
 FallbackByReason (+ `reason`), SignatureRejected, AnswerLatency (ms), InvalidItem, OutcomeQueued,
 OutcomeDeferred; the item validator emits InvalidConfigItem; the outcome recorder OutcomeStored,
-OutcomeRefused and OutcomeQuarantined; the decision recorder DecisionsRecorded, DecisionLogFailed and
-DecisionSetAside.
+OutcomeRefused, OutcomeQuarantined and OutcomeContested; the decision recorder DecisionsRecorded,
+DecisionLogFailed and DecisionSetAside.
 """
 
 from __future__ import annotations
@@ -268,6 +268,14 @@ class Monitoring(Construct):
             threshold=1,
             description="An outcome event DynamoDB can never store was kept aside on the quarantine queue",
         )
+        contested = recorder_metric(Metric.OUTCOME_CONTESTED)
+        self._alarm(
+            "OutcomesContested",
+            contested,
+            threshold=1,
+            description="Several tenants' decisions fit a call: its outcome events wait for the operator "
+            "(sbctl --operator calls contested, then calls assign)",
+        )
         self._alarm(
             "OutcomeBacklog",
             oldest,
@@ -285,6 +293,7 @@ class Monitoring(Construct):
                     recorder_metric(Metric.OUTCOME_STORED),
                     recorder_metric(Metric.OUTCOME_REFUSED),
                     quarantined,
+                    contested,
                 ],
                 right=[queue_depth(queue), dead],
                 width=12,

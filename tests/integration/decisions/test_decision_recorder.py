@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -84,27 +85,25 @@ def test_a_delivery_the_calls_table_refuses_fails_so_that_lambda_retries_it(aws:
     assert get_call(aws["dynamodb"], "acme", 7201) is not None
 
 
-def test_an_outcome_waits_for_its_calls_decision_then_is_attributed_to_the_decider(
-    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_outcome_waits_for_its_calls_decision_then_is_attributed_to_the_decider(aws: dict[str, Any]) -> None:
     """A completion queued on the org-level route before its decision was recorded is put back, not billed to
-    nobody: once the decision lands, the retry attributes it to the tenant that answered."""
+    nobody; and as nothing but the decision places it (no number in the body), it waits until every decision
+    taken at the call's start has had DECISION_SETTLE_SECONDS to arrive, then goes to the tenant that answered."""
     from functions.outcome_recorder import service
     from functions.outcome_recorder.dependencies import deps
 
-    monkeypatch.setenv("DECISION_SETTLE_SECONDS", "120")
+    arrived = _now()
     data = {"call_id": 7301, "direction": "inbound", "status": "completed", "from_number": demo.VIP_CALLER}
-    message = queued_outcome("telephony.complete", data, received_at=_now())
+    message = queued_outcome("telephony.complete", data, received_at=arrived)
+    parts = {"calls": deps.calls, "directory": deps.directory, "quarantine": deps.quarantine}
 
     with pytest.raises(service.DecisionPending):
-        service.record(
-            message, calls=deps.calls, directory=deps.directory, quarantine=deps.quarantine, settle_seconds=120
-        )
-
+        service.record(message, **parts, contested=deps.contested, settle_seconds=120, now=arrived)
     deliver([json.dumps({"decision": _entry(7301, tenant_id=demo.TENANT_ID)})])
-    recorded = service.record(
-        message, calls=deps.calls, directory=deps.directory, quarantine=deps.quarantine, settle_seconds=120
-    )
+    with pytest.raises(service.DecisionPending):  # a rival claim taken at the start could still be on its way
+        service.record(message, **parts, contested=deps.contested, settle_seconds=120, now=arrived)
+    settled = arrived + timedelta(seconds=121)
+    recorded = service.record(message, **parts, contested=deps.contested, settle_seconds=120, now=settled)
 
     assert (recorded.result, recorded.tenant_id) == ("stored", demo.TENANT_ID)
     item = get_call(aws["dynamodb"], demo.TENANT_ID, 7301)
