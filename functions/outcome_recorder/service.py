@@ -99,7 +99,7 @@ def record(
     named = named_tenant(message.route_kind, message.tenant_id, directory.tenant_for_number(number) if number else None)
     decisions = calls.decisions_of(outcome.call_id)
     thunderphone_record = ThunderPhoneRecord(thunderphone, outcome.call_id)
-    start = call_start(outcome, thunderphone_record) if decisions else call_start(outcome, None)
+    start = call_start(outcome, thunderphone_record if decisions else None)  # nobody decided: nothing to weigh
     claimants = (window or FitWindow()).claimants(decisions, start)
     verdict = attribute(message.route_kind, named, claimants)
     confirmed = verdict == named and verdict in claimants  # the route names a tenant whose decision fits
