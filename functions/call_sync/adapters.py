@@ -1,5 +1,5 @@
-"""The calls table as the backfill uses it: the call records (CallRepository) plus the backfill's
-resumable cursors (pk SYNC#CALLS, sk CURSOR#{name})."""
+"""The calls table as the backfill uses it: the call records (CallRepository), the operator's assignments of
+contested calls, and the backfill's resumable cursors (pk SYNC#CALLS, sk CURSOR#{name})."""
 
 from __future__ import annotations
 
@@ -11,9 +11,13 @@ from functions.calls.repository import CallRepository
 from functions.common import dynamo, table
 from functions.common.aws import store_errors
 from functions.common.clock import iso
+from functions.outcomes.contested import ContestedCalls
 
 
 class DynamoOutcomeStore(CallRepository):
+    def assigned_tenant(self, call_id: int) -> str | None:
+        return ContestedCalls(self.client, self.table_name).assigned_tenant(call_id)
+
     def load_cursor(self, name: str) -> Cursor | None:
         item = dynamo.get(
             self.client,

@@ -1,10 +1,11 @@
-"""The backfill's composition root: settings, the calls table and ThunderPhone's calls API, built once
-per container (lazily) from the environment."""
+"""The backfill's composition root: settings, the calls table, the operator's number claims and
+ThunderPhone's calls API, built once per container (lazily) from the environment."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from functools import cached_property
+from typing import Any
 
 from functions.call_sync import service
 from functions.call_sync.adapters import DynamoOutcomeStore
@@ -12,19 +13,28 @@ from functions.call_sync.models import CallSyncSettings
 from functions.common.aws import client_config, make_client
 from functions.common.clock import utc_now
 from functions.common.dependencies import Dependencies
+from functions.outcomes.directory import ConfigDirectory
 from functions.thunderphone.credentials import authenticated_api
 from functions.thunderphone.resources import ThunderPhoneCalls
 
 API_KEY_MAX_AGE_S = 300
+OWNERS_TTL_S = 300  # a run reads each number's claim once
 
 
 class CallSyncDependencies(Dependencies[CallSyncSettings]):
     @cached_property
+    def dynamodb(self) -> Any:
+        return make_client("dynamodb", client_config(connect_timeout_s=2, read_timeout_s=5, max_attempts=4))
+
+    @cached_property
+    def owners(self) -> ConfigDirectory:
+        return ConfigDirectory(self.dynamodb, self.settings.TABLE_NAME, ttl_seconds=OWNERS_TTL_S, max_entries=1000)
+
+    @cached_property
     def store(self) -> DynamoOutcomeStore:
         settings = self.settings
-        config = client_config(connect_timeout_s=2, read_timeout_s=5, max_attempts=4)
         return DynamoOutcomeStore(
-            make_client("dynamodb", config),
+            self.dynamodb,
             settings.CALLS_TABLE_NAME,
             ttl_days=settings.DECISION_TTL_DAYS,
             clock=utc_now,

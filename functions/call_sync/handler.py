@@ -45,6 +45,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         page_limit=settings.SYNC_PAGE_LIMIT,
         clock=utc_now,
         time_left_s=lambda: context.get_remaining_time_in_millis() / 1000 - margin_s,
+        fit=settings.fit_window,
+        owners=deps.owners,
     )
     for window in report.windows:
         metrics.add_metric(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from functions.common.settings import FunctionSettings
+from functions.outcomes.attribution import FitSettings
 
 DIRECTIONS = frozenset({"all", "widget", "mic", "inbound", "outbound"})
 DEFAULT_LOOKBACK_HOURS = 48
@@ -24,7 +24,8 @@ def _directions(value: str) -> tuple[str, ...]:
     return parts
 
 
-class CallSyncSettings(FunctionSettings):
+class CallSyncSettings(FitSettings):
+    # The configuration table: the operator's number claims, which settle contested phone calls (read only).
     TABLE_NAME: Annotated[str, Field(min_length=1)]
     CALLS_TABLE_NAME: Annotated[str, Field(min_length=1)]
     THUNDERPHONE_API_KEY_SECRET_NAME: Annotated[str, Field(min_length=1)]
@@ -109,6 +110,7 @@ class WindowReport:
     seen: int = 0
     matched: int = 0
     unmatched: int = 0
+    contested: int = 0  # several tenants' decisions fit and nothing settles it: left to the operator
     completions_filled: int = 0
     grades_filled: int = 0
     still_running: int = 0

@@ -1,5 +1,5 @@
-"""What the backfill needs from the outside world (adapters.py and functions.thunderphone implement
-it; tests fake it)."""
+"""What the backfill needs from the outside world (adapters.py, functions.outcomes.directory and
+functions.thunderphone implement it; tests fake it)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,13 @@ class CallSource(Protocol):
 
 
 class OutcomeStore(Protocol):
-    def find_call(self, call_id: int) -> CallRecord | None:
-        """Our item for a call (the decided one; None if several tenants decided it); raises StoreUnavailable."""
+    def calls_of(self, call_id: int) -> list[CallRecord]:
+        """Every item stored for a call id, one per tenant that decided it (or got its outcome); raises
+        StoreUnavailable."""
+        ...
+
+    def assigned_tenant(self, call_id: int) -> str | None:
+        """The tenant the operator assigned a contested call to, if any."""
         ...
 
     def record_completion(self, tenant_id: str, completion: Completion, *, keep_transcripts: bool) -> bool:
@@ -32,3 +37,9 @@ class OutcomeStore(Protocol):
     def load_cursor(self, name: str) -> Cursor | None: ...
 
     def save_cursor(self, cursor: Cursor) -> None: ...
+
+
+class NumberOwners(Protocol):
+    def tenant_for_number(self, number: str) -> str | None:
+        """The tenant owning a ThunderPhone number (the operator's claim); raises StoreUnavailable."""
+        ...

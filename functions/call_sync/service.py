@@ -1,5 +1,11 @@
 """The backfill: page through ThunderPhone's calls for a window and fill the outcomes of calls we
-answered (a decision is stored) whose completion or grade events never arrived.
+answered whose completion or grade events never arrived.
+
+A call's outcome goes where the attribution rule (functions/outcomes/attribution.py) puts it: under the one
+tenant whose decision fits the call's start. A decision taken far from it is no claim (a tenant that
+predicted the call id); when several tenants' decisions fit, ThunderPhone's record settles an inbound phone
+call by the owner of its number, or the operator's assignment of the contested call does; otherwise the call
+is counted as contested and left alone (its events wait for the operator, functions/outcomes/contested.py).
 
 Resumable: each window has a cursor item, saved after every page, so an interrupted run (timeout,
 ThunderPhone down) continues at the next page. Safe to re-run: every write goes through the same
@@ -14,10 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from functions.call_sync.models import Cursor, SyncReport, SyncRequest, WindowReport
-from functions.call_sync.ports import CallSource, OutcomeStore
+from functions.call_sync.ports import CallSource, NumberOwners, OutcomeStore
+from functions.calls.read_model import CallRecord
 from functions.calls.records import completion_from_api, grade_from_api
-from functions.common.clock import iso
+from functions.common.clock import aware, iso
 from functions.common.observability import logger
+from functions.outcomes.attribution import CONTESTED, FitWindow, may_assign, number_called, settle
 from functions.thunderphone.client import ThunderPhoneError
 from functions.thunderphone.objects import ApiCall
 
@@ -80,11 +88,22 @@ def sync(
     page_limit: int,
     clock: Callable[[], datetime],
     time_left_s: Callable[[], float],
+    fit: FitWindow | None = None,
+    owners: NumberOwners | None = None,
 ) -> SyncReport:
+    """`owners` (the operator's number claims) settle contested phone calls; without them such calls are left
+    to the operator."""
     report = SyncReport()
+    attribution = Attribution(fit or FitWindow(), store, owners)
     for cursor in plan(request, store=store, schedule=schedule, now=clock()):
         window = run_window(
-            cursor, source=source, store=store, page_limit=page_limit, clock=clock, time_left_s=time_left_s
+            cursor,
+            source=source,
+            store=store,
+            page_limit=page_limit,
+            clock=clock,
+            time_left_s=time_left_s,
+            attribution=attribution,
         )
         report.windows.append(window)
         if not window.finished:
@@ -100,6 +119,7 @@ def run_window(
     page_limit: int,
     clock: Callable[[], datetime],
     time_left_s: Callable[[], float],
+    attribution: Attribution | None = None,
 ) -> WindowReport:
     window = WindowReport(
         direction=cursor.direction,
@@ -109,6 +129,7 @@ def run_window(
         offset=cursor.offset,
     )
     direction = None if cursor.direction == "all" else cursor.direction
+    attribution = attribution or Attribution(FitWindow(), store, None)
     while time_left_s() > 0:
         try:
             page = source.list_calls(
@@ -125,7 +146,7 @@ def run_window(
             )
             return window
         for call in page.calls:
-            fill(call, store=store, window=window)
+            fill(call, store=store, window=window, attribution=attribution)
         window.pages += 1
         window.invalid += page.invalid
         # Advance by what the page held, not by `limit`: the server may cap the page size.
@@ -141,20 +162,56 @@ def run_window(
     return window
 
 
-def fill(call: ApiCall, *, store: OutcomeStore, window: WindowReport) -> None:
+@dataclass(frozen=True)
+class Attribution:
+    """The attribution rule as the backfill applies it: ThunderPhone's list is no route, so it names nobody."""
+
+    fit: FitWindow
+    store: OutcomeStore
+    owners: NumberOwners | None
+
+    def tenant_of(self, call: ApiCall, records: list[CallRecord]) -> str | None:
+        """The tenant whose call this is; None when nobody's decision fits it (not answered by us, or only
+        claimed from afar); CONTESTED when several fit and neither ThunderPhone nor the operator settles it."""
+        decisions = {record.tenant_id: record.decided_at for record in records if record.decided_at is not None}
+        start = aware(call.start_time) if call.start_time is not None else None
+        claimants = self.fit.claimants(decisions, start)
+        if len(claimants) <= 1:
+            return next(iter(claimants), None)
+        called = number_called(call)
+        owner = self.owners.tenant_for_number(called) if called and self.owners is not None else None
+        verdict = settle(None, claimants, owner)
+        if verdict == CONTESTED:
+            assigned = self.store.assigned_tenant(call.call_id)
+            if assigned is not None and may_assign(None, claimants, assigned):
+                return assigned
+        return verdict
+
+
+def fill(call: ApiCall, *, store: OutcomeStore, window: WindowReport, attribution: Attribution) -> None:
     window.seen += 1
-    record = store.find_call(call.call_id)
-    if record is None or not record.has_decision:
-        window.unmatched += 1  # not answered by us, its decision log was lost, or ambiguous: nothing to attach to
+    records = store.calls_of(call.call_id)
+    tenant_id = attribution.tenant_of(call, records)
+    if tenant_id is None:
+        window.unmatched += 1  # not answered by us, its decision log was lost, or only claimed from afar
+        return
+    if tenant_id == CONTESTED:
+        window.contested += 1
+        claimants = sorted(record.tenant_id for record in records if record.has_decision)
+        logger.warning(
+            "call contested: several tenants' decisions fit it; the operator assigns it (sbctl calls assign)",
+            extra={"call_id": call.call_id, "deciders": claimants},
+        )
         return
     window.matched += 1
+    record = next(record for record in records if record.tenant_id == tenant_id)
     completion = completion_from_api(call)
     if completion is None:
         window.still_running += 1
-    elif not record.has_completion and store.record_completion(record.tenant_id, completion, keep_transcripts=False):
+    elif not record.has_completion and store.record_completion(tenant_id, completion, keep_transcripts=False):
         window.completions_filled += 1
     grade = grade_from_api(call)
-    if grade is not None and record.grade_key is None and store.record_grade(record.tenant_id, grade):
+    if grade is not None and record.grade_key is None and store.record_grade(tenant_id, grade):
         window.grades_filled += 1
 
 

@@ -230,20 +230,10 @@ class CallRepository:
         }
         return [CallRecord.from_item(item) for item in dynamo.pages(self._client, request, operation="find call")]
 
-    def find_call(self, call_id: int) -> CallRecord | None:
-        """Our item for a call: the one with a decision if several. None when decisions for this call id
-        were recorded for more than one tenant: a tenant can send an incoming event with another's call id
-        (its own route, its own partition), so which one ThunderPhone's call was is not ours to guess."""
-        records = self.calls_of(call_id)
-        decided = [record for record in records if record.has_decision]
-        if len({record.tenant_id for record in decided}) > 1:
-            return None
-        found = decided or records
-        return found[0] if found else None
-
-    def deciding_tenants(self, call_id: int) -> set[str]:
-        """The tenants a decision was recorded for, for this call id."""
-        return {record.tenant_id for record in self.calls_of(call_id) if record.has_decision}
+    def decisions_of(self, call_id: int) -> dict[str, datetime]:
+        """When a decision was recorded for this call id, per tenant (several when a tenant sent another's call
+        id, or a predicted one: which is ThunderPhone's call is for the attribution rule, outcomes/attribution.py)."""
+        return {record.tenant_id: record.decided_at for record in self.calls_of(call_id) if record.decided_at}
 
     def _apply(self, request: dict[str, Any], operation: str) -> bool:
         try:

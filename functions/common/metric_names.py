@@ -25,10 +25,12 @@ class Metric:
     # decision recorder (the webhook's answer log lines, through a CloudWatch Logs subscription)
     DECISIONS_RECORDED: Final = "DecisionsRecorded"
     DECISION_LOG_FAILED: Final = "DecisionLogFailed"  # a delivery that will be retried
+    DECISION_SET_ASIDE: Final = "DecisionSetAside"  # a decision that can never be written, logged once, never retried
     # outcome recorder (drains the outcome queue)
     OUTCOME_STORED: Final = "OutcomeStored"
     OUTCOME_REFUSED: Final = "OutcomeRefused"  # an outcome event for a call another tenant answered
     OUTCOME_QUARANTINED: Final = "OutcomeQuarantined"  # an outcome DynamoDB can never store, kept aside
+    OUTCOME_CONTESTED: Final = "OutcomeContested"  # several tenants' decisions fit its call: set aside for the operator
     # item validator
     INVALID_CONFIG_ITEM: Final = "InvalidConfigItem"
     # call sync

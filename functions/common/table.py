@@ -54,6 +54,7 @@ CONFIG_TABLE_INDEXES: tuple[IndexSpec, ...] = (
 
 # The calls table (decision log and call outcomes) uses the same pk/sk/TTL names:
 #     TENANT#{tenant_id}      CALL#{call_id}      one call: decision, then outcomes
+#     CONTESTED               CALL#{call_id}#...  a contested call's events, set aside for the operator
 # It is separate from the configuration table so the webhook can write call records while having
 # read-only access to configuration, and so its volume and retention never touch configuration.
 CALL_PREFIX = "CALL#"
@@ -73,6 +74,10 @@ CALLS_TABLE_INDEXES: tuple[IndexSpec, ...] = (
 )
 # Outcomes of calls no tenant can be found for (the tenant-id pattern cannot produce this name).
 UNASSIGNED_TENANT = "_unassigned"
+# Contested calls' outcome events, set aside for the operator (functions/outcomes/contested.py): pk CONTESTED,
+# sk CALL#{call_id}#EVENT#{digest of the body} (each event kept whole) or CALL#{call_id}#ASSIGNED (the operator's
+# choice). No index attribute: reports, replays and attribution never see them.
+CONTESTED_PK = "CONTESTED"
 # The backfill's resumable cursors: pk SYNC#CALLS, sk CURSOR#{name}.
 SYNC_PK = "SYNC#CALLS"
 SYNC_CURSOR_PREFIX = "CURSOR#"
@@ -141,6 +146,19 @@ def call_sk(call_id: int) -> str:
 
 def call_index_pk(call_id: int) -> str:
     return f"{CALL_PREFIX}{call_id}"
+
+
+def contested_prefix(call_id: int) -> str:
+    """The sort keys of one contested call's items (the trailing '#' keeps call 12 apart from 123)."""
+    return f"{CALL_PREFIX}{call_id}#"
+
+
+def contested_event_sk(call_id: int, digest: str) -> str:
+    return f"{contested_prefix(call_id)}EVENT#{digest}"
+
+
+def contested_assignment_sk(call_id: int) -> str:
+    return f"{contested_prefix(call_id)}ASSIGNED"
 
 
 def sync_cursor_sk(name: str) -> str:

@@ -4,8 +4,9 @@ A subscription filter on the webhook's log group (`{ $.decision.call_id = * }`) 
 lines that carry a decision; each becomes the call's decision in the calls table (service.py), so the
 webhook's answers never wait for a write. Lambda invokes this asynchronously: a failed write fails the
 delivery, Lambda retries it (twice), then sends it to the on-failure queue (alarmed; the writes are
-idempotent, so replaying it is safe). Lines without a readable decision are logged and dropped: retrying
-would never help them.
+idempotent, so replaying it is safe). Lines without a readable decision are logged and dropped, and a
+decision that can never be written is set aside once (an error log naming it, `DecisionSetAside`, alarmed):
+retrying would never help either, and the rest of the delivery is recorded all the same.
 """
 
 from __future__ import annotations
@@ -38,9 +39,26 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
         raise
     if batch.unreadable:
         logger.warning("log lines without a readable decision", extra={**fields, "problems": list(batch.problems)})
-    logger.info(
-        "decisions recorded",
-        extra={**fields, "recorded": batch.recorded, "duplicates": batch.duplicates, "unreadable": batch.unreadable},
-    )
+    for aside in batch.set_aside:
+        record = aside.record
+        logger.error(
+            "decision set aside: it can never be recorded (its line stays in the webhook's log group)",
+            extra={
+                **fields,
+                "tenant_id": record.tenant_id,
+                "call_id": str(record.call_id),  # as text: it may be a number no JSON reader keeps exactly
+                "decided_at": record.decided_at.isoformat(),
+                "problem": aside.problem,
+            },
+        )
+    counts = {
+        "recorded": batch.recorded,
+        "duplicates": batch.duplicates,
+        "unreadable": batch.unreadable,
+        "set_aside": len(batch.set_aside),
+    }
+    logger.info("decisions recorded", extra={**fields, **counts})
     metrics.add_metric(name=Metric.DECISIONS_RECORDED, unit=MetricUnit.Count, value=batch.recorded)
-    return {"recorded": batch.recorded, "duplicates": batch.duplicates, "unreadable": batch.unreadable}
+    if batch.set_aside:
+        metrics.add_metric(name=Metric.DECISION_SET_ASIDE, unit=MetricUnit.Count, value=len(batch.set_aside))
+    return counts

@@ -1,4 +1,4 @@
-"""The decision recorder's settings."""
+"""The decision recorder's settings, and how often a failed delivery is tried again."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from typing import Annotated
 from pydantic import Field
 
 from functions.common.settings import FunctionSettings
+
+# CloudWatch Logs invokes the recorder asynchronously: Lambda tries a failed delivery this many times more, then
+# hands it to the on-failure queue (infra/constructs/decision_recorder.py configures it; the local run emulates it).
+DELIVERY_RETRIES = 2
 
 
 class DecisionRecorderSettings(FunctionSettings):

@@ -5,6 +5,11 @@ decision-log entry (functions/webhook/decision_log.py). Writes are conditional o
 decision yet (first decision wins), so a redelivered batch, or a redelivered incoming event, changes
 nothing. They run side by side, one UpdateItem each: BatchWriteItem cannot be conditional and would
 replace a call's item whole, outcome fields and all.
+
+A decision that could never be written (a call id ThunderPhone cannot send, a number DynamoDB has no form
+for) is set aside once, never written and never retried: retrying the delivery would fail on it forever,
+and every other line of the delivery is recorded all the same. The line itself stays in the webhook's log
+group.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from functions.calls.decisions import DECISION_FIELD, DecisionRecord, decision_from_log
+from functions.calls.records import is_storable_number
+from functions.common.types import MAX_CALL_ID, is_call_id
 
 
 class DecisionLog(Protocol):
@@ -25,11 +32,20 @@ class DecisionLog(Protocol):
 
 
 @dataclass(frozen=True)
+class SetAside:
+    """A decision that can never be recorded, and why (field names only, never values)."""
+
+    record: DecisionRecord
+    problem: str
+
+
+@dataclass(frozen=True)
 class Batch:
     recorded: int  # written now
     duplicates: int  # already there (a redelivery)
     unreadable: int  # lines that carry no readable decision (logged by the handler, never retried)
     problems: tuple[str, ...]  # why lines were unreadable: field names only
+    set_aside: tuple[SetAside, ...] = ()  # decisions that can never be written (logged and counted, never retried)
 
 
 def decisions_in(messages: Iterable[str]) -> tuple[list[DecisionRecord], list[str]]:
@@ -46,6 +62,20 @@ def decisions_in(messages: Iterable[str]) -> tuple[list[DecisionRecord], list[st
         except ValueError as exc:  # json.JSONDecodeError is a ValueError
             problems.append(str(exc)[:300])
     return records, problems
+
+
+def unwritable(record: DecisionRecord) -> str | None:
+    """Why a decision can never be written, or None: a call id ThunderPhone cannot send, or a number DynamoDB
+    has no form for (the webhook never logs either; a line planted in its log group might)."""
+    if not is_call_id(record.call_id):
+        return f"call_id is not a ThunderPhone call id (1..{MAX_CALL_ID})"
+    numbers = {
+        "latency_ms": record.latency_ms,
+        "profile_version": record.profile_version,
+        "config_version": record.config_version,
+    }
+    fields = [name for name, value in numbers.items() if value is not None and not is_storable_number(value)]
+    return f"not storable in DynamoDB: {', '.join(fields)}" if fields else None
 
 
 def record_all(log: DecisionLog, records: list[DecisionRecord], *, writers: int) -> tuple[int, int]:
@@ -65,5 +95,13 @@ def record_all(log: DecisionLog, records: list[DecisionRecord], *, writers: int)
 
 def record_lines(log: DecisionLog, messages: Iterable[str], *, writers: int) -> Batch:
     records, problems = decisions_in(messages)
-    written, duplicates = record_all(log, records, writers=writers)
-    return Batch(written, duplicates, len(problems), tuple(problems))
+    writable: list[DecisionRecord] = []
+    set_aside: list[SetAside] = []
+    for record in records:
+        problem = unwritable(record)
+        if problem is None:
+            writable.append(record)
+        else:
+            set_aside.append(SetAside(record, problem))
+    written, duplicates = record_all(log, writable, writers=writers)
+    return Batch(written, duplicates, len(problems), tuple(problems), tuple(set_aside))

@@ -1,23 +1,36 @@
-"""The outcome recorder's composition root: settings, the calls table, the configuration it reads and the
-quarantine queue, built once per container (lazily) from the environment."""
+"""The outcome recorder's composition root: settings, the calls table (and its contested calls), the
+configuration it reads, the quarantine queue and ThunderPhone's calls API, built once per container (lazily)
+from the environment."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from functions.calls.repository import CallRepository
 from functions.common.aws import client_config, make_client
+from functions.common.clock import utc_now
 from functions.common.dependencies import Dependencies
-from functions.outcome_recorder.adapters import ConfigDirectory
 from functions.outcome_recorder.models import OutcomeRecorderSettings
+from functions.outcomes.contested import ContestedCalls
+from functions.outcomes.directory import ConfigDirectory
 from functions.outcomes.queue import SqsOutcomeQueue
+from functions.thunderphone.credentials import authenticated_api
+from functions.thunderphone.resources import ThunderPhoneCalls
 
 # Off any caller's path: patient clients with retries (SQS redelivers whatever still fails).
 _CONNECT_TIMEOUT_S, _READ_TIMEOUT_S, _MAX_ATTEMPTS = 2.0, 5.0, 5
+API_KEY_MAX_AGE_S = 300
 
 
 class OutcomeRecorderDependencies(Dependencies[OutcomeRecorderSettings]):
+    @cached_property
+    def clock(self) -> Callable[[], datetime]:
+        """What time it is: how old a call is decides whether its decisions have all arrived (tests move it)."""
+        return utc_now
+
     @staticmethod
     def _client(service: str) -> Any:
         config = client_config(
@@ -43,6 +56,26 @@ class OutcomeRecorderDependencies(Dependencies[OutcomeRecorderSettings]):
             ttl_seconds=settings.CACHE_TTL_SECONDS,
             max_entries=settings.CACHE_MAX_ENTRIES,
         )
+
+    @cached_property
+    def contested(self) -> ContestedCalls:
+        return ContestedCalls(self.dynamodb, self.settings.CALLS_TABLE_NAME)
+
+    @cached_property
+    def thunderphone(self) -> ThunderPhoneCalls | None:
+        """None when no API key secret is configured (models.py says what that costs)."""
+        settings = self.settings
+        if not settings.THUNDERPHONE_API_KEY_SECRET_NAME:
+            return None
+        api, key = authenticated_api(
+            self._client("secretsmanager"),
+            settings.THUNDERPHONE_API_KEY_SECRET_NAME,
+            base_url=settings.THUNDERPHONE_API_BASE,
+            timeout_s=settings.THUNDERPHONE_TIMEOUT_S,
+            max_retries=settings.THUNDERPHONE_MAX_RETRIES,
+            key_max_age_s=API_KEY_MAX_AGE_S,
+        )
+        return ThunderPhoneCalls(api, refresh_key=key.refresh)
 
     @cached_property
     def quarantine(self) -> SqsOutcomeQueue:

@@ -1,26 +1,39 @@
-"""Whose call an outcome event is, and storing it there.
+"""Whose call an outcome event is (the attribution rule), and storing it there.
 
-A tenant can shape bodies ThunderPhone signs (tool calls), so a body never decides whose call it is.
-The route the event arrived on does, checked against the call's decision (which tenant the router
-answered the call for):
+A tenant can shape bodies ThunderPhone signs (tool calls) and may predict call ids, so it can get the
+router to decide a call id before (or while) another tenant's session of that id exists. Neither a body
+nor a decision alone therefore says whose call it is:
 
-    route               the call was decided for ...         the event is stored under ...
-    a key's route (T)   T (or T among others)                T
-                        only other tenants                   nobody: refused and counted
-                        nobody                               T (it can only touch its own calls)
-    the org-level route the number's owner N                 N
-                        one tenant D, number unknown         D
-                        only tenants other than N            nobody: refused and counted
-                        nobody, or several, number unknown   the unassigned partition (billed to nobody)
+1. A decision *fits* the call when it was taken close to the call's start, `start - before <= decided_at <=
+   start + after` (`FitWindow`; ThunderPhone calls the webhook as the session starts). A decision that does
+   not fit is no claim at all: it never wins and never contests. The call's *claimants* are the tenants whose
+   decision fits. When the start is not known, every decision is a claim: it can then contest, never steal.
+2. The route must agree: a key's route names its tenant; the org-level route names the owner of the number
+   the event names (the operator's claim), or nobody.
 
-Pure but for the ports it is handed (ports.py): the outcome recorder applies it to queued events, the
-tests and tools to event data directly.
+    claimants              the route names T                          the route names nobody
+    none                   a key's route: T; the org-level: nobody's  nobody's (the unassigned partition)
+    {T}                    T                                          -
+    {D}, D other than T    refused                                    D
+    several, T among them  contested                                  contested
+    several, not T         refused                                    -
+
+A contested call is settled by ThunderPhone's own record of it (`settle`) when it is an inbound phone call
+whose number called is claimed by one of the claimants; otherwise it is set aside for the operator
+(contested.py), who may assign it to a claimant the route agrees with (`may_assign`).
+
+Pure but for the ports it is handed (ports.py): the outcome recorder applies it to queued events, the backfill
+to ThunderPhone's calls list, the operator's `assign` to calls set aside.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from functions.calls.records import (
     Completion,
@@ -31,25 +44,87 @@ from functions.calls.records import (
     grade_from_event,
 )
 from functions.common import table
-from functions.common.types import is_tenant_id
+from functions.common.settings import FunctionSettings
+from functions.common.types import is_e164, is_tenant_id
 from functions.outcomes.ports import OutcomeLog
 from functions.thunderphone.events import COMPLETION_EVENTS, GRADED_EVENTS
+from functions.thunderphone.objects import ApiCall
 
 REFUSED = "refused"
+CONTESTED = "contested"
+# ThunderPhone's timing of the incoming webhook against a call's `start_time` is UNCONFIRMED: both sides of the
+# window are settings (FitSettings), wide enough for the webhook to come a little before or after the start.
+DEFAULT_FIT_BEFORE_SECONDS = 300
+DEFAULT_FIT_AFTER_SECONDS = 60
 
 
-def attribute(route_kind: str, route_tenant: str | None, number_owner: str | None, deciders: Collection[str]) -> str:
-    """The tenant an outcome belongs to (table above); REFUSED for another tenant's call."""
-    candidate = route_tenant if route_kind == "key" else number_owner
-    if deciders:
-        if candidate in deciders:
-            return str(candidate)
-        if candidate is None:
-            return next(iter(deciders)) if len(deciders) == 1 else table.UNASSIGNED_TENANT
-        return REFUSED
-    if route_kind == "key" and candidate is not None:
-        return candidate
+@dataclass(frozen=True)
+class FitWindow:
+    """How close to a call's start a decision must be taken to claim the call."""
+
+    before: timedelta = timedelta(seconds=DEFAULT_FIT_BEFORE_SECONDS)
+    after: timedelta = timedelta(seconds=DEFAULT_FIT_AFTER_SECONDS)
+
+    def fits(self, decided_at: datetime, start: datetime) -> bool:
+        return start - self.before <= decided_at <= start + self.after
+
+    def claimants(self, decisions: Mapping[str, datetime], start: datetime | None) -> frozenset[str]:
+        """The tenants whose decision fits a call starting at `start` (every decider when it is unknown)."""
+        if start is None:
+            return frozenset(decisions)
+        return frozenset(tenant for tenant, decided_at in decisions.items() if self.fits(decided_at, start))
+
+
+class FitSettings(FunctionSettings):
+    """The attribution rule's window, for every function that applies it (the outcome recorder, the backfill)."""
+
+    DECISION_FIT_BEFORE_SECONDS: Annotated[int, Field(ge=0, le=86_400)] = DEFAULT_FIT_BEFORE_SECONDS
+    DECISION_FIT_AFTER_SECONDS: Annotated[int, Field(ge=0, le=86_400)] = DEFAULT_FIT_AFTER_SECONDS
+
+    @property
+    def fit_window(self) -> FitWindow:
+        return FitWindow(
+            timedelta(seconds=self.DECISION_FIT_BEFORE_SECONDS), timedelta(seconds=self.DECISION_FIT_AFTER_SECONDS)
+        )
+
+
+def named_tenant(route_kind: str, route_tenant: str | None, number_owner: str | None) -> str | None:
+    """The tenant the route lets an event belong to: a key's route names its own, the org-level route the owner
+    of the number the event names (None: the route names nobody)."""
+    return route_tenant if route_kind == "key" else number_owner
+
+
+def attribute(route_kind: str, named: str | None, claimants: Collection[str]) -> str:
+    """The tenant an outcome belongs to (the table above), the unassigned partition, REFUSED or CONTESTED."""
+    if len(claimants) > 1:
+        return CONTESTED if named is None or named in claimants else REFUSED
+    if claimants:
+        (only,) = claimants
+        return only if named in (None, only) else REFUSED
+    if route_kind == "key" and named is not None:
+        return named  # a key's route can only ever touch its own tenant's calls
     return table.UNASSIGNED_TENANT  # a number in a body alone never bills a tenant
+
+
+def settle(named: str | None, claimants: Collection[str], call_owner: str | None) -> str:
+    """A contested call with ThunderPhone's word on it (`call_owner`, see `number_called`): stored under that
+    claimant when the route agrees, refused when it does not, still CONTESTED when ThunderPhone cannot say."""
+    if call_owner is None or call_owner not in claimants:
+        return CONTESTED
+    return call_owner if named in (None, call_owner) else REFUSED
+
+
+def may_assign(named: str | None, claimants: Collection[str], tenant_id: str) -> bool:
+    """Whether the operator may store a contested event under `tenant_id`: a claimant the route agrees with."""
+    return tenant_id in claimants and named in (None, tenant_id)
+
+
+def number_called(call: ApiCall | None) -> str | None:
+    """The number ThunderPhone says an inbound phone call reached (its owner settles a contested call); None
+    for anything else: a widget or mic session's `to_number` is undocumented, an outbound call's is the callee."""
+    if call is None or call.direction != "inbound" or not call.to_number or not is_e164(call.to_number):
+        return None
+    return call.to_number
 
 
 def claimed_number(data: Mapping[str, Any]) -> str | None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from functions.common.clock import iso
+from functions.common.types import is_call_id
 
 MESSAGE_FORMAT = "1"
 # SQS's message size limit (body and attributes), which the queues are also created with.
@@ -96,6 +97,6 @@ class QueuedOutcome:
 
 
 def call_id_of(data: Mapping[str, Any]) -> int | None:
-    """The call an event's data names, for logs and metrics only (attribution never trusts it alone)."""
+    """The call an event's data names when it is one ThunderPhone can send (`CallId`), else None."""
     value = data.get("call_id")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if is_call_id(value) else None

@@ -1,13 +1,17 @@
 """What outcome events need from the outside world: the calls table (functions.calls.repository), the
-operator's number claims and each tenant's transcript switch (the configuration table), and a queue.
-Adapters implement these; tests fake them."""
+operator's number claims and each tenant's transcript switch (the configuration table), a queue, the calls
+set aside for the operator (contested.py) and ThunderPhone's record of a call. Adapters implement these;
+tests fake them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from functions.calls.records import Completion, Grade
 from functions.outcomes.message import QueuedOutcome
+from functions.thunderphone.objects import ApiCall
 
 
 class OutcomeLog(Protocol):
@@ -18,8 +22,9 @@ class OutcomeLog(Protocol):
 
     def record_grade(self, tenant_id: str, grade: Grade) -> bool: ...
 
-    def deciding_tenants(self, call_id: int) -> set[str]:
-        """The tenants the router decided this call for (normally one; none if it never answered it)."""
+    def decisions_of(self, call_id: int) -> dict[str, datetime]:
+        """When the router decided this call id for each tenant it decided it for (normally one; none if it
+        never answered it; several when a tenant sent another's call id, or a predicted one)."""
         ...
 
 
@@ -38,4 +43,23 @@ class TenantDirectory(Protocol):
 class OutcomeQueue(Protocol):
     def send(self, message: QueuedOutcome, **attributes: str) -> None:
         """One SendMessage; raises StoreUnavailable when the queue does not take it."""
+        ...
+
+
+class CallLookup(Protocol):
+    def get_call(self, call_id: int) -> ApiCall | None:
+        """ThunderPhone's record of a call (GET /v1/calls/{id}), None when it has none; raises ThunderPhoneError
+        (or SecretsUnavailable for its API key) when it cannot be asked."""
+        ...
+
+
+class ContestedLog(Protocol):
+    """Where contested calls' events wait for the operator (contested.py); raises StoreUnavailable."""
+
+    def set_aside(self, message: QueuedOutcome, call_id: int, named: str | None, claimants: Sequence[str]) -> bool:
+        """Keep the event whole (once: False when it already is)."""
+        ...
+
+    def assigned_tenant(self, call_id: int) -> str | None:
+        """The tenant the operator assigned this call to, if any."""
         ...

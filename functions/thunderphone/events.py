@@ -2,7 +2,7 @@
 
 Every delivery is `{"type": ..., "data": {...}}`. Payload models ignore unknown keys (ThunderPhone may add
 fields) and, for outcome events, make every field but `call_id` optional because the docs disagree
-between versions.
+between versions. `call_id` is what ThunderPhone can send: a JSON integer in 1..2^63-1 (`CallId`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from functions.common.types import CallId
 
 # Blocking events: ThunderPhone waits up to 2 s for an agent configuration.
 INCOMING_EVENTS = frozenset({"call.incoming", "telephony.incoming", "web.incoming"})
@@ -51,7 +53,7 @@ class WebhookEnvelope(_Tolerant):
 class IncomingCall(_Tolerant):
     """`data` of call.incoming / telephony.incoming / web.incoming."""
 
-    call_id: Annotated[int, Field(ge=0)]
+    call_id: CallId
     from_number: Annotated[str, Field(min_length=1, max_length=64)]
     to_number: Annotated[str | None, Field(max_length=64)] = None
 
@@ -59,7 +61,7 @@ class IncomingCall(_Tolerant):
 class CallSummary(_Tolerant):
     """What a completion event and a GET /v1/calls object both say about a finished call."""
 
-    call_id: Annotated[int, Field(ge=0)]
+    call_id: CallId
     direction: Annotated[str | None, Field(max_length=32)] = None
     from_number: Annotated[str | None, Field(max_length=64)] = None  # "web" for widget and mic sessions
     to_number: Annotated[str | None, Field(max_length=64)] = None
@@ -94,7 +96,7 @@ class GradeReportData(_Tolerant):
 class CallGraded(_Tolerant):
     """`data` of call.graded; a call may be graded twice (fast, then full)."""
 
-    call_id: Annotated[int, Field(ge=0)]
+    call_id: CallId
     grade: GradeData
     report: GradeReportData | None = None
     # Not documented; used to order two grades when present. UNCONFIRMED.

@@ -17,7 +17,12 @@ from pydantic import BaseModel, ValidationError
 
 from functions.common.clock import iso
 from functions.common.observability import logger
-from functions.thunderphone.client import ThunderPhoneApi, ThunderPhoneAuthError, ThunderPhoneBadResponse
+from functions.thunderphone.client import (
+    ThunderPhoneApi,
+    ThunderPhoneAuthError,
+    ThunderPhoneBadResponse,
+    ThunderPhoneNotFound,
+)
 from functions.thunderphone.objects import ApiCall, CreatedEndpoint, RemoteEndpoint, RemoteKey
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -128,7 +133,7 @@ class ThunderPhoneKeys(_Resource):
 
 
 class ThunderPhoneCalls(_Resource):
-    """GET /v1/calls, one page at a time (shared/thunderphone-api.md section 5.1)."""
+    """GET /v1/calls, one page at a time, and GET /v1/calls/{id} (shared/thunderphone-api.md section 5.1)."""
 
     def list_calls(self, *, direction: str | None, start: datetime, end: datetime, limit: int, offset: int) -> CallPage:
         params: dict[str, str | int] = {
@@ -140,3 +145,11 @@ class ThunderPhoneCalls(_Resource):
         if direction is not None:
             params["direction"] = direction
         return parse_page(self._call(lambda: self._api.get("calls", params)))
+
+    def get_call(self, call_id: int) -> ApiCall | None:
+        """GET /v1/calls/{call_id}; None when ThunderPhone has no such call (404)."""
+        try:
+            payload = self._call(lambda: self._api.get(f"calls/{call_id}"))
+        except ThunderPhoneNotFound:
+            return None
+        return parse(ApiCall, payload)

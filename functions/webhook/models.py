@@ -73,6 +73,9 @@ class CallFacts:
     to_number: str | None
     widget_id: str | None
     received_at: datetime  # timezone-aware
+    # The tenant was found through the operator's claim on `to_number` (the org-level route): the number is the
+    # tenant's own ThunderPhone number. On a key's route nothing vouches for it (decision_log.py).
+    number_claimed: bool = False
 
 
 @dataclass(frozen=True)

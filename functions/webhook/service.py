@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from functions.common.errors import InvalidItem, SecretsUnavailable, StoreUnavailable
 from functions.common.observability import logger
 from functions.common.types import is_e164, is_tenant_id
+from functions.outcomes.message import call_id_of
 from functions.thunderphone.events import (
     INCOMING_EVENTS,
     OUTCOME_EVENTS,
@@ -134,6 +135,11 @@ def answer(
     if envelope is None:
         return fallback("malformed_payload")
     if is_outcome:
+        if call_id_of(envelope.data) is None:
+            # Signed bytes never change: ThunderPhone retrying an event whose call id it could never have sent
+            # gains nothing (and 24 h of non-2xx marks the endpoint failing). Acknowledged like any malformed
+            # payload, never queued.
+            return fallback("malformed_payload")
         return enqueue_outcome(route, envelope.type, envelope.data, request.body, request.received_at, queue=queue)
     if envelope.type not in INCOMING_EVENTS:
         return Reply(200, {"received": True}, "acknowledged", envelope.type, tenant_id=route.tenant_id)
@@ -165,6 +171,7 @@ def answer_incoming(
         to_number=call.to_number,
         widget_id=route.widget_id,
         received_at=received_at,
+        number_claimed=route.tenant_id is None,
     )
     customer_id = call.from_number if not web and is_e164(call.from_number) else None
     try:

@@ -19,7 +19,7 @@ from aws_cdk import aws_logs_destinations as log_destinations
 from constructs import Construct
 
 from functions.calls.decisions import DECISION_FIELD
-from functions.decision_recorder.models import DecisionRecorderSettings
+from functions.decision_recorder.models import DELIVERY_RETRIES, DecisionRecorderSettings
 from infra.constructs.python_function import AsyncInvoke, FunctionConstruct, FunctionOptions, FunctionSpec
 from infra.constructs.queues import kept_queue
 
@@ -30,7 +30,7 @@ DECISION_FILTER = logs.FilterPattern.literal(f"{{ $.{DECISION_FIELD}.call_id = *
 # CloudWatch Logs invokes the recorder asynchronously: Lambda retries a failed delivery twice (the writes are
 # conditional, so a retry only redoes what failed), keeps a throttled one up to MAX_EVENT_AGE, then hands it to
 # the on-failure queue.
-RETRY_ATTEMPTS = 2
+RETRY_ATTEMPTS = DELIVERY_RETRIES
 MAX_EVENT_AGE = Duration.hours(6)
 # Concurrent recorders (the stack reserves as much): bounds the calls table's write rate whatever the call rate;
 # a throttled delivery waits in Lambda's async queue (up to MAX_EVENT_AGE).

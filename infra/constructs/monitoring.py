@@ -4,7 +4,8 @@ The webhook's business metrics are the ones Powertools emits (namespace POWERTOO
 dimension `service` = POWERTOOLS_SERVICE_NAME): WebhookRequests, ConfigServed, Fallback,
 FallbackByReason (+ `reason`), SignatureRejected, AnswerLatency (ms), InvalidItem, OutcomeQueued,
 OutcomeDeferred; the item validator emits InvalidConfigItem; the outcome recorder OutcomeStored,
-OutcomeRefused and OutcomeQuarantined; the decision recorder DecisionsRecorded and DecisionLogFailed.
+OutcomeRefused, OutcomeQuarantined and OutcomeContested; the decision recorder DecisionsRecorded,
+DecisionLogFailed and DecisionSetAside.
 """
 
 from __future__ import annotations
@@ -267,6 +268,14 @@ class Monitoring(Construct):
             threshold=1,
             description="An outcome event DynamoDB can never store was kept aside on the quarantine queue",
         )
+        contested = recorder_metric(Metric.OUTCOME_CONTESTED)
+        self._alarm(
+            "OutcomesContested",
+            contested,
+            threshold=1,
+            description="Several tenants' decisions fit a call: its outcome events wait for the operator "
+            "(sbctl --operator calls contested, then calls assign)",
+        )
         self._alarm(
             "OutcomeBacklog",
             oldest,
@@ -284,6 +293,7 @@ class Monitoring(Construct):
                     recorder_metric(Metric.OUTCOME_STORED),
                     recorder_metric(Metric.OUTCOME_REFUSED),
                     quarantined,
+                    contested,
                 ],
                 right=[queue_depth(queue), dead],
                 width=12,
@@ -318,10 +328,18 @@ class Monitoring(Construct):
             datapoints=2,
             description="The calls table keeps refusing decision-log writes: Lambda retries them, then queues them",
         )
+        set_aside = recorder_metric(Metric.DECISION_SET_ASIDE)
+        self._alarm(
+            "DecisionsSetAside",
+            set_aside,
+            threshold=1,
+            description="A decision log line could never be recorded (see the decision recorder's error log); "
+            "the line stays in the webhook's log group",
+        )
         return [
             cloudwatch.GraphWidget(
                 title="Decision log",
-                left=[recorder_metric(Metric.DECISIONS_RECORDED), failed],
+                left=[recorder_metric(Metric.DECISIONS_RECORDED), failed, set_aside],
                 right=[unrecorded],
                 width=12,
             ),

@@ -93,7 +93,13 @@ class ServiceStack(Stack):
             "Outcomes",
             options(
                 "outcome-recorder",
-                {"TABLE_NAME": config_table.table_name, "CALLS_TABLE_NAME": calls_table.table_name},
+                {
+                    "TABLE_NAME": config_table.table_name,
+                    "CALLS_TABLE_NAME": calls_table.table_name,
+                    # ThunderPhone's record of a call: a grade's start, and what settles a contested phone call.
+                    "THUNDERPHONE_API_KEY_SECRET_NAME": config.thunderphone_api_key_secret_name,
+                    "THUNDERPHONE_API_BASE": config.thunderphone_api_base,
+                },
                 RECORDER_CONCURRENCY,
             ),
             removal_policy=keep,
@@ -188,11 +194,12 @@ class ServiceStack(Stack):
 
         # The outcome recorder consumes the queue (its event source's grant), writes outcomes to the calls table
         # (conditional UpdateItems; Query on the call-id index for the call's deciding tenants: no delete, no batch
-        # write), reads number claims and each tenant's LIVE item (keep_transcripts), and keeps aside what DynamoDB
-        # refuses.
+        # write; contested calls' events are set aside there the same way), reads number claims and each tenant's
+        # LIVE item (keep_transcripts) and ThunderPhone's record of a call, and keeps aside what DynamoDB refuses.
         grant(calls_table, outcomes.function, lambda g: calls_table.grant(g, "dynamodb:UpdateItem", "dynamodb:Query"))
         grant(config_table, outcomes.function, lambda g: config_table.grant(g, "dynamodb:GetItem"))
         outcomes.quarantine.grant(outcomes.function, "sqs:SendMessage")
+        secrets.thunderphone_api_key.grant_read(outcomes.function)
 
         # The decision recorder only records decisions: one conditional UpdateItem per call, on the table itself
         # (no index, no read, no delete). Its on-failure destination grants its own SendMessage.

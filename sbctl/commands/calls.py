@@ -1,9 +1,11 @@
-"""`sbctl calls report|sync`: session reports from the calls table, and the outcome backfill.
+"""`sbctl calls report|sync|contested|assign`: session reports from the calls table, the outcome backfill, and
+contested calls (sbctl.commands.contested).
 
 sbctl calls report --tenant acme --from 2026-05-01 --to 2026-05-31 [--json] [--plot acme.png]
 sbctl calls report --from 2026-05-01 --to 2026-05-31            # every tenant (scans the table)
 sbctl calls sync --from 2026-05-01 --to 2026-05-02 [--direction widget] [--restart]
 sbctl calls sync                                                 # the scheduled window, as the Lambda does
+sbctl calls contested; sbctl calls assign 1001 --tenant acme     # calls several tenants' decisions fit
 """
 
 from __future__ import annotations
@@ -15,15 +17,18 @@ from typing import Annotated
 
 from pydantic import Field, ValidationError
 
-from functions.common.settings import FunctionSettings, load_settings
+from functions.common.settings import load_settings
+from functions.outcomes.attribution import FitSettings
 from sbctl.arguments import SubParsers
+from sbctl.commands import contested
 from sbctl.context import Context
 from sbctl.errors import UsageError
 from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
 
 
-class CallsCliSettings(FunctionSettings):
-    """Environment fall-backs for the calls commands' own flags."""
+class CallsCliSettings(FitSettings):
+    """Environment fall-backs for the calls commands' own flags (and the attribution rule's window, as the
+    backfill Lambda reads it)."""
 
     SWITCHBOARD_CALLS_TABLE: str | None = None
     THUNDERPHONE_API_KEY_SECRET_NAME: str | None = None
@@ -32,7 +37,7 @@ class CallsCliSettings(FunctionSettings):
 
 
 def register(subparsers: SubParsers) -> None:
-    parser = subparsers.add_parser("calls", help="session reports and the call outcome backfill")
+    parser = subparsers.add_parser("calls", help="session reports, the call outcome backfill and contested calls")
     parser.add_argument("--calls-table", help="calls table name (env SWITCHBOARD_CALLS_TABLE)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -68,6 +73,7 @@ def register(subparsers: SubParsers) -> None:
     )
     sync.add_argument("--api-base", help="ThunderPhone API base URL (env THUNDERPHONE_API_BASE)")
     sync.set_defaults(handler=run_sync)
+    contested.add_commands(commands)
 
 
 def _date(text: str) -> date:
@@ -92,12 +98,12 @@ def _moment_end(text: str) -> datetime:
     return _moment(text, end=True)
 
 
-def _settings() -> CallsCliSettings:
+def cli_settings() -> CallsCliSettings:
     return load_settings(CallsCliSettings)
 
 
-def calls_table(ctx: Context, settings: CallsCliSettings) -> str:
-    name: str | None = ctx.args.calls_table or settings.SWITCHBOARD_CALLS_TABLE
+def calls_table(ctx: Context) -> str:
+    name: str | None = ctx.args.calls_table or cli_settings().SWITCHBOARD_CALLS_TABLE
     if not name:
         raise UsageError("no calls table given: pass --calls-table or set SWITCHBOARD_CALLS_TABLE")
     return name
@@ -111,7 +117,7 @@ def run_report(ctx: Context) -> int:
     if args.end < args.start:
         raise UsageError("--to is before --from")
     period = Period(start=args.start, end=args.end)
-    reader = CallsReader(ctx.client("dynamodb"), calls_table(ctx, _settings()))
+    reader = CallsReader(ctx.client("dynamodb"), calls_table(ctx))
     if args.tenant:
         records = list(reader.tenant_calls(args.tenant, period.start_at, period.end_at))
     else:
@@ -140,11 +146,13 @@ def run_sync(ctx: Context) -> int:
         SyncRequest,
         report_json,
     )
+    from functions.outcomes.directory import ConfigDirectory
     from functions.thunderphone.credentials import authenticated_api
     from functions.thunderphone.resources import ThunderPhoneCalls
 
     args = ctx.args
-    settings = _settings()
+    settings = cli_settings()
+    config_table = args.table or ctx.settings.SWITCHBOARD_TABLE
     secret_name = args.api_key_secret or settings.THUNDERPHONE_API_KEY_SECRET_NAME
     if not secret_name:
         raise UsageError("no API key secret given: pass --api-key-secret or set THUNDERPHONE_API_KEY_SECRET_NAME")
@@ -174,7 +182,7 @@ def run_sync(ctx: Context) -> int:
         source=ThunderPhoneCalls(api, refresh_key=key.refresh),
         store=DynamoOutcomeStore(
             ctx.client("dynamodb"),
-            calls_table(ctx, settings),
+            calls_table(ctx),
             ttl_days=settings.DECISION_TTL_DAYS,
             clock=lambda: datetime.now(UTC),
         ),
@@ -182,6 +190,11 @@ def run_sync(ctx: Context) -> int:
         page_limit=args.page_limit,
         clock=lambda: datetime.now(UTC),
         time_left_s=lambda: float("inf"),
+        fit=settings.fit_window,
+        # The configuration table's number claims settle contested phone calls; without it they wait for `assign`.
+        owners=ConfigDirectory(ctx.client("dynamodb"), config_table, ttl_seconds=300, max_entries=1000)
+        if config_table
+        else None,
     )
     summary = report_json(report)
     for window in summary["windows"]:
@@ -189,6 +202,7 @@ def run_sync(ctx: Context) -> int:
             f"{window['direction']} {window['window_start']} .. {window['window_end']}: "
             f"{window['seen']} calls seen (from offset {window['resumed_from']}), {window['matched']} ours, "
             f"{window['completions_filled']} outcomes and {window['grades_filled']} grades filled"
+            + (f", {window['contested']} contested (see `calls contested`)" if window["contested"] else "")
             + ("" if window["finished"] else " - NOT finished, run again to resume")
         )
     if not summary["windows"]:

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from functions.common.errors import SecretsUnavailable
+from functions.common.types import MAX_CALL_ID, is_call_id
 from functions.tenant_config.models import zone
 from functions.thunderphone.events import WEB_CALLER, IncomingCall
 from functions.webhook import service
@@ -68,8 +69,8 @@ def cmd_simulate(ctx: Context) -> int:
     args = ctx.args
     if args.channel == "web" and args.caller:
         raise UsageError("--caller is for phone calls; web calls come from 'web'")
-    if args.call_id is not None and args.call_id < 0:
-        raise UsageError("--call-id is 0 or more")
+    if args.call_id is not None and not is_call_id(args.call_id):
+        raise UsageError(f"--call-id is a ThunderPhone call id: 1 to {MAX_CALL_ID}")
     store = DynamoTenantStore(ctx.client(), ctx.table, ttl_seconds=300, max_tenants=2, max_customers=2)
     config, _ = store.load(args.tenant, None)  # store errors surface here, not as a silent fallback
     timezone = config.tenant.timezone if config.tenant is not None else "UTC"

@@ -182,6 +182,9 @@ def test_alarms_on_failed_deliveries_and_on_the_failure_queue(dev: dict[str, Any
     [failed] = [a for a in alarms if a.get("MetricName") == Metric.DECISION_LOG_FAILED]
     assert failed["Namespace"] == "Switchboard"
     assert failed["Dimensions"] == [{"Name": "service", "Value": "decision-recorder-dev"}]
+    [set_aside] = [a for a in alarms if a.get("MetricName") == Metric.DECISION_SET_ASIDE]
+    assert set_aside["Threshold"] == 1
+    assert set_aside["Dimensions"] == [{"Name": "service", "Value": "decision-recorder-dev"}]
     recorder_id, _ = function_by_handler(dev, RECORDER)
     assert any(a.get("MetricName") == "Errors" and refers_to(a["Dimensions"], recorder_id) for a in alarms)
     # the webhook no longer writes the decision log, so nothing watches its old time box

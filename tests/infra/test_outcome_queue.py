@@ -90,6 +90,16 @@ def test_recorder_reads_configuration_writes_calls_and_quarantines(dev: dict[str
     assert actions_on(dev, RECORDER, ids["dead"]) == set()  # redrive is an operator's decision
 
 
+def test_recorder_reads_the_thunderphone_api_key_to_settle_contested_calls(dev: dict[str, Any]) -> None:
+    env = function_by_handler(dev, RECORDER)[1]["Properties"]["Environment"]["Variables"]
+    assert env["THUNDERPHONE_API_KEY_SECRET_NAME"] == "switchboard/dev/thunderphone-api-key"
+    assert env["THUNDERPHONE_API_BASE"] == "https://api.thunderphone.com/v1"
+    secrets = {v["Properties"]["Name"]: k for k, v in resources(dev, "AWS::SecretsManager::Secret").items()}
+    on_api_key = actions_on(dev, RECORDER, secrets["switchboard/dev/thunderphone-api-key"])
+    assert "secretsmanager:GetSecretValue" in on_api_key and "secretsmanager:PutSecretValue" not in on_api_key
+    assert actions_on(dev, RECORDER, secrets["switchboard/dev/signing-secrets"]) == set()
+
+
 def test_alarms_on_dead_letters_quarantine_and_backlog(dev: dict[str, Any]) -> None:
     ids = queues(dev)
     alarms = [a["Properties"] for a in resources(dev, "AWS::CloudWatch::Alarm").values()]
@@ -100,5 +110,8 @@ def test_alarms_on_dead_letters_quarantine_and_backlog(dev: dict[str, Any]) -> N
     [quarantined] = [a for a in alarms if a.get("MetricName") == Metric.OUTCOME_QUARANTINED]
     assert quarantined["Threshold"] == 1
     assert {"Name": "service", "Value": "outcome-recorder-dev"} in quarantined["Dimensions"]
+    [contested] = [a for a in alarms if a.get("MetricName") == Metric.OUTCOME_CONTESTED]
+    assert contested["Threshold"] == 1 and "calls contested" in contested["AlarmDescription"]
+    assert {"Name": "service", "Value": "outcome-recorder-dev"} in contested["Dimensions"]
     [backlog] = [a for a in alarms if a.get("MetricName") == "ApproximateAgeOfOldestMessage"]
     assert refers_to(backlog, ids["main"])

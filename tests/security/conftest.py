@@ -6,15 +6,18 @@ can make ThunderPhone sign bodies of its choosing (its tool endpoint receives si
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import pytest
 
 from functions.tenant_config.models import AgentProfile, Tenant
 from tests.fixtures import tenants as demo
+from tests.fixtures.admin import API_KEY
 from tests.fixtures.apigw import signed_event
-from tests.fixtures.aws import TABLE_NAME, add_route, seed
+from tests.fixtures.aws import API_KEY_SECRET_NAME, TABLE_NAME, add_route, seed
+from tests.fixtures.thunderphone import FakeThunderPhone, start_fake_thunderphone
 
 VICTIM = demo.TENANT_ID
 MALLORY = "mallory"
@@ -46,3 +49,55 @@ def invoke(lambda_context: Any) -> Invoke:
         return response["statusCode"], json.loads(response["body"])
 
     return post
+
+
+class Clock:
+    """ThunderPhone's time, as the webhook (when a session starts and its decision is taken) and the outcome
+    recorder (how old a call is) see it; tests move it to replay a call id's history."""
+
+    def __init__(self) -> None:
+        self.at = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Moves the time the webhook stamps on each request (it reads it once, in `handler.respond`) and the outcome
+    recorder's clock together."""
+    from functions.outcome_recorder.dependencies import deps
+    from functions.webhook import handler
+
+    moved = Clock()
+
+    class MovedDatetime(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> MovedDatetime:
+            return cls.fromtimestamp(moved.at.timestamp(), tz)
+
+    monkeypatch.setattr(handler, "datetime", MovedDatetime)
+    monkeypatch.setattr(deps, "clock", moved)
+    return moved
+
+
+@pytest.fixture
+def thunderphone_api(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeThunderPhone]:
+    """ThunderPhone's calls API as the outcome recorder and the backfill read it (GET /v1/calls[/{id}])."""
+    fake = start_fake_thunderphone(API_KEY)
+    aws["secretsmanager"].create_secret(Name=API_KEY_SECRET_NAME, SecretString=API_KEY)
+    monkeypatch.setenv("THUNDERPHONE_API_KEY_SECRET_NAME", API_KEY_SECRET_NAME)
+    monkeypatch.setenv("THUNDERPHONE_API_BASE", fake.base_url)
+    yield fake
+    fake.stop()
+
+
+def operator(aws: dict[str, Any], *argv: str) -> tuple[int, str, str]:
+    """`sbctl --operator ...` with the operator's AWS credentials (moto's clients), as printed."""
+    import io
+
+    from sbctl.cli import run_operator
+
+    out, err = io.StringIO(), io.StringIO()
+    code = run_operator(["--table", TABLE_NAME, *argv], out=out, err=err, clients={"dynamodb": aws["dynamodb"]})
+    return code, out.getvalue(), err.getvalue()

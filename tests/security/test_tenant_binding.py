@@ -15,7 +15,7 @@ from functions.tenant_config.models import Tenant
 from functions.tenant_config.publishing import Drafts, PublishRefused
 from functions.tenant_config.store import ConfigStore
 from tests.fixtures import tenants as demo
-from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call, put_by_hand, wait_for_decision
+from tests.fixtures.aws import TABLE_NAME, get_call, put_by_hand, wait_for_decision
 from tests.fixtures.emf import metrics_of
 from tests.fixtures.outcomes import drain_outcomes
 from tests.security.conftest import MALLORY, VICTIM, Invoke, body
@@ -124,19 +124,3 @@ def test_an_outcome_naming_the_victims_number_bills_nobody_without_the_victims_d
     assert status == 200
     assert get_call(aws["dynamodb"], VICTIM, 9_001) is None
     assert get_call(aws["dynamodb"], table.UNASSIGNED_TENANT, 9_001) is not None
-
-
-def test_a_decision_forged_for_the_victims_call_id_steers_no_backfill(
-    mallory_url: str, invoke: Invoke, aws: dict[str, Any]
-) -> None:
-    from functions.call_sync.adapters import DynamoOutcomeStore
-
-    # The victim's real call, and Mallory's incoming event carrying the same call id to her own URL.
-    call = body("web.incoming", call_id=777, from_number="web", to_number="")
-    assert invoke(f"/webhooks/{demo.PRICING_TOKEN}", call)[0] == 200
-    assert invoke(mallory_url, call)[0] == 200
-    wait_for_decision(aws["dynamodb"], VICTIM, 777)
-    wait_for_decision(aws["dynamodb"], MALLORY, 777)
-
-    # The backfill cannot tell whose call ThunderPhone's call 777 was: it fills neither, never Mallory's.
-    assert DynamoOutcomeStore(aws["dynamodb"], CALLS_TABLE_NAME).find_call(777) is None

@@ -19,6 +19,7 @@ from functions.common import table
 from functions.common.errors import StoreUnavailable
 from functions.outcome_recorder.service import record
 from functions.outcomes.attribution import record_outcome
+from functions.outcomes.contested import ContestedCalls
 from functions.thunderphone.objects import ApiCall
 from functions.webhook.models import CallFacts, Decision
 from functions.webhook.telemetry import parse_metric_tenants, tenant_dimension
@@ -98,7 +99,7 @@ def test_record_decision_stores_the_decision_without_personal_data(log: CallRepo
 
 def test_record_decision_keeps_what_a_replay_needs_for_a_phone_call(log: CallRepository, aws: dict[str, Any]) -> None:
     # Given a phone call decided by published configuration version 5
-    facts = CallFacts(CALL_ID, "telephony.incoming", "phone", "+14155550123", "+15551234567", None, NOW)
+    facts = CallFacts(CALL_ID, "telephony.incoming", "phone", "+14155550123", "+15551234567", None, NOW, True)
     decision = Decision(tenant_id="acme", outcome="config", reason="rule", rule_id="ab", variant="A", config_version=5)
 
     record_decision(log, facts, decision, latency_ms=8)
@@ -190,7 +191,13 @@ def test_record_event_without_tenant_finds_it_through_the_call_id_index(
     record_decision(log, FACTS, DECISION, latency_ms=10)
 
     # Given an outcome event queued from the org-level endpoint, when the recorder records it
-    record(queued_outcome("web.complete", COMPLETE), calls=log, directory=NothingConfigured(), quarantine=KeptAside())
+    record(
+        queued_outcome("web.complete", COMPLETE),
+        calls=log,
+        directory=NothingConfigured(),
+        quarantine=KeptAside(),
+        contested=ContestedCalls(aws["dynamodb"], CALLS_TABLE_NAME),
+    )
 
     item = get_call(aws["dynamodb"], "acme", CALL_ID)
     assert item is not None and item["status"] == "completed"
@@ -202,7 +209,13 @@ def test_record_event_for_an_unknown_call_goes_to_the_unassigned_partition(
     log: CallRepository, aws: dict[str, Any]
 ) -> None:
     outcome = queued_outcome("telephony.complete", COMPLETE)
-    record(outcome, calls=log, directory=NothingConfigured(), quarantine=KeptAside())
+    record(
+        outcome,
+        calls=log,
+        directory=NothingConfigured(),
+        quarantine=KeptAside(),
+        contested=ContestedCalls(aws["dynamodb"], CALLS_TABLE_NAME),
+    )
 
     item = get_call(aws["dynamodb"], table.UNASSIGNED_TENANT, CALL_ID)
     assert item is not None and item["billing_total_cents"] == 36

@@ -143,7 +143,7 @@ def test_sync_command_runs_a_window_and_resumes_it(aws: dict[str, Any], fake_thu
         )
         record_decision(
             log,
-            CallFacts(60 + i, "web.incoming", "web", "web", None, None, DAY),
+            CallFacts(60 + i, "web.incoming", "web", "web", None, None, DAY + timedelta(hours=i)),  # at its start
             Decision("acme", "config", "rule"),
             latency_ms=3,
         )

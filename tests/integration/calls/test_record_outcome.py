@@ -10,8 +10,9 @@ import pytest
 from functions.calls.repository import CallRepository
 from functions.common import table
 from functions.common.errors import StoreUnavailable
-from functions.outcome_recorder.adapters import ConfigDirectory
 from functions.outcome_recorder.service import record
+from functions.outcomes.contested import ContestedCalls
+from functions.outcomes.directory import ConfigDirectory
 from functions.tenant_config.models import AgentProfile, Tenant
 from functions.webhook.models import CallFacts, Decision
 from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call, seed
@@ -24,7 +25,7 @@ NUMBER = "+15557654321"
 
 def decided(log: CallRepository, tenant_id: str, call_id: int = 31) -> None:
     """The router answered this call for `tenant_id` (its decision is logged)."""
-    facts = CallFacts(call_id, "telephony.incoming", "phone", "+14155550100", NUMBER, None, NOW)
+    facts = CallFacts(call_id, "telephony.incoming", "phone", "+14155550100", NUMBER, None, NOW, number_claimed=True)
     record_decision(log, facts, Decision(tenant_id, "config", "rule"), latency_ms=5)
 
 
@@ -52,12 +53,25 @@ def parts(aws: dict[str, Any]) -> dict[str, Any]:
     seed(aws["dynamodb"], TABLE_NAME, "keeper", [tenant, profile])  # published, with its number claim
     log = CallRepository(aws["dynamodb"], CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
     directory = ConfigDirectory(aws["dynamodb"], TABLE_NAME, ttl_seconds=60, max_entries=10)
-    return {"calls": log, "directory": directory, "quarantine": KeptAside(), "client": aws["dynamodb"]}
+    contested = ContestedCalls(aws["dynamodb"], CALLS_TABLE_NAME)
+    return {
+        "calls": log,
+        "directory": directory,
+        "quarantine": KeptAside(),
+        "contested": contested,
+        "client": aws["dynamodb"],
+    }
 
 
 def recorded(parts: dict[str, Any], event_type: str, data: dict[str, Any], tenant_id: str | None = None) -> Any:
     outcome = queued_outcome(event_type, data, tenant_id=tenant_id)
-    return record(outcome, calls=parts["calls"], directory=parts["directory"], quarantine=parts["quarantine"])
+    return record(
+        outcome,
+        calls=parts["calls"],
+        directory=parts["directory"],
+        quarantine=parts["quarantine"],
+        contested=parts["contested"],
+    )
 
 
 def test_record_org_endpoint_resolves_tenant_by_number_and_honours_its_switch(parts: dict[str, Any]) -> None:

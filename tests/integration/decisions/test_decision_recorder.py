@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -64,8 +65,8 @@ def test_the_recorder_writes_each_decision_once_however_often_it_is_delivered(aw
     again = deliver([first, second])
 
     # inline recording (conftest) wrote them as they were logged: the subscription's deliveries are duplicates
-    assert result == {"recorded": 0, "duplicates": 2, "unreadable": 2}
-    assert again == {"recorded": 0, "duplicates": 2, "unreadable": 0}
+    assert result == {"recorded": 0, "duplicates": 2, "unreadable": 2, "set_aside": 0}
+    assert again == {"recorded": 0, "duplicates": 2, "unreadable": 0, "set_aside": 0}
     item = get_call(aws["dynamodb"], demo.TENANT_ID, 7101)
     assert item is not None and (item["rule_id"], item["decision"]) == ("vip", "config")
     assert "caller" not in item  # it comes with the call's completion
@@ -80,31 +81,29 @@ def test_a_delivery_the_calls_table_refuses_fails_so_that_lambda_retries_it(aws:
         with pytest.raises(StoreUnavailable):
             deliver([line])
 
-    assert deliver([line]) == {"recorded": 1, "duplicates": 0, "unreadable": 0}
+    assert deliver([line]) == {"recorded": 1, "duplicates": 0, "unreadable": 0, "set_aside": 0}
     assert get_call(aws["dynamodb"], "acme", 7201) is not None
 
 
-def test_an_outcome_waits_for_its_calls_decision_then_is_attributed_to_the_decider(
-    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_outcome_waits_for_its_calls_decision_then_is_attributed_to_the_decider(aws: dict[str, Any]) -> None:
     """A completion queued on the org-level route before its decision was recorded is put back, not billed to
-    nobody: once the decision lands, the retry attributes it to the tenant that answered."""
+    nobody; and as nothing but the decision places it (no number in the body), it waits until every decision
+    taken at the call's start has had DECISION_SETTLE_SECONDS to arrive, then goes to the tenant that answered."""
     from functions.outcome_recorder import service
     from functions.outcome_recorder.dependencies import deps
 
-    monkeypatch.setenv("DECISION_SETTLE_SECONDS", "120")
+    arrived = _now()
     data = {"call_id": 7301, "direction": "inbound", "status": "completed", "from_number": demo.VIP_CALLER}
-    message = queued_outcome("telephony.complete", data, received_at=_now())
+    message = queued_outcome("telephony.complete", data, received_at=arrived)
+    parts = {"calls": deps.calls, "directory": deps.directory, "quarantine": deps.quarantine}
 
     with pytest.raises(service.DecisionPending):
-        service.record(
-            message, calls=deps.calls, directory=deps.directory, quarantine=deps.quarantine, settle_seconds=120
-        )
-
+        service.record(message, **parts, contested=deps.contested, settle_seconds=120, now=arrived)
     deliver([json.dumps({"decision": _entry(7301, tenant_id=demo.TENANT_ID)})])
-    recorded = service.record(
-        message, calls=deps.calls, directory=deps.directory, quarantine=deps.quarantine, settle_seconds=120
-    )
+    with pytest.raises(service.DecisionPending):  # a rival claim taken at the start could still be on its way
+        service.record(message, **parts, contested=deps.contested, settle_seconds=120, now=arrived)
+    settled = arrived + timedelta(seconds=121)
+    recorded = service.record(message, **parts, contested=deps.contested, settle_seconds=120, now=settled)
 
     assert (recorded.result, recorded.tenant_id) == ("stored", demo.TENANT_ID)
     item = get_call(aws["dynamodb"], demo.TENANT_ID, 7301)

@@ -26,7 +26,8 @@ DECISION = Decision(
 
 
 def phone(caller: str) -> CallFacts:
-    return CallFacts(41, "telephony.incoming", "phone", caller, "+15551234567", None, AT)
+    """A phone call on the org-level route: the number called is the claim that named the tenant."""
+    return CallFacts(41, "telephony.incoming", "phone", caller, "+15551234567", None, AT, number_claimed=True)
 
 
 def test_decision_entry_survives_the_log_line_and_carries_no_caller() -> None:
@@ -36,6 +37,29 @@ def test_decision_entry_survives_the_log_line_and_carries_no_caller() -> None:
     record = decision_from_log(json.loads(line)["decision"])
     assert record == decision_record(phone("+14155550100"), DECISION, latency_ms=3.0)
     assert (record.config_version, record.decided_at, record.to_number) == (7, AT, "+15551234567")
+
+
+@pytest.mark.parametrize(
+    ("to_number", "claimed", "kept"),
+    [
+        ("+15551234567", True, "+15551234567"),  # the tenant's own number, which found it: replays need it whole
+        ("+14155550100", False, "+1415*****00"),  # any other number is someone's: masked
+        ("jane@example.com", False, None),  # not a number at all: not kept
+        ("+1 415 555 0100", False, None),  # not E.164: not kept (never unmasked)
+        ("+1 415 555 0100", True, None),
+        ("", False, None),
+        (None, False, None),
+    ],
+)
+def test_the_decision_log_keeps_the_number_called_only_as_a_number(
+    to_number: str | None, claimed: bool, kept: str | None
+) -> None:
+    facts = CallFacts(41, "web.incoming", "web", "web", to_number, "pricing", AT, number_claimed=claimed)
+
+    line = json.dumps({"decision": decision_entry(facts, DECISION, latency_ms=1.0)})
+
+    assert decision_from_log(json.loads(line)["decision"]).to_number == kept
+    assert "jane" not in line and "415 555" not in line and "4155550100" not in line
 
 
 @pytest.mark.parametrize(

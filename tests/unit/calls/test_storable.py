@@ -40,10 +40,10 @@ def test_unstorable_fields_names_only_the_offending_fields() -> None:
         "web.complete",
         {"call_id": 1, "duration_seconds": math.inf, "billable_minutes": 1e200, "billing_total_cents": 12},
     )
-    grade = grade_from_event("call.graded", {"call_id": 10**40, "grade": {"score": math.nan}})
+    grade = grade_from_event("call.graded", {"call_id": 7, "grade": {"score": math.nan}})
 
     assert unstorable_fields(completion) == ["duration_seconds", "billable_minutes"]
-    assert unstorable_fields(grade) == ["call_id", "grade.score"]
+    assert unstorable_fields(grade) == ["grade.score"]
     with pytest.raises(UnstorableCallEvent, match=r"^not storable in DynamoDB: duration_seconds, billable_minutes$"):
         check_storable(completion)
 

@@ -76,6 +76,18 @@ def test_outcome_event_is_queued_with_its_route_then_acknowledged() -> None:
     assert store.loads == []  # the webhook attributes nothing itself: the recorder does
 
 
+@pytest.mark.parametrize("call_id", [10**40, 2**63, 0, -1, 7.0, True, "7", None])
+def test_an_outcome_event_for_a_call_id_thunderphone_cannot_send_is_acknowledged_never_queued(call_id: Any) -> None:
+    # Signed bytes never change: a retry by ThunderPhone would bring the same call id, so it gets {} like any
+    # malformed payload, and nothing reaches the queue (nor, from there, a table that cannot store it).
+    queue = FakeQueue()
+
+    reply = answer(outcome_body(call_id), queue=queue)
+
+    assert (reply.status, reply.body, reply.reason) == (200, {}, "malformed_payload")
+    assert queue.sent == []
+
+
 def test_outcome_event_on_the_org_route_names_no_tenant() -> None:
     queue = FakeQueue()
     answer(outcome_body(), token=demo.ORG_TOKEN, queue=queue)

@@ -106,6 +106,21 @@ def test_answer_signed_but_malformed_payload_gets_fallback(body: bytes) -> None:
     assert (reply.status, reply.body, reply.reason) == (200, {}, "malformed_payload")
 
 
+@pytest.mark.parametrize("call_id", ["10" + "0" * 40, str(2**63), "0", "-7", "1.0", "1e3", "true", '"1001"', "null"])
+def test_answer_refuses_a_call_id_thunderphone_cannot_send_before_reading_anything(call_id: str) -> None:
+    # ThunderPhone's call ids are 64-bit integers: 1..2^63-1, as a JSON integer.
+    store = FakeStore()
+    body = b'{"data":{"call_id":' + call_id.encode() + b',"from_number":"web","to_number":""},"type":"web.incoming"}'
+    reply = call(request(body), store)
+    assert (reply.status, reply.body, reply.reason, reply.decision) == (200, {}, "malformed_payload", None)
+    assert store.loads == []
+
+
+def test_answer_takes_the_largest_call_id_thunderphone_can_send() -> None:
+    reply = call(request(webhook_body("web.incoming", 2**63 - 1, "web")))
+    assert (reply.outcome, reply.call_id) == ("config", 2**63 - 1)
+
+
 def test_answer_acknowledges_other_events_without_reading_tenant() -> None:
     store = FakeStore()
     reply = call(request(b'{"data":{"call_id":5},"type":"telephony.tool"}'), store)  # outcomes: test_outcome_events

@@ -1,5 +1,6 @@
-"""The configuration the recorder reads (number claims, each tenant's transcript switch), cached: one
-GetItem per number or tenant per CACHE_TTL_SECONDS, whatever the batch size."""
+"""What attributing outcomes reads of the configuration (number claims, each tenant's transcript switch),
+cached: one GetItem per number or tenant per `ttl_seconds`, whatever the batch size. The outcome recorder, the
+backfill and the operator's `calls assign` read it alike."""
 
 from __future__ import annotations
 
