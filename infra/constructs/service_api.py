@@ -71,12 +71,16 @@ def route_key(route: apigwv2.HttpRoute) -> str:
 
 
 def limit_routes(stage: apigwv2.HttpStage, routes: Sequence[apigwv2.HttpRoute], throttle: Throttle) -> None:
-    """Give each of `routes` its own API Gateway limits on `stage` (the stage's own throttle caps the others)."""
+    """Give each of `routes` its own API Gateway limits on `stage` (the stage's own throttle caps the others).
+
+    `RouteSettings` names each route by its key, a plain string CloudFormation cannot order by, and API Gateway
+    refuses a stage whose settings name a route that does not exist yet: so the stage waits for each route."""
     cfn_stage = stage.node.default_child
     assert isinstance(cfn_stage, apigwv2.CfnStage)
     for route in routes:
         limits = {"ThrottlingRateLimit": throttle.rate_limit, "ThrottlingBurstLimit": throttle.burst_limit}
         cfn_stage.add_property_override(f"RouteSettings.{route_key(route)}", limits)
+        stage.node.add_dependency(route)
 
 
 class ServiceApi(Construct):
