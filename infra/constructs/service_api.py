@@ -97,10 +97,16 @@ class ServiceApi(Construct):
         throttles: Mapping[ThrottledRoute, Throttle],
         log_retention_days: int,
         log_removal_policy: RemovalPolicy,
+        execute_api_endpoint: bool = True,
     ) -> None:
+        """`execute_api_endpoint=False`: the API answers on its custom domain only."""
         super().__init__(scope, construct_id)
         self.api = apigwv2.HttpApi(
-            self, "HttpApi", description="Switchboard webhooks, admin API and tenant API", create_default_stage=False
+            self,
+            "HttpApi",
+            description="Switchboard webhooks, admin API and tenant API",
+            create_default_stage=False,
+            disable_execute_api_endpoint=not execute_api_endpoint,
         )
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=retention(log_retention_days), removal_policy=log_removal_policy

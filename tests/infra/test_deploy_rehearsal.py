@@ -35,7 +35,11 @@ _SUB_NAME = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z0-9.]+)?\}")
 
 @pytest.fixture(scope="module")
 def templates() -> Iterator[dict[str, dict[str, Any]]]:
-    yield synth_templates(stage="dev") | synth_templates(stage="prod", alarmEmail="oncall@example.com")
+    """dev and prod, and dev with a custom domain and edge protection (its web ACL's us-east-1 stack included)."""
+    from tests.infra.test_public_urls import edge_templates
+
+    edge = {f"{name} (custom domain, edge)": template for name, template in edge_templates().items()}
+    yield synth_templates(stage="dev") | synth_templates(stage="prod", alarmEmail="oncall@example.com") | edge
 
 
 def referenced(value: Any) -> set[str]:
@@ -134,7 +138,7 @@ def test_a_resource_named_by_a_string_exists_and_is_created_first(templates: dic
                 f"{name}: {logical_id} names {what} but is not made to wait for it (DependsOn {carriers})"
             )
             checked += 1
-    assert checked >= 2 * 5  # every stage's five route settings, in both stages
+    assert checked >= 3 * 5 + 1  # every stage's five route settings, and the custom domain's mapping
 
 
 def test_the_stage_waits_for_every_route_the_console_and_the_api_add(templates: dict[str, dict[str, Any]]) -> None:
