@@ -125,6 +125,8 @@ class StageConfig:
     fallback_rate_alarm_percent: float = 20.0
     signature_rejections_alarm_count: int = 20
     duration_alarm_fraction: float = 0.9
+    # Alarms notify on ALARM; also on the return to OK only when asked (a first deploy would mail every alarm).
+    alarm_ok_actions: bool = False
     # A synth that only checks templates (`make synth`, `make cfn-lint`) on a machine without the Lambda runtime's
     # interpreter may bundle the asset without bytecode; a deploy never does (infra/bundling.py).
     allow_asset_without_bytecode: bool = False

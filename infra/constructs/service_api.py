@@ -32,6 +32,7 @@ TENANT_IDENTITY_SOURCE = "$request.header.Authorization"
 # One JSON line per request; the audit trail is the caller's ARN for admin calls and the token's `sub` for tenant
 # calls. No bodies, no headers, no email addresses.
 ACCESS_LOG_FORMAT = {
+    "apiId": "$context.apiId",
     "requestId": "$context.requestId",
     "time": "$context.requestTime",
     "routeKey": "$context.routeKey",
@@ -117,6 +118,8 @@ class ServiceApi(Construct):
             http_api=self.api,
             stage_name="$default",
             auto_deploy=True,
+            # Per-route metrics (4xx, 5xx, latency, count): the webhook route's are alarmed on (monitoring.py).
+            detailed_metrics_enabled=True,
             throttle=apigwv2.ThrottleSettings(
                 rate_limit=throttles["api"].rate_limit, burst_limit=throttles["api"].burst_limit
             ),

@@ -26,7 +26,7 @@ from infra.constructs.edge import EdgeProtection
 from infra.constructs.edge_firewall import EdgeFirewall
 from infra.constructs.item_validator import ItemValidator
 from infra.constructs.live_migration import LiveMigration
-from infra.constructs.monitoring import AlarmThresholds, Monitoring
+from infra.constructs.monitoring import AlarmThresholds, ApiMetrics, Monitoring
 from infra.constructs.outcome_queue import (
     OUTCOME_BUDGET_MS,
     RECORDER_CONCURRENCY,
@@ -35,7 +35,7 @@ from infra.constructs.outcome_queue import (
 )
 from infra.constructs.provisioner import Provisioner
 from infra.constructs.python_function import ARCHITECTURE, RUNTIME, FunctionDefaults, FunctionOptions, PythonFunction
-from infra.constructs.service_api import ServiceApi
+from infra.constructs.service_api import ServiceApi, route_key
 from infra.constructs.service_secrets import ServiceSecrets
 from infra.constructs.tenant_api import TenantApi
 from infra.constructs.tenant_console import CONSOLE_CONCURRENCY, CONSOLE_PATH, TenantConsole, stack_unique_domain_prefix
@@ -293,7 +293,15 @@ class ServiceStack(SwitchboardStack):
             webhook_service=config.service_name("webhook"),
             item_validator_service=config.service_name("item-validator"),
             webhook_function=webhook.function,
+            webhook_alias=webhook.alias if config.webhook_cold_start == "provisioned" else None,
             webhook_budget_ms=config.webhook_budget_ms,
+            api=ApiMetrics(
+                api=self.api.api,
+                stage=self.api.stage,
+                webhook_route=route_key(self.api.webhook_routes[0]),
+                access_logs=self.api.access_logs,
+            ),
+            call_sync_service=config.service_name("call-sync"),
             # Named by their construct ids ("CallSync"), as their alarms and log group outputs are.
             functions={fn.node.id: fn.function for fn in self.functions.values()},
             tables={"Config": config_table, "Calls": calls_table},
@@ -310,6 +318,8 @@ class ServiceStack(SwitchboardStack):
                 duration_fraction=config.duration_alarm_fraction,
             ),
             alarm_email=config.alarm_email,
+            ok_actions=config.alarm_ok_actions,
+            stack_name=config.stack_name,
             removal_policy=keep,
         )
         if config.is_prod and not config.alarm_email:

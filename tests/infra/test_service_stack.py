@@ -142,7 +142,11 @@ def test_api_stage_throttled_and_access_logged_with_retention(dev: dict[str, Any
     (stage,) = resources(dev, "AWS::ApiGatewayV2::Stage").values()
     props = stage["Properties"]
     assert props["StageName"] == "$default"
-    assert props["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 40, "ThrottlingRateLimit": 20}
+    assert props["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": 40,
+        "ThrottlingRateLimit": 20,
+        "DetailedMetricsEnabled": True,  # per-route metrics: the webhook route's 429s and latency are alarmed
+    }
     log_group_id = props["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
     assert dev["Resources"][log_group_id]["Properties"]["RetentionInDays"] == 14
     assert "$context.identity.userArn" in props["AccessLogSettings"]["Format"]
