@@ -11,6 +11,7 @@ from __future__ import annotations
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
 
@@ -47,6 +48,13 @@ class CustomDomain(Construct):
     def regional_target(self) -> str:
         """The host name a CNAME (or an alias) points at when nothing is in front of the API."""
         return self.domain.regional_domain_name
+
+    @property
+    def own_record_target(self) -> route53.RecordTarget:
+        """The alias target of the name when nothing is in front of the API: the custom domain's own endpoint."""
+        return route53.RecordTarget.from_alias(
+            targets.ApiGatewayv2DomainProperties(self.regional_target, self.domain.regional_hosted_zone_id)
+        )
 
     def alias(self, *, hosted_zone_id: str, target: route53.RecordTarget, ipv6: bool) -> None:
         """The Route 53 alias record(s) of the name, in the operator's hosted zone, pointing at `target`."""

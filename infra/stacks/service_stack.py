@@ -9,8 +9,6 @@ from aws_cdk import Annotations, ArnFormat, CfnOutput, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_route53 as route53
-from aws_cdk import aws_route53_targets as route53_targets
 from constructs import Construct
 
 from functions.common.table import CALLS_TABLE_INDEXES, CONFIG_TABLE_INDEXES, OPERATOR_PREFIX, ROUTE_PREFIX
@@ -454,18 +452,11 @@ class ServiceStack(SwitchboardStack):
             CfnOutput(self, "EdgeWebAclArn", value=web_acl_arn, description="The AWS WAF web ACL CloudFront applies")
         if self.custom_domain is None:
             return
-        target = (
-            self.edge.dns_target
-            if self.edge
-            else route53.RecordTarget.from_alias(
-                route53_targets.ApiGatewayv2DomainProperties(
-                    self.custom_domain.regional_target, self.custom_domain.domain.regional_hosted_zone_id
-                )
-            )
-        )
         if config.custom_domain_hosted_zone_id:
             self.custom_domain.alias(
-                hosted_zone_id=config.custom_domain_hosted_zone_id, target=target, ipv6=self.edge is not None
+                hosted_zone_id=config.custom_domain_hosted_zone_id,
+                target=self.edge.dns_target if self.edge else self.custom_domain.own_record_target,
+                ipv6=self.edge is not None,
             )
         else:
             CfnOutput(
