@@ -25,6 +25,7 @@ from functions.thunderphone.signing import parse_signing_secrets
 from functions.webhook import inline
 from functions.webhook.caching import RefreshingCache
 from functions.webhook.loading import FairLoader
+from functions.webhook.origin import accepted_values
 from functions.webhook_routes.model import Route
 from functions.webhook_routes.repository import RouteRepository
 
@@ -187,15 +188,25 @@ def _logged_read(tenant_id: str, what: str, read: Callable[[], T]) -> T:
 
 
 class SecretsManagerSource:
-    """Signing secrets and tool credentials through Powertools' cached secrets provider."""
+    """Signing secrets, tool credentials and (with edge protection) the origin secret, through Powertools' cached
+    secrets provider."""
 
     REFRESH_INTERVAL_S = 10.0  # a bad signature may force a re-read at most this often
 
-    def __init__(self, client: Any, *, signing_secret_name: str, tool_secret_prefix: str, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        signing_secret_name: str,
+        tool_secret_prefix: str,
+        ttl_seconds: int,
+        origin_secret_name: str | None = None,
+    ) -> None:
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
         self.provider = SecretsProvider(boto3_client=client)
         self._signing_name = signing_secret_name
+        self._origin_name = origin_secret_name
         self._tool_prefix = tool_secret_prefix
         self._ttl = ttl_seconds
         self._last_refresh = 0.0
@@ -220,6 +231,15 @@ class SecretsManagerSource:
 
     def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
         return _parsed_tool_credentials(self._read(self._tool_prefix + tenant_id))
+
+    def origin_values(self) -> tuple[str, ...]:
+        """The values CloudFront's origin header may carry (origin.py); raises SecretsUnavailable."""
+        if self._origin_name is None:
+            raise SecretsUnavailable("ORIGIN_SECRET_NAME is not set")
+        try:
+            return accepted_values(self._read(self._origin_name))
+        except ValueError as exc:
+            raise SecretsUnavailable(str(exc)) from None
 
     def _read(self, name: str, *, refresh: bool = False) -> str:
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError

@@ -103,6 +103,7 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
             signing_secret_name=settings.SIGNING_SECRET_NAME,
             tool_secret_prefix=settings.TOOL_SECRET_PREFIX,
             ttl_seconds=settings.CACHE_TTL_SECONDS,
+            origin_secret_name=settings.ORIGIN_SECRET_NAME,
         )
 
     @cached_property

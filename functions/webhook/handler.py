@@ -30,6 +30,7 @@ from functions.webhook import budget, service, telemetry
 from functions.webhook.dependencies import deps
 from functions.webhook.lifecycle import Lifecycle, process_age_s, register_snapstart_hooks
 from functions.webhook.models import Reply, WebhookSettings
+from functions.webhook.origin import ORIGIN_HEADER
 from functions.webhook.outcomes import RETRY_AFTER_S
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ def respond(event: dict[str, Any], token: str, started: float) -> dict[str, Any]
             signature=header(event, SIGNATURE_HEADER),
             token=token,
             received_at=datetime.now(UTC),
+            origin_proof=header(event, ORIGIN_HEADER),
         )
     except MalformedRequest:
         reply = Reply(400, {"error": "malformed_request"}, "rejected", "malformed_request")
@@ -98,6 +100,7 @@ def answer(request: service.WebhookRequest, settings: WebhookSettings) -> Reply:
         max_prompt_chars=settings.MAX_PROMPT_CHARS,
         max_outcome_body_bytes=settings.MAX_OUTCOME_BODY_BYTES,
         queue=lambda: deps.outcome_queue,  # built only for outcome events
+        origin_values=deps.secrets.origin_values if settings.ORIGIN_SECRET_NAME else None,
     )
 
 

@@ -56,6 +56,9 @@ class WebhookSettings(FunctionSettings):
     MAX_OUTCOME_BODY_BYTES: Annotated[int, Field(ge=1024, le=250_000)] = 245_760
     # How long an outcome event may take to be made durable (signature, route, queue); past it, 503.
     OUTCOME_BUDGET_MS: Annotated[int, Field(ge=1000, le=25_000)] = 10_000
+    # Edge protection (origin.py): the secret whose value CloudFront adds to every request it forwards; set, a
+    # webhook request without it is refused (403) before anything else. Unset: no CloudFront in front.
+    ORIGIN_SECRET_NAME: Annotated[str, Field(min_length=1)] | None = None
     MAX_PROMPT_CHARS: Annotated[int, Field(ge=1000, le=100_000)] = 20_000
     AWS_CONNECT_TIMEOUT_MS: Annotated[int, Field(ge=50, le=5000)] = 250
     AWS_READ_TIMEOUT_MS: Annotated[int, Field(ge=50, le=5000)] = 500

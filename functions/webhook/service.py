@@ -33,6 +33,7 @@ from functions.thunderphone.events import (
 )
 from functions.thunderphone.signing import verify
 from functions.webhook.models import CallFacts, Decision, FallbackReason, Reply
+from functions.webhook.origin import FORBIDDEN, came_through_edge
 from functions.webhook.outcomes import TOO_LARGE, enqueue_outcome, store_unavailable, unavailable
 from functions.webhook.ports import SecretSource, TenantStore
 from functions.webhook.routing import ToolSecretUnavailable, decide
@@ -51,6 +52,7 @@ class WebhookRequest:
     signature: str | None
     token: str  # the capability in the URL path: /webhooks/{token}
     received_at: datetime
+    origin_proof: str | None = None  # the header CloudFront adds with edge protection (origin.py)
 
 
 def fallback(reason: FallbackReason, call_id: int | None = None, decision: Decision | None = None) -> Reply:
@@ -89,6 +91,16 @@ def authenticate(request: WebhookRequest, secrets: SecretSource) -> Reply | None
     return UNAUTHORIZED
 
 
+def through_edge(request: WebhookRequest, origin_values: Callable[[], tuple[str, ...]]) -> Reply | None:
+    """None when the request came through CloudFront (edge protection), else the reply to send: 403; or, when the
+    origin secret is unreadable, `{}` (503 for an outcome event), as for the signing secrets."""
+    try:
+        accepted = origin_values()
+    except SecretsUnavailable:
+        return failure("secrets_unavailable", request.body)
+    return None if came_through_edge(request.origin_proof, accepted) else FORBIDDEN
+
+
 def find_route(token: str, store: TenantStore) -> Route | None:
     """The active route a token opens; None for anything else (never says which)."""
     if not is_token(token):
@@ -110,9 +122,15 @@ def answer(
     max_prompt_chars: int,
     max_outcome_body_bytes: int | None = None,
     queue: Callable[[], OutcomeQueue | None] | None = None,
+    origin_values: Callable[[], tuple[str, ...]] | None = None,
 ) -> Reply:
     """Bodies over `max_body_bytes` are accepted only as signed outcome events, up to `max_outcome_body_bytes`
-    (which are queued by `queue`, never stored here)."""
+    (which are queued by `queue`, never stored here). With `origin_values` (edge protection), a request that did
+    not come through CloudFront is refused before anything else."""
+    if origin_values is not None:
+        around_the_edge = through_edge(request, origin_values)
+        if around_the_edge is not None:
+            return around_the_edge
     size = len(request.body)
     if size > max(max_body_bytes, max_outcome_body_bytes or 0):
         return TOO_LARGE

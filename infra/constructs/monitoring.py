@@ -5,7 +5,12 @@ dimension `service` = POWERTOOLS_SERVICE_NAME): WebhookRequests, ConfigServed, F
 FallbackByReason (+ `reason`), SignatureRejected, AnswerLatency (ms), InvalidItem, OutcomeQueued,
 OutcomeDeferred; the item validator emits InvalidConfigItem; the outcome recorder OutcomeStored,
 OutcomeRefused, OutcomeQuarantined and OutcomeContested; the decision recorder DecisionsRecorded,
-DecisionLogFailed and DecisionSetAside.
+DecisionLogFailed and DecisionSetAside; call sync CallSyncFailed. The HTTP API's own metrics (AWS/ApiGateway, per
+route: the stage has detailed metrics) and a metric filter on its access log (the webhook route's 429s) watch what
+happens before a function runs.
+
+Every alarm is named `<stack>-<id>` and has an entry under that id in docs/runbook.md (a test holds them together).
+Alarms notify on ALARM; on the return to OK only when the stage asks (`alarmOkActions`).
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from dataclasses import dataclass
 from functools import partial
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -32,6 +39,13 @@ PERIOD = Duration.minutes(5)
 OUTCOME_BACKLOG_SECONDS = 15 * 60
 # Failed decision-log deliveries (each retried by Lambda) per period that alarm when they keep coming.
 DECISION_LOG_FAILURES = 5
+# The HTTP API: the share of answers that are 5xx (over periods with at least this many requests), and the share of
+# the webhook route's requests answered 429, that alarm.
+API_5XX_PERCENT = 1
+API_5XX_MIN_REQUESTS = 20
+WEBHOOK_429_PERCENT = 1
+# The webhook route's 429s, counted from the API's access log (metric filter) in the stack's metrics namespace.
+WEBHOOK_THROTTLED_METRIC = "WebhookRouteThrottled"
 
 
 def service_metric(namespace: str, service: str, name: str, statistic: str = "Sum") -> cloudwatch.Metric:
@@ -44,6 +58,16 @@ def service_metric(namespace: str, service: str, name: str, statistic: str = "Su
 def queue_depth(queue: sqs.IQueue) -> cloudwatch.Metric:
     """How many messages wait in `queue` (the period's maximum)."""
     return queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiMetrics:
+    """The HTTP API as monitoring sees it: its stage (detailed metrics on), the webhook's route key, its access log."""
+
+    api: apigwv2.HttpApi
+    stage: apigwv2.HttpStage
+    webhook_route: str
+    access_logs: logs.ILogGroup
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +88,10 @@ class Monitoring(Construct):
         webhook_service: str,
         item_validator_service: str,
         webhook_function: lambda_.IFunction,
+        webhook_alias: lambda_.Alias | None,
         webhook_budget_ms: int,
+        api: ApiMetrics,
+        call_sync_service: str,
         functions: Mapping[str, lambda_.IFunction],
         tables: Mapping[str, dynamodb.ITable],
         failure_queues: Mapping[str, sqs.IQueue],
@@ -76,10 +103,15 @@ class Monitoring(Construct):
         decision_recorder: lambda_.IFunction,
         decision_failures: sqs.IQueue,
         alarm_email: str | None,
+        ok_actions: bool,
+        stack_name: str,
         removal_policy: RemovalPolicy,
     ) -> None:
+        """`webhook_alias`: the alias with provisioned concurrency, when there is one (its spillover is alarmed)."""
         super().__init__(scope, construct_id)
         self.namespace = namespace
+        self._ok_actions = ok_actions
+        self._stack_name = stack_name
         # A customer managed key, because CloudWatch cannot publish to a topic encrypted with aws/sns.
         self.key = kms.Key(
             self,
@@ -184,6 +216,22 @@ class Monitoring(Construct):
                 threshold=1,
                 description=f"{name}: a batch failed after all retries; see the queue for its stream position",
             )
+        self._alarm(
+            "CallSyncFailed",
+            service_metric(namespace, call_sync_service, Metric.CALL_SYNC_FAILED),
+            threshold=1,
+            description="The hourly call sync could not read ThunderPhone's calls API or write the calls table",
+        )
+        if webhook_alias is not None:
+            self._alarm(
+                "WebhookSpillover",
+                webhook_alias.metric("ProvisionedConcurrencySpilloverInvocations", period=PERIOD, statistic="Sum"),
+                threshold=1,
+                evaluation_periods=3,
+                datapoints=2,
+                description="Calls past the webhook's provisioned concurrency ran on on-demand instances, maybe cold",
+            )
+        api_widgets = self._api_alarms(api, namespace, webhook_budget_ms)
         outcome_widgets = self._outcome_alarms(
             webhook_metric, namespace, outcome_recorder_service, outcome_queue, outcome_dead_letters
         )
@@ -237,10 +285,99 @@ class Monitoring(Construct):
                 width=12,
             ),
             cloudwatch.GraphWidget(title="DynamoDB throttle events", left=table_throttles, width=12),
+            *api_widgets,
             *outcome_widgets,
             *decision_widgets,
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24),
         )
+
+    def _api_alarms(self, api: ApiMetrics, namespace: str, budget_ms: int) -> list[cloudwatch.IWidget]:
+        """What API Gateway answers before (or instead of) a function: 5xx of the whole API, 429s and latency of the
+        webhook route (ThunderPhone falls back on a 429 or after 2 s)."""
+        stage = api.stage.stage_name
+
+        def api_metric(name: str, statistic: str = "Sum", route: str | None = None) -> cloudwatch.Metric:
+            dimensions = {"ApiId": api.api.api_id, "Stage": stage} | ({"Route": route} if route else {})
+            return cloudwatch.Metric(
+                namespace="AWS/ApiGateway",
+                metric_name=name,
+                dimensions_map=dimensions,
+                statistic=statistic,
+                period=PERIOD,
+            )
+
+        requests, errors = api_metric("Count"), api_metric("5xx")
+        error_rate = cloudwatch.MathExpression(
+            expression=f"IF(requests >= {API_5XX_MIN_REQUESTS}, 100 * errors / requests, 0)",
+            using_metrics={"requests": requests, "errors": errors},
+            label="API 5xx (%)",
+            period=PERIOD,
+        )
+        self._alarm(
+            "Api5xxRate",
+            error_rate,
+            threshold=API_5XX_PERCENT,
+            evaluation_periods=3,
+            datapoints=2,
+            description=f"More than {API_5XX_PERCENT}% of the HTTP API's answers were 5xx",
+        )
+        logs.MetricFilter(
+            self,
+            "WebhookThrottledFilter",
+            log_group=api.access_logs,
+            metric_namespace=namespace,
+            metric_name=WEBHOOK_THROTTLED_METRIC,
+            filter_pattern=logs.FilterPattern.all(
+                logs.FilterPattern.string_value("$.status", "=", "429"),
+                logs.FilterPattern.string_value("$.routeKey", "=", api.webhook_route),
+            ),
+            metric_value="1",
+            dimensions={"ApiId": "$.apiId"},
+        )
+        throttled = cloudwatch.Metric(
+            namespace=namespace,
+            metric_name=WEBHOOK_THROTTLED_METRIC,
+            dimensions_map={"ApiId": api.api.api_id},
+            statistic="Sum",
+            period=PERIOD,
+        )
+        webhook_requests = api_metric("Count", route=api.webhook_route)
+        throttle_rate = cloudwatch.MathExpression(
+            expression="IF(requests > 0, 100 * throttled / requests, 0)",
+            using_metrics={"requests": webhook_requests, "throttled": throttled},
+            label="Webhook route 429 (%)",
+            period=PERIOD,
+        )
+        self._alarm(
+            "WebhookThrottleRate",
+            throttle_rate,
+            threshold=WEBHOOK_429_PERCENT,
+            description=f"More than {WEBHOOK_429_PERCENT}% of the webhook route's requests got 429: calls fell back",
+        )
+        latency = api_metric("Latency", statistic="p99", route=api.webhook_route)
+        self._alarm(
+            "WebhookApiLatencyP99",
+            latency,
+            threshold=budget_ms,
+            evaluation_periods=3,
+            datapoints=2,
+            description=f"The webhook route's p99 latency at API Gateway reached the {budget_ms} ms budget",
+        )
+        return [
+            cloudwatch.GraphWidget(
+                title="HTTP API",
+                left=[requests, errors, api_metric("4xx")],
+                right=[error_rate],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Webhook route at API Gateway",
+                left=[webhook_requests, throttled, api_metric("4xx", route=api.webhook_route)],
+                right=[latency, api_metric("Latency", statistic="p50", route=api.webhook_route)],
+                right_annotations=[cloudwatch.HorizontalAnnotation(value=budget_ms, label="budget")],
+                width=12,
+            ),
+        ]
 
     def _outcome_alarms(
         self,
@@ -376,9 +513,11 @@ class Monitoring(Construct):
             datapoints_to_alarm=datapoints,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
+            alarm_name=f"{self._stack_name}-{construct_id}",
+            alarm_description=f"{description}. Runbook: docs/runbook.md#{construct_id.lower()}",
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
-        alarm.add_ok_action(actions.SnsAction(self.topic))
+        if self._ok_actions:
+            alarm.add_ok_action(actions.SnsAction(self.topic))
         self.alarms.append(alarm)
         return alarm

@@ -32,6 +32,7 @@ TENANT_IDENTITY_SOURCE = "$request.header.Authorization"
 # One JSON line per request; the audit trail is the caller's ARN for admin calls and the token's `sub` for tenant
 # calls. No bodies, no headers, no email addresses.
 ACCESS_LOG_FORMAT = {
+    "apiId": "$context.apiId",
     "requestId": "$context.requestId",
     "time": "$context.requestTime",
     "routeKey": "$context.routeKey",
@@ -71,12 +72,16 @@ def route_key(route: apigwv2.HttpRoute) -> str:
 
 
 def limit_routes(stage: apigwv2.HttpStage, routes: Sequence[apigwv2.HttpRoute], throttle: Throttle) -> None:
-    """Give each of `routes` its own API Gateway limits on `stage` (the stage's own throttle caps the others)."""
+    """Give each of `routes` its own API Gateway limits on `stage` (the stage's own throttle caps the others).
+
+    `RouteSettings` names each route by its key, a plain string CloudFormation cannot order by, and API Gateway
+    refuses a stage whose settings name a route that does not exist yet: so the stage waits for each route."""
     cfn_stage = stage.node.default_child
     assert isinstance(cfn_stage, apigwv2.CfnStage)
     for route in routes:
         limits = {"ThrottlingRateLimit": throttle.rate_limit, "ThrottlingBurstLimit": throttle.burst_limit}
         cfn_stage.add_property_override(f"RouteSettings.{route_key(route)}", limits)
+        stage.node.add_dependency(route)
 
 
 class ServiceApi(Construct):
@@ -93,10 +98,16 @@ class ServiceApi(Construct):
         throttles: Mapping[ThrottledRoute, Throttle],
         log_retention_days: int,
         log_removal_policy: RemovalPolicy,
+        execute_api_endpoint: bool = True,
     ) -> None:
+        """`execute_api_endpoint=False`: the API answers on its custom domain only."""
         super().__init__(scope, construct_id)
         self.api = apigwv2.HttpApi(
-            self, "HttpApi", description="Switchboard webhooks, admin API and tenant API", create_default_stage=False
+            self,
+            "HttpApi",
+            description="Switchboard webhooks, admin API and tenant API",
+            create_default_stage=False,
+            disable_execute_api_endpoint=not execute_api_endpoint,
         )
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=retention(log_retention_days), removal_policy=log_removal_policy
@@ -107,6 +118,8 @@ class ServiceApi(Construct):
             http_api=self.api,
             stage_name="$default",
             auto_deploy=True,
+            # Per-route metrics (4xx, 5xx, latency, count): the webhook route's are alarmed on (monitoring.py).
+            detailed_metrics_enabled=True,
             throttle=apigwv2.ThrottleSettings(
                 rate_limit=throttles["api"].rate_limit, burst_limit=throttles["api"].burst_limit
             ),

@@ -2,18 +2,22 @@
 no authorizer: the page holds no data), and the Cognito pieces it signs in with: the user pool's managed-login
 domain and a public app client (authorization code + PKCE, no secret) whose ID tokens the tenant API accepts.
 
-The client's callback and logout URLs are the console's own URL on the stage's HTTP API (`{ApiUrl}console`, which
-the page sends as its redirect_uri, and `{ApiUrl}console/`). That API is built after the client (its JWT
-authorizer lists the client), so the URLs are filled in lazily at synth.
+The client's callback and logout URLs are the console's own URL on every public base the API answers on (its
+execute-api URL, the custom domain, CloudFront's name with edge protection): the page sends
+`{its origin}/console` as its redirect_uri. That API is built after the client (its JWT authorizer lists the
+client), so the bases arrive as lazy tokens.
+
+The managed-login domain's prefix is global per region across every AWS customer. Unless the operator names one,
+it is derived at deploy time from the stack's own id (`switchboard-console-<stage>-<8 hex digits>`): unique, yet
+the synthesized template stays the same on every machine and synth makes no AWS call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import replace
 
-import jsii
-from aws_cdk import Duration, IStableStringProducer, Lazy
+from aws_cdk import Aws, Duration, Fn
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
@@ -33,19 +37,11 @@ SCOPES = (cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL)
 CONSOLE_CONCURRENCY = 5  # static files, cached a year by browsers: a handful of instances is plenty
 
 
-@jsii.implements(IStableStringProducer)
-class _Later:
-    """A value known only once another construct exists (jsii needs an object implementing the interface)."""
-
-    def __init__(self, produce: Callable[[], str]) -> None:
-        self._produce = produce
-
-    def produce(self) -> str:
-        return self._produce()
-
-
-def _console_url(api_url: Callable[[], str], end: str) -> Callable[[], str]:
-    return lambda: f"{api_url()}{CONSOLE_PATH}{end}"
+def stack_unique_domain_prefix(stage: str) -> str:
+    """`switchboard-console-<stage>-<the first group of the stack id's UUID>`, resolved by CloudFormation (8 hex
+    digits: they can never spell 'aws', 'amazon' or 'cognito', which Cognito refuses in a prefix)."""
+    stack_uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
+    return Fn.join("-", [f"switchboard-console-{stage}", Fn.select(0, Fn.split("-", stack_uuid))])
 
 
 class ConsoleFunction(FunctionConstruct):
@@ -62,7 +58,7 @@ class TenantConsole(Construct):
         *,
         user_pool: cognito.UserPool,
         domain_prefix: str,
-        api_url: Callable[[], str],
+        public_bases: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         # The user pool's managed-login domain and the console's public app client.
@@ -74,7 +70,7 @@ class TenantConsole(Construct):
             cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix),
             managed_login_version=cognito.ManagedLoginVersion.CLASSIC_HOSTED_UI,
         )
-        console_urls = [Lazy.string(_Later(_console_url(api_url, end))) for end in ("", "/")]
+        console_urls = [f"{base}/{CONSOLE_PATH}{end}" for base in public_bases for end in ("", "/")]
         # A browser keeps no secret: PKCE proves the code is this tab's.
         self.client = tenant_client(
             login,

@@ -21,9 +21,12 @@ from infra import nag
 # the pool exists, so it takes the longest tenant id there can be.
 TENANT_ID_MAX_LENGTH = 63
 INVITATION_SUBJECT = "Your Switchboard tenant admin account"
+TEMPORARY_PASSWORD_DAYS = 3
+# Cognito fills in {username} and {####} (the temporary password); the stack fills in the console's URL.
 INVITATION_BODY = (
     "You have been given access to your organisation's Switchboard voice agent configuration. "
-    "Sign in with {username} and the temporary password {####}; you will be asked to choose a new one."
+    "Open {console_url} and sign in with {{username}} and the temporary password {{####}}; you will be asked to "
+    "choose a new one. The temporary password works for {days} days."
 )
 GROUP_DESCRIPTIONS = {
     "admin": "Tenant admins: read and change their tenant's configuration through the tenant API",
@@ -34,7 +37,9 @@ GROUP_DESCRIPTIONS = {
 class TenantIdentity(Construct):
     """The tenant user pool, its two role groups and the public app client (SRP sign-in, no secret)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, protect: bool) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, protect: bool, console_url: str) -> None:
+        """`console_url` goes into the invitation e-mail: the stable public URL (it may be a lazy token; the pool
+        must never depend on the API's authorizer, which depends on the pool)."""
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
             self,
@@ -57,12 +62,15 @@ class TenantIdentity(Construct):
                 require_uppercase=True,
                 require_digits=True,
                 require_symbols=True,
-                temp_password_validity=Duration.days(3),
+                temp_password_validity=Duration.days(TEMPORARY_PASSWORD_DAYS),
             ),
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            user_invitation=cognito.UserInvitationConfig(email_subject=INVITATION_SUBJECT, email_body=INVITATION_BODY),
+            user_invitation=cognito.UserInvitationConfig(
+                email_subject=INVITATION_SUBJECT,
+                email_body=INVITATION_BODY.format(console_url=console_url, days=TEMPORARY_PASSWORD_DAYS),
+            ),
             # Plus: threat protection blocks sign-ins with leaked credentials and risky sign-ins (cdk-nag COG8).
             feature_plan=cognito.FeaturePlan.PLUS,
             standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,

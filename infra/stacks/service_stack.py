@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_cdk import Annotations, ArnFormat, CfnOutput, RemovalPolicy, Stack, Tags
+from aws_cdk import Annotations, ArnFormat, CfnOutput, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -20,14 +20,18 @@ from functions.common.table import (
     ROUTE_PREFIX,
 )
 from infra import nag
-from infra.bundling import function_code
+from infra.bundling import WITHOUT_BYTECODE_CONTEXT, bytecode_interpreter, function_code, runtime_version
 from infra.config import StageConfig
 from infra.constructs.call_sync import CallSync
+from infra.constructs.custom_domain import CustomDomain
 from infra.constructs.data_store import DataTable
 from infra.constructs.decision_recorder import DECISION_TTL_DAYS, DecisionRecorder
 from infra.constructs.decision_recorder import RECORDER_CONCURRENCY as DECISION_RECORDER_CONCURRENCY
+from infra.constructs.edge import EdgeProtection
+from infra.constructs.edge_firewall import EdgeFirewall
 from infra.constructs.item_validator import ItemValidator
-from infra.constructs.monitoring import AlarmThresholds, Monitoring
+from infra.constructs.live_migration import LiveMigration
+from infra.constructs.monitoring import AlarmThresholds, ApiMetrics, Monitoring
 from infra.constructs.outcome_queue import (
     OUTCOME_BUDGET_MS,
     RECORDER_CONCURRENCY,
@@ -36,21 +40,34 @@ from infra.constructs.outcome_queue import (
 )
 from infra.constructs.provisioner import Provisioner
 from infra.constructs.python_function import ARCHITECTURE, RUNTIME, FunctionDefaults, FunctionOptions, PythonFunction
-from infra.constructs.service_api import ServiceApi
+from infra.constructs.service_api import ServiceApi, route_key
 from infra.constructs.service_secrets import ServiceSecrets
 from infra.constructs.tenant_api import TenantApi
-from infra.constructs.tenant_console import CONSOLE_CONCURRENCY, CONSOLE_PATH, TenantConsole
+from infra.constructs.tenant_console import CONSOLE_CONCURRENCY, CONSOLE_PATH, TenantConsole, stack_unique_domain_prefix
 from infra.constructs.tenant_identity import TenantIdentity
 from infra.constructs.webhook_function import WebhookFunction
+from infra.lazy import later
+from infra.stacks.base import SwitchboardStack
 
 
-class ServiceStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, **kwargs)
-        self.config = config
+class ServiceStack(SwitchboardStack):
+    """`web_acl_arn`: edge protection's web ACL when it lives in another stack (us-east-1, see app_factory)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        web_acl_arn: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, config=config, **kwargs)
         keep = RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY
-        Tags.of(self).add("service", "switchboard")
-        Tags.of(self).add("stage", config.stage)
+        self.custom_domain: CustomDomain | None = None
+        self.edge: EdgeProtection | None = None
+        # The stable base every URL Switchboard hands out is built on (public_base_url), known once the API exists.
+        public_base = later(lambda: self.public_base_url)
 
         config_table = DataTable(
             self,
@@ -68,9 +85,19 @@ class ServiceStack(Stack):
             removal_policy=keep,
         )
         # Tenant admins and viewers sign in here; the tenant API trusts its tokens, nothing else does.
-        identity = TenantIdentity(self, "TenantIdentity", protect=config.is_prod)
+        identity = TenantIdentity(
+            self, "TenantIdentity", protect=config.is_prod, console_url=f"{public_base}/{CONSOLE_PATH}"
+        )
         self.tenant_identity = identity
-        code = function_code(runtime=RUNTIME, architecture=ARCHITECTURE)
+        code = function_code(
+            runtime=RUNTIME, architecture=ARCHITECTURE, allow_without_bytecode=config.allow_asset_without_bytecode
+        )
+        if config.allow_asset_without_bytecode and bytecode_interpreter(runtime_version(RUNTIME)) is None:
+            Annotations.of(self).add_warning_v2(
+                "switchboard:asset-without-bytecode",
+                f"{WITHOUT_BYTECODE_CONTEXT}: the Lambda asset of this synth has no bytecode; check its templates, "
+                "never deploy it",
+            )
         common = FunctionDefaults(
             code=code,
             metrics_namespace=config.metrics_namespace,
@@ -111,6 +138,8 @@ class ServiceStack(Stack):
             "OUTCOME_QUEUE_URL": outcomes.queue.queue_url,
             "OUTCOME_BUDGET_MS": str(OUTCOME_BUDGET_MS),
         }
+        if config.edge_protection:  # requests that did not come through CloudFront are refused (403)
+            webhook_env["ORIGIN_SECRET_NAME"] = later(lambda: self._edge.origin_secret.secret_arn)
         webhook = WebhookFunction(
             self,
             "Webhook",
@@ -143,8 +172,12 @@ class ServiceStack(Stack):
             "SIGNING_SECRET_NAME": config.signing_secret_name,
             "TENANT_USER_POOL_ID": identity.user_pool_id,
         }
+        # The base of every webhook URL handed to ThunderPhone: stable when there is a custom domain (or CloudFront's
+        # name); unset, provisioning derives it from each request (the execute-api URL).
         if config.webhook_base_url:
             provisioning_env["WEBHOOK_BASE_URL"] = config.webhook_base_url
+        elif config.custom_domain_name or config.edge_protection:
+            provisioning_env["WEBHOOK_BASE_URL"] = public_base
         provisioner = Provisioner(
             self, "Provisioner", options("provisioning", provisioning_env, config.provisioning_reserved_concurrency)
         )
@@ -163,15 +196,28 @@ class ServiceStack(Stack):
         tenant_api = TenantApi(
             self, "TenantApi", options("tenant-api", tenant_api_env, config.tenant_api_reserved_concurrency)
         )
-        # The tenant console (docs/console.md): its page, and the managed-login domain and app client it signs in with.
+        # The tenant console (docs/console.md): its page, and the managed-login domain and app client it signs in with,
+        # on every base the API answers on (execute-api; the custom domain, else CloudFront's name).
+        public_bases = [later(lambda: self.api.url.rstrip("/"))]
+        if config.custom_domain_name or config.edge_protection:
+            public_bases.append(public_base)
         console = TenantConsole(
             self,
             "Console",
             options("tenant-console", {}, CONSOLE_CONCURRENCY),
             user_pool=identity.user_pool,
-            domain_prefix=config.console_domain,
-            api_url=lambda: self.api.url,
+            domain_prefix=config.console_domain_prefix or stack_unique_domain_prefix(config.stage),
+            public_bases=public_bases,
         )
+        # Tenants stored before publishing existed get their first version before the new webhook answers a call.
+        migration = LiveMigration(
+            self,
+            "Migration",
+            options("live-migration", {"TABLE_NAME": config_table.table_name}, 1),
+            log_retention_days=config.log_retention_days,
+            log_removal_policy=keep,
+        )
+        webhook.alias.node.add_dependency(migration.resource)
         self.functions: dict[str, PythonFunction] = {
             "webhook": webhook.lambda_,
             "provisioning": provisioner.lambda_,
@@ -181,6 +227,7 @@ class ServiceStack(Stack):
             "tenant_console": console.lambda_,
             "outcome_recorder": outcomes.lambda_,
             "decision_recorder": decisions.lambda_,
+            "live_migration": migration.lambda_,
         }
 
         # Least privilege, through grants only.
@@ -227,6 +274,9 @@ class ServiceStack(Stack):
         grant(calls_table, tenant_api.function, calls_table.grant_read_data)
         self._deny_tenant_api_what_its_code_never_does(tenant_api.function, config_table, calls_table)
 
+        # The migration publishes drafts (reads them, writes LIVE and PUBLISHED# items in one transaction).
+        grant(config_table, migration.function, config_table.grant_read_write_data)
+
         grant(config_table, call_sync.function, config_table.grant_read_data)
         grant(calls_table, call_sync.function, calls_table.grant_read_write_data)
         secrets.thunderphone_api_key.grant_read(call_sync.function)
@@ -242,8 +292,12 @@ class ServiceStack(Stack):
             throttles=config.throttles,
             log_retention_days=config.log_retention_days,
             log_removal_policy=keep,
+            execute_api_endpoint=config.execute_api_endpoint,
         )
         console.add_routes(self.api.api, self.api.stage, config.throttle("tenant"))
+        self._public_urls(config, web_acl_arn, keep)
+        if self.edge is not None:
+            self.edge.origin_secret.grant_read(webhook.function)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -251,7 +305,15 @@ class ServiceStack(Stack):
             webhook_service=config.service_name("webhook"),
             item_validator_service=config.service_name("item-validator"),
             webhook_function=webhook.function,
+            webhook_alias=webhook.alias if config.webhook_cold_start == "provisioned" else None,
             webhook_budget_ms=config.webhook_budget_ms,
+            api=ApiMetrics(
+                api=self.api.api,
+                stage=self.api.stage,
+                webhook_route=route_key(self.api.webhook_routes[0]),
+                access_logs=self.api.access_logs,
+            ),
+            call_sync_service=config.service_name("call-sync"),
             # Named by their construct ids ("CallSync"), as their alarms and log group outputs are.
             functions={fn.node.id: fn.function for fn in self.functions.values()},
             tables={"Config": config_table, "Calls": calls_table},
@@ -268,6 +330,8 @@ class ServiceStack(Stack):
                 duration_fraction=config.duration_alarm_fraction,
             ),
             alarm_email=config.alarm_email,
+            ok_actions=config.alarm_ok_actions,
+            stack_name=config.stack_name,
             removal_policy=keep,
         )
         if config.is_prod and not config.alarm_email:
@@ -276,8 +340,23 @@ class ServiceStack(Stack):
             )
         self._acknowledge_function_findings()
 
-        CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the webhook and admin API")
-        CfnOutput(self, "TenantApiUrl", value=f"{self.api.url}tenant/v1", description="Base URL of the tenant API")
+        CfnOutput(
+            self,
+            "ApiUrl",
+            value=self.api.url,
+            description="The HTTP API's own execute-api URL"
+            + (" (webhooks only through PublicUrl: edge protection refuses them here)" if self.edge else ""),
+        )
+        CfnOutput(
+            self, "PublicUrl", value=f"{public_base}/", description="The stable base URL: webhooks, admin, tenant API"
+        )
+        CfnOutput(
+            self,
+            "WebhookBaseUrl",
+            value=provisioning_env.get("WEBHOOK_BASE_URL", self.api.url.rstrip("/")),
+            description="Every webhook URL provisioning hands to ThunderPhone starts with this",
+        )
+        CfnOutput(self, "TenantApiUrl", value=f"{public_base}/tenant/v1", description="Base URL of the tenant API")
         CfnOutput(
             self,
             "TenantUserPoolId",
@@ -290,7 +369,19 @@ class ServiceStack(Stack):
             value=identity.client_id,
             description="App client tenant users sign in with (SRP, no secret); the tenant API's token audience",
         )
-        CfnOutput(self, "ConsoleUrl", value=f"{self.api.url}{CONSOLE_PATH}", description="The tenant console")
+        CfnOutput(self, "ConsoleUrl", value=f"{public_base}/{CONSOLE_PATH}", description="The tenant console")
+        CfnOutput(
+            self,
+            "ConsoleSignInDomain",
+            value=console.domain.base_url(),
+            description="Cognito's managed login the console signs in with",
+        )
+        CfnOutput(
+            self,
+            "LiveMigration",
+            value=migration.summary,
+            description="What the deploy's migration did: tenants published, already live, refused",
+        )
         CfnOutput(self, "ConfigTableName", value=config_table.table_name)
         CfnOutput(self, "CallsTableName", value=calls_table.table_name)
         CfnOutput(self, "OutcomeQueueUrl", value=outcomes.queue.queue_url)
@@ -316,6 +407,80 @@ class ServiceStack(Stack):
                 f"#dashboards:name={self.monitoring.dashboard.dashboard_name}"
             ),
         )
+
+    @property
+    def public_base_url(self) -> str:
+        """The stable base every URL Switchboard hands out is built on (no trailing '/'): the custom domain, else
+        CloudFront's name with edge protection, else the API's execute-api URL."""
+        if self.custom_domain is not None:
+            return self.custom_domain.base_url
+        if self.edge is not None:
+            return self.edge.base_url
+        return self.api.url.rstrip("/")
+
+    @property
+    def _edge(self) -> EdgeProtection:
+        assert self.edge is not None, "edge protection is built with the API"
+        return self.edge
+
+    def _public_urls(self, config: StageConfig, web_acl_arn: str | None, keep: RemovalPolicy) -> None:
+        """The custom domain and its mapping, CloudFront and its web ACL, the Route 53 alias, and their outputs."""
+        if config.custom_domain_name and config.custom_domain_certificate_arn:
+            self.custom_domain = CustomDomain(
+                self,
+                "CustomDomain",
+                name=config.custom_domain_name,
+                certificate_arn=config.custom_domain_certificate_arn,
+                api=self.api.api,
+                stage=self.api.stage,
+            )
+        if config.edge_protection:
+            if web_acl_arn is None:
+                web_acl_arn = config.edge_web_acl_arn
+            if web_acl_arn is None:  # the stack is in us-east-1 itself
+                web_acl_arn = EdgeFirewall(
+                    self,
+                    "EdgeFirewall",
+                    metric_prefix=config.stack_name,
+                    rate_limit=config.edge_webhook_rate_limit,
+                    trusted_cidrs=config.trusted_cidrs,
+                ).web_acl_arn
+            domain = self.custom_domain
+            self.edge = EdgeProtection(
+                self,
+                "Edge",
+                # With a custom domain, its endpoint (matched by the forwarded Host); else the execute-api host.
+                origin_domain=(
+                    domain.regional_target
+                    if domain
+                    else f"{self.api.api.api_id}.execute-api.{self.region}.{self.url_suffix}"
+                ),
+                forward_host=domain is not None,
+                web_acl_arn=web_acl_arn,
+                domain_name=config.custom_domain_name,
+                certificate_arn=config.edge_certificate,
+                origin_rotation=config.edge_origin_rotation,
+                removal_policy=keep,
+            )
+            CfnOutput(self, "EdgeDistributionDomain", value=self.edge.distribution.distribution_domain_name)
+            CfnOutput(self, "EdgeWebAclArn", value=web_acl_arn, description="The AWS WAF web ACL CloudFront applies")
+        if self.custom_domain is None:
+            return
+        if config.custom_domain_hosted_zone_id:
+            self.custom_domain.alias(
+                hosted_zone_id=config.custom_domain_hosted_zone_id,
+                target=self.edge.dns_target if self.edge else self.custom_domain.own_record_target,
+                ipv6=self.edge is not None,
+            )
+        else:
+            CfnOutput(
+                self,
+                "CustomDomainTarget",
+                value=self.edge.distribution.distribution_domain_name
+                if self.edge
+                else self.custom_domain.regional_target,
+                description=f"Point {config.custom_domain_name} here with a CNAME record (no Route 53 zone was given)",
+            )
 
     def _grant_tool_secrets(self, grantee: iam.IGrantable) -> None:
         # One secret per tenant, created by operators after deploy, so there is no construct to grant on:

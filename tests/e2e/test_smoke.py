@@ -1,12 +1,15 @@
 """Smoke test against a deployed stage (run by the deploy workflow after `cdk deploy`).
 
-    API_URL=https://abc123.execute-api.eu-west-1.amazonaws.com/ \
-    SMOKE_SIGNING_SECRET=whsec_... .venv/bin/python -m pytest tests/e2e -m e2e
+    API_URL=https://abc123.execute-api.eu-west-1.amazonaws.com/ PUBLIC_URL=https://calls.example.com/ \
+    EDGE_PROTECTION=true SMOKE_SIGNING_SECRET=whsec_... .venv/bin/python -m pytest tests/e2e -m e2e
 
-API_URL is the stack output `ApiUrl`. SMOKE_SIGNING_SECRET is a secret that operators keep in the
-stage's signing-secrets list for this purpose only (docs/deploy.md); without it the signed check
-is skipped and only the rejections are checked. The calls go to a webhook URL nobody was given (a
-fresh random token), so the router answers 404 and nothing is read or stored for a real tenant.
+API_URL is the stack output `ApiUrl` (the API's execute-api URL); PUBLIC_URL the output `PublicUrl` (the stable
+base: the custom domain, CloudFront's name, or API_URL again). When PUBLIC_URL differs, every check also runs there,
+over its own TLS certificate; with EDGE_PROTECTION=true a webhook call that skips CloudFront must be refused (403).
+SMOKE_SIGNING_SECRET is a secret that operators keep in the stage's signing-secrets list for this purpose only
+(docs/deploy.md); without it the signed check is skipped and only the rejections are checked. The calls go to a
+webhook URL nobody was given (a fresh random token), so the router answers 404 and nothing is read or stored for a
+real tenant.
 """
 
 from __future__ import annotations
@@ -32,16 +35,32 @@ TIMEOUT_S = 10
 UNKNOWN_PATH = f"/webhooks/{secrets.token_urlsafe(24)}"
 
 
-def post(path: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    url = os.environ["API_URL"].rstrip("/") + path
+def _base(name: str) -> str:
+    return (os.environ.get(name) or "").rstrip("/")
+
+
+def public_base() -> str:
+    """Where ThunderPhone's webhook URLs point: PUBLIC_URL when set, else API_URL."""
+    return _base("PUBLIC_URL") or _base("API_URL")
+
+
+def edge_protected() -> bool:
+    return os.environ.get("EDGE_PROTECTION", "").strip().lower() in ("true", "1", "yes", "on")
+
+
+def post(base: str, path: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json", **(headers or {})}
+        base + path, data=body, method="POST", headers={"Content-Type": "application/json", **(headers or {})}
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # verifies the host's certificate
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        raw = error.read()
+        try:
+            return error.code, json.loads(raw)
+        except ValueError:
+            return error.code, raw
 
 
 def call_incoming() -> bytes:
@@ -52,18 +71,21 @@ def call_incoming() -> bytes:
     return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
 
 
-def test_smoke_signed_webhook_to_a_guessed_url_is_404() -> None:
+def signed(body: bytes) -> dict[str, str]:
     secret = os.environ.get("SMOKE_SIGNING_SECRET")
     if not secret:
         pytest.skip("SMOKE_SIGNING_SECRET not set")
+    return {"X-ThunderPhone-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+
+
+def test_smoke_signed_webhook_to_a_guessed_url_is_404_on_the_public_url() -> None:
     body = call_incoming()
-    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    status, answer = post(UNKNOWN_PATH, body, {"X-ThunderPhone-Signature": signature})
+    status, answer = post(public_base(), UNKNOWN_PATH, body, signed(body))
     assert (status, answer) == (404, {"error": "not_found"})
 
 
 def test_smoke_unsigned_webhook_never_gets_a_config() -> None:
-    status, answer = post(UNKNOWN_PATH, call_incoming())
+    status, answer = post(public_base(), UNKNOWN_PATH, call_incoming())
     if os.environ.get("SMOKE_SIGNING_SECRET"):
         assert status == 401  # signing secrets are configured
     else:
@@ -71,6 +93,19 @@ def test_smoke_unsigned_webhook_never_gets_a_config() -> None:
         assert status == 401 or (status == 200 and answer == {})
 
 
-def test_smoke_admin_api_requires_sigv4() -> None:
-    status, _ = post("/admin/tenants", b"{}")
+@pytest.mark.skipif(not edge_protected(), reason="EDGE_PROTECTION not set: nothing stands in front of the API")
+def test_smoke_a_webhook_call_that_skips_cloudfront_is_refused() -> None:
+    body = call_incoming()
+    assert _base("PUBLIC_URL") and _base("PUBLIC_URL") != _base("API_URL")
+    status, answer = post(_base("API_URL"), UNKNOWN_PATH, body, signed(body))
+    # the webhook's refusal, or API Gateway's own when the execute-api host is closed (executeApiEndpoint: false)
+    assert status == 403 and answer in ({"error": "forbidden"}, {"message": "Forbidden"})
+
+
+@pytest.mark.parametrize("which", ["API_URL", "PUBLIC_URL"])
+def test_smoke_admin_api_requires_sigv4(which: str) -> None:
+    base = _base(which)
+    if not base or (which == "PUBLIC_URL" and base == _base("API_URL")):
+        pytest.skip(f"{which} is not another host")
+    status, _ = post(base, "/admin/tenants", b"{}")
     assert status == 403

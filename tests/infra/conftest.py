@@ -40,6 +40,16 @@ def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[st
     return {key: value for key, value in template["Resources"].items() if value["Type"] == resource_type}
 
 
+def our_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The functions built from our `functions` package; not CDK's own (the custom resource framework's, which only
+    runs during a deploy and answers CloudFormation)."""
+    return {
+        key: value
+        for key, value in resources(template, "AWS::Lambda::Function").items()
+        if str(value["Properties"].get("Handler", "")).startswith("functions.")
+    }
+
+
 def function_by_handler(template: dict[str, Any], handler: str) -> tuple[str, dict[str, Any]]:
     matches = [
         (key, value)

@@ -50,6 +50,18 @@ def test_cfn_lint_clean(templates: dict[str, dict[str, Any]], stack: str) -> Non
     assert [str(match) for match in matches] == []
 
 
+def test_a_custom_domain_and_edge_protection_pass_cdk_nag_and_cfn_lint() -> None:
+    from tests.infra.test_public_urls import edge_templates
+
+    # Given dev with a custom domain and edge protection (synthesized through cdk-nag: a finding would raise)
+    templates = edge_templates()
+    assert set(templates) == {"Switchboard-dev", "Switchboard-dev-edge"}
+    # Then cfn-lint finds nothing in either stack, each linted for the region it deploys to
+    for stack, region in (("Switchboard-dev", "eu-west-1"), ("Switchboard-dev-edge", "us-east-1")):
+        config = ManualArgs(regions=[region], ignore_checks=CFN_LINT_IGNORED)
+        assert [str(match) for match in lint(json.dumps(templates[stack]), config=config)] == []
+
+
 def test_synth_is_deterministic(templates: dict[str, dict[str, Any]]) -> None:
     # Same context twice -> byte-identical template (no clock, random, user or git at synth)
     assert synth_templates(stage="dev")["Switchboard-dev"] == templates["Switchboard-dev"]

@@ -67,7 +67,10 @@ def test_config_webhook_timeout_follows_budget_capped_at_3s(budget_ms: int, time
         ({"callSyncSchedule": "hourly"}, "'callSyncSchedule'"),
         ({"thunderphoneApiBase": "http://api.example.com"}, "'thunderphoneApiBase'"),
         ({"githubRepo": "no-slash"}, "'githubRepo'"),
-        ({"webhookColdStart": "provisioned", "webhookProvisionedConcurrency": 60}, "'webhookProvisionedConcurrency'"),
+        (
+            {"webhookColdStart": "provisioned", "webhookProvisionedConcurrency": 60, "reservedConcurrency": "true"},
+            "'webhookProvisionedConcurrency'",
+        ),
         ({"switchboard:stages": {"dev": {"logRetentionDay": 7}}}, "unknown keys"),
     ],
 )

@@ -12,7 +12,7 @@ from functions.common.identity import TENANT_CLAIM
 from functions.common.settings import required_env_vars
 from functions.tenant_console.models import ConsoleSettings
 from infra.config import ConfigError, StageConfig
-from tests.infra.conftest import function_by_handler, refers_to, resources
+from tests.infra.conftest import function_by_handler, refers_to, resources, synth_templates
 
 CONSOLE = "functions.tenant_console.handler.lambda_handler"
 CONSOLE_ROUTES = ("GET /console", "GET /console/{proxy+}")
@@ -88,12 +88,25 @@ def test_tenant_authorizer_audience_includes_the_console_client(dev: dict[str, A
     assert {"Ref": client_id} in authorizer["Properties"]["JwtConfiguration"]["Audience"]
 
 
-def test_console_domain_is_the_stages_prefix_on_the_tenant_pool(dev: dict[str, Any]) -> None:
+def test_console_domain_is_unique_per_stack_by_default(dev: dict[str, Any]) -> None:
+    # Prefixes are global per region across every AWS customer: a fixed word fails the second operator's deploy.
+    # Given no consoleDomainPrefix, Then CloudFormation derives it from the stack's own id (no AWS call at synth)
     ((_, domain),) = resources(dev, "AWS::Cognito::UserPoolDomain").items()
     (pool_id,) = resources(dev, "AWS::Cognito::UserPool")
-    assert domain["Properties"]["Domain"] == "switchboard-console-dev"  # cdk.json's consoleDomainPrefix
+    separator, (fixed, unique) = domain["Properties"]["Domain"]["Fn::Join"]
+    assert (separator, fixed) == ("-", "switchboard-console-dev")
+    assert unique == {
+        "Fn::Select": [0, {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]}]
+    }
     assert domain["Properties"]["UserPoolId"] == {"Ref": pool_id}
-    assert "ConsoleUrl" in dev["Outputs"]
+    assert "ConsoleUrl" in dev["Outputs"] and "ConsoleSignInDomain" in dev["Outputs"]
+
+
+def test_console_domain_prefix_can_be_named() -> None:
+    # An upgraded stage keeps the prefix it was deployed with (a pool holds one prefix domain at a time)
+    template = synth_templates(stage="dev", consoleDomainPrefix="switchboard-console-dev")["Switchboard-dev"]
+    ((_, domain),) = resources(template, "AWS::Cognito::UserPoolDomain").items()
+    assert domain["Properties"]["Domain"] == "switchboard-console-dev"
 
 
 @pytest.mark.parametrize("prefix", ["My-Console", "-console", "aws-console", "console-", "x" * 64, "my_console"])
@@ -102,5 +115,14 @@ def test_console_domain_prefix_is_checked(prefix: str) -> None:
         StageConfig(stage="dev", console_domain_prefix=prefix)
 
 
-def test_console_domain_prefix_defaults_per_stage() -> None:
-    assert StageConfig(stage="prod").console_domain == "switchboard-console-prod"
+def test_invitation_email_tells_the_new_admin_where_to_sign_in(dev: dict[str, Any]) -> None:
+    # The user pool's invitation names the console's URL (the API's, with no custom domain) beside Cognito's
+    # placeholders; the pool refers to the API itself, never to its authorizer (which refers to the pool)
+    (pool,) = resources(dev, "AWS::Cognito::UserPool").values()
+    message = pool["Properties"]["AdminCreateUserConfig"]["InviteMessageTemplate"]["EmailMessage"]
+    (api_id,) = resources(dev, "AWS::ApiGatewayV2::Api")
+    parts = message["Fn::Join"][1]
+    assert {"Ref": api_id} in parts
+    text = "".join(part if isinstance(part, str) else "<>" for part in parts)
+    assert "Open https://<>.execute-api.eu-west-1.<>/console and sign in with {username}" in text
+    assert "{####}" in text and "3 days" in text

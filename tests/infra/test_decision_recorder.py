@@ -18,6 +18,7 @@ from tests.infra.conftest import (
     as_list,
     cdk_context,
     function_by_handler,
+    our_functions,
     refers_to,
     resources,
     role_statements,
@@ -211,14 +212,14 @@ def traced() -> Iterator[dict[str, Any]]:
 def test_trace_subsegments_off_by_default_tracing_still_active(dev: dict[str, Any]) -> None:
     for stage in ("dev", "prod"):
         assert StageConfig.from_context(cdk_context(stage=stage).get, {}).trace_subsegments is False
-    functions = resources(dev, "AWS::Lambda::Function").values()
+    functions = our_functions(dev).values()
     for function in functions:
         assert TRACE_SUBSEGMENTS_ENV not in function["Properties"]["Environment"]["Variables"]
         assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
 
 def test_trace_subsegments_on_sets_the_variable_on_every_function(traced: dict[str, Any]) -> None:
-    functions = resources(traced, "AWS::Lambda::Function").values()
+    functions = our_functions(traced).values()
     assert len(functions) >= 7
     for function in functions:
         assert function["Properties"]["Environment"]["Variables"][TRACE_SUBSEGMENTS_ENV] == "true"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.constructs.outcome_queue import webhook_timeout_seconds
-from tests.infra.conftest import function_by_handler, refers_to, resources, synth_templates
+from tests.infra.conftest import function_by_handler, our_functions, refers_to, resources, synth_templates
 
 WEBHOOK = "functions.webhook.handler.lambda_handler"
 
@@ -59,6 +59,16 @@ def test_prod_webhook_alias_has_provisioned_concurrency_behind_the_api(prod: dic
     assert len(webhook_integrations) == 1
 
 
+def test_prod_keeps_a_reservation_on_every_function_but_the_deploy_time_migration(prod: dict[str, Any]) -> None:
+    reserved = {
+        props["Properties"]["Handler"]: props["Properties"].get("ReservedConcurrentExecutions")
+        for props in our_functions(prod).values()
+    }
+    assert reserved.pop("functions.live_migration.handler.lambda_handler") is None
+    assert reserved.pop("functions.call_sync.handler.lambda_handler") == 1  # two syncs never overlap
+    assert all(value is not None and value >= 1 for value in reserved.values()), reserved
+
+
 def test_prod_alarm_topic_mails_the_context_address(prod: dict[str, Any]) -> None:
     (subscription,) = resources(prod, "AWS::SNS::Subscription").values()
     assert subscription["Properties"]["Protocol"] == "email"
@@ -74,8 +84,8 @@ def test_snapstart_switch_publishes_versions_with_snapstart() -> None:
 
 
 def test_reserved_concurrency_switch_off_for_small_accounts() -> None:
-    template = synth_templates(stage="dev", reservedConcurrency="false", webhookBudgetMs="1800")["Switchboard-dev"]
-    for function in resources(template, "AWS::Lambda::Function").values():
+    template = synth_templates(stage="prod", reservedConcurrency="false", webhookBudgetMs="1800")["Switchboard-prod"]
+    for function in our_functions(template).values():
         assert "ReservedConcurrentExecutions" not in function["Properties"]
     webhook = function_by_handler(template, WEBHOOK)[1]["Properties"]
     assert webhook["Environment"]["Variables"]["BUDGET_MS"] == "1800"

@@ -1,0 +1,153 @@
+"""The AWS WAF web ACL CloudFront applies in front of the API (edge protection, infra/constructs/edge.py).
+
+A CLOUDFRONT-scoped web ACL can only be created in us-east-1: it lives in the service stack when that stack is
+there, else in a stack of its own (infra/stacks/edge_firewall_stack.py). Its rules, chosen for this API:
+
+1. **WebhookRatePerSource**: a source IP sending more than `rate_limit` requests to /webhooks/ in 5 minutes is
+   blocked for as long as it stays above. Unsigned floods are refused by the webhook anyway (401), but they count
+   against the webhook route's API Gateway limit that ThunderPhone's calls share; this stops one source from
+   spending it. ThunderPhone calls from a handful of Cloud Run addresses, all tenants' calls together, so its own
+   ranges (`trusted_cidrs`, from ThunderPhone's support) are never counted; until they are known, `rate_limit`
+   must stay above ThunderPhone's peak per address (docs/deploy.md, "Edge protection").
+2. **AWSManagedRulesAmazonIpReputationList**: addresses AWS threat intelligence knows for bots and attacks. It
+   looks at the source only, never a body.
+3. **AWSManagedRulesKnownBadInputsRuleSet**, its body rules counted, not blocking: exploit patterns in paths,
+   query strings and headers (Log4j, Java deserialisation, `localhost` hosts). Bodies are left alone on purpose:
+   webhook bodies are ThunderPhone's signed JSON with callers' free speech in transcripts, and tenant bodies carry
+   prompts; a pattern match there would drop a signed outcome event (ThunderPhone retries 24 h, then gives up).
+
+Not used: the Core rule set (its SizeRestrictions_BODY blocks bodies over 8 KB, and a 20-minute call's signed
+completion is over 100 KB; its XSS/SQLi body rules match prompts and transcripts), the SQL database rule set (no
+SQL behind this API) and the anonymous-IP list (its hosting-provider rule would block ThunderPhone's Cloud Run).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+WEBHOOK_PATH_PREFIX = "/webhooks/"
+RATE_WINDOW_SECONDS = 300
+# KnownBadInputs rules that inspect the body: counted (visible in the WAF's metrics and sampled requests), never
+# blocking.
+KNOWN_BAD_INPUTS_BODY_RULES = ("JavaDeserializationRCE_BODY", "Log4JRCE_BODY")
+
+
+def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
+    )
+
+
+def _managed(
+    name: str, priority: int, metric_prefix: str, *, counted: Sequence[str] = ()
+) -> wafv2.CfnWebACL.RuleProperty:
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS",
+                name=name,
+                rule_action_overrides=[
+                    wafv2.CfnWebACL.RuleActionOverrideProperty(
+                        name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                    )
+                    for rule in counted
+                ]
+                or None,
+            )
+        ),
+        visibility_config=_visibility(f"{metric_prefix}-{name}"),
+    )
+
+
+class EdgeFirewall(Construct):
+    """The web ACL (`web_acl_arn` for CloudFront), named after `metric_prefix` (one per stage)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        metric_prefix: str,
+        rate_limit: int,
+        trusted_cidrs: Sequence[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        webhook_paths = wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                positional_constraint="STARTS_WITH",
+                search_string=WEBHOOK_PATH_PREFIX,
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            )
+        )
+        trusted = [self._ip_set(version, trusted_cidrs) for version in (4, 6)]
+        exempt = [
+            wafv2.CfnWebACL.StatementProperty(
+                not_statement=wafv2.CfnWebACL.NotStatementProperty(
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        ip_set_reference_statement=wafv2.CfnWebACL.IPSetReferenceStatementProperty(arn=ip_set.attr_arn)
+                    )
+                )
+            )
+            for ip_set in trusted
+            if ip_set is not None
+        ]
+        counted = (
+            wafv2.CfnWebACL.StatementProperty(
+                and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[webhook_paths, *exempt])
+            )
+            if exempt
+            else webhook_paths
+        )
+        rate_rule = wafv2.CfnWebACL.RuleProperty(
+            name="WebhookRatePerSource",
+            priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    aggregate_key_type="IP",
+                    limit=rate_limit,
+                    evaluation_window_sec=RATE_WINDOW_SECONDS,
+                    scope_down_statement=counted,
+                )
+            ),
+            visibility_config=_visibility(f"{metric_prefix}-WebhookRatePerSource"),
+        )
+        self.web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="CLOUDFRONT",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            description="Switchboard: per-source limit on webhooks, IP reputation, known bad inputs",
+            rules=[
+                rate_rule,
+                _managed("AWSManagedRulesAmazonIpReputationList", 1, metric_prefix),
+                _managed("AWSManagedRulesKnownBadInputsRuleSet", 2, metric_prefix, counted=KNOWN_BAD_INPUTS_BODY_RULES),
+            ],
+            visibility_config=_visibility(metric_prefix),
+        )
+        self.metric_prefix = metric_prefix
+
+    @property
+    def web_acl_arn(self) -> str:
+        return self.web_acl.attr_arn
+
+    def _ip_set(self, version: int, cidrs: Sequence[str]) -> wafv2.CfnIPSet | None:
+        addresses = [c for c in cidrs if ipaddress.ip_network(c).version == version]
+        if not addresses:
+            return None
+        return wafv2.CfnIPSet(
+            self,
+            f"TrustedSourcesV{version}",
+            scope="CLOUDFRONT",
+            ip_address_version=f"IPV{version}",
+            addresses=addresses,
+            description="ThunderPhone source ranges, never counted by the per-source webhook limit",
+        )
