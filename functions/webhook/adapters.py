@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from functions.common import dynamo, table
 from functions.common.aws import error_code
+from functions.common.clock import MONOTONIC, Clock
 from functions.common.errors import InvalidItem, SecretsUnavailable, StoreUnavailable
 from functions.common.observability import logger
 from functions.tenant_config.items import from_item
@@ -42,9 +43,9 @@ class DynamoTenantStore:
     returned configuration `stale`, which the decision, its log and the `StaleConfigServed` metric carry. A
     stale route or number claim is served the same way, unflagged: without it no answer could be found
     during an outage, and retiring a route is a write, which an outage mostly stops too. An answer whose
-    reads are all cached never waits on the loader; a miss is waited for at most `max_wait_seconds` (the
-    answer's budget) and then raises StoreUnavailable, so an answer thread abandoned by its budget is
-    released soon after."""
+    reads are all cached never waits on the loader; a miss is waited for at most `max_wait_seconds` (a little
+    past the answer's budget) and then raises StoreUnavailable, so an answer thread abandoned by its budget is
+    released soon after. Times are the `clock`'s (common/clock.py)."""
 
     def __init__(
         self,
@@ -58,11 +59,12 @@ class DynamoTenantStore:
         loader_workers: int = 8,
         loads_per_tenant: int = 2,
         max_wait_seconds: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.client = client
         self._table = table_name
         self._max_wait = max_wait_seconds
+        self._clock = clock
         # Loads queued longer than an answer waits are run for nobody: they fail instead of taking a thread.
         self.loader = FairLoader(
             workers=loader_workers,
@@ -105,7 +107,7 @@ class DynamoTenantStore:
 
     def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
         # Both reads start before either is waited for: a cold call costs one round trip of latency.
-        deadline = time.monotonic() + self._max_wait
+        deadline = self._clock() + self._max_wait
         config_read = self._configs.lookup(tenant_id, tenant_id, lambda: self._read_config(tenant_id))
         customer_read = (
             self._customers.lookup(
@@ -114,10 +116,10 @@ class DynamoTenantStore:
             if customer_id is not None
             else None
         )
-        config, stale = config_read.result(_remaining(deadline))
+        config, stale = config_read.result(deadline)
         customer: Customer | None = None
         if customer_read is not None:
-            value, customer_stale = customer_read.result(_remaining(deadline))
+            value, customer_stale = customer_read.result(deadline)
             if isinstance(value, InvalidItem):
                 raise value
             customer, stale = value, stale or customer_stale
@@ -129,7 +131,7 @@ class DynamoTenantStore:
             route_id,
             f"route:{route_id}",  # no tenant is known before the route is read: each route is its own group
             lambda: self._route_repository.get(route_id),
-            timeout=self._max_wait,
+            deadline=self._clock() + self._max_wait,
         )
         return value
 
@@ -138,7 +140,7 @@ class DynamoTenantStore:
             number,
             f"number:{number}",
             lambda: dynamo.number_owner(self.client, self._table, number),
-            timeout=self._max_wait,
+            deadline=self._clock() + self._max_wait,
         )
         return value
 
@@ -171,10 +173,6 @@ class DynamoTenantStore:
             ),
         )
         return config_of(tenant_id, item)
-
-
-def _remaining(deadline: float) -> float:
-    return max(0.0, deadline - time.monotonic())
 
 
 def _logged_read(tenant_id: str, what: str, read: Callable[[], T]) -> T:

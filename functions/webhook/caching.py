@@ -18,21 +18,21 @@ Errors are never cached as values: a miss that fails raises, and the next read t
 return an error as a value on purpose, like an invalid customer item). Loads run on the store's FairLoader
 (loading.py), single-flight: concurrent reads of one key share one load. A Lookup is started without
 blocking and waited for later, so one answer's reads run side by side; an answer run inline (inline.py)
-is never made to wait for one.
+is never made to wait for one. Ages, bounds and waits are all measured by the cache's clock
+(common/clock.py), so tests move time by hand.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from cachetools import LRUCache
 
+from functions.common.clock import MONOTONIC, Clock
 from functions.common.errors import StoreUnavailable
 from functions.webhook import inline
 from functions.webhook.loading import FairLoader
@@ -53,30 +53,30 @@ class Lookup(Generic[V]):
     """One read of a key: a value at hand, or a load to wait for (with the last-known-good value, if any)."""
 
     name: str
+    clock: Clock
     value: V | None = None
     stale: bool = False
     pending: Future[V] | None = None
     fallback: _Entry[V] | None = None
-    stale_after: float = 0.0  # time.monotonic() past which the fallback is served instead of waiting
+    stale_after: float = 0.0  # the clock's instant past which the fallback is served instead of waiting
 
-    def result(self, timeout: float | None) -> tuple[V, bool]:
-        """(value, stale); raises StoreUnavailable (also when `timeout` passes) or what the load raised.
+    def result(self, deadline: float | None) -> tuple[V, bool]:
+        """(value, stale); raises StoreUnavailable (also when `deadline` passes) or what the load raised.
         Reads looked up together wait for their refreshes together: the stale deadline is the lookup's."""
         if self.pending is None:
             return self.value, self.stale  # type: ignore[return-value]  # a hit: V itself may be None
         if not self.pending.done():
             inline.before_waiting()
         if self.fallback is not None:
-            wait = max(0.0, self.stale_after - time.monotonic())
-            wait = wait if timeout is None else min(timeout, wait)
+            until = self.stale_after if deadline is None else min(deadline, self.stale_after)
             try:
-                return self.pending.result(timeout=wait), False
-            except (StoreUnavailable, FutureTimeout):
+                return self.clock.result(self.pending, until), False
+            except (StoreUnavailable, TimeoutError):
                 return self.fallback.value, True
         try:
-            return self.pending.result(timeout=timeout), False
-        except FutureTimeout:
-            raise StoreUnavailable(f"{self.name} read took longer than {timeout or 0:.2f} s") from None
+            return self.clock.result(self.pending, deadline), False
+        except TimeoutError:
+            raise StoreUnavailable(f"{self.name} read did not finish within the answer's budget") from None
 
 
 class RefreshingCache(Generic[K, V]):
@@ -93,7 +93,7 @@ class RefreshingCache(Generic[K, V]):
         refresh_ahead: float = 0.2,
         stale_wait_seconds: float = 0.25,
         retry_seconds: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.name = name
         self._loader = loader
@@ -120,17 +120,16 @@ class RefreshingCache(Generic[K, V]):
                 if age < self._ttl:
                     if age >= self._refresh_after and not retrying:
                         self._load(key, group, load)  # ahead of expiry, in the background
-                    return Lookup(self.name, entry.value)
+                    return self._hit(entry.value)
                 if age < self._ttl + self._stale_max:
                     if retrying:
-                        return Lookup(self.name, entry.value, stale=True)
+                        return self._hit(entry.value, stale=True)
                     pending = self._load(key, group, load)
-                    stale_after = time.monotonic() + self._stale_wait  # real time: the wait is real
-                    return Lookup(self.name, pending=pending, fallback=entry, stale_after=stale_after)
-            return Lookup(self.name, pending=self._load(key, group, load))
+                    return self._waiting(pending, fallback=entry, stale_after=now + self._stale_wait)
+            return self._waiting(self._load(key, group, load))
 
-    def get(self, key: K, group: str, load: Callable[[], V], *, timeout: float | None) -> tuple[V, bool]:
-        return self.lookup(key, group, load).result(timeout)
+    def get(self, key: K, group: str, load: Callable[[], V], *, deadline: float | None) -> tuple[V, bool]:
+        return self.lookup(key, group, load).result(deadline)
 
     def peek(self, key: K) -> bool:
         """Whether a value for `key` is held and within its TTL."""
@@ -153,6 +152,12 @@ class RefreshingCache(Generic[K, V]):
     @property
     def maxsize(self) -> int:
         return int(self._entries.maxsize)
+
+    def _hit(self, value: V, *, stale: bool = False) -> Lookup[V]:
+        return Lookup(self.name, self._clock, value, stale=stale)
+
+    def _waiting(self, pending: Future[V], *, fallback: _Entry[V] | None = None, stale_after: float = 0.0) -> Lookup[V]:
+        return Lookup(self.name, self._clock, pending=pending, fallback=fallback, stale_after=stale_after)
 
     def _entry(self, key: K) -> _Entry[V] | None:
         """The entry held for `key`, present or absent (called with the lock held)."""
