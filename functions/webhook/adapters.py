@@ -32,6 +32,7 @@ from functions.webhook_routes.repository import RouteRepository
 T = TypeVar("T")
 
 DEFAULT_STALE_MAX_SECONDS = 86_400.0
+ROUTES_GROUP = "routes"  # the loader group of every route read (DynamoTenantStore.route says why)
 
 
 class DynamoTenantStore:
@@ -126,16 +127,29 @@ class DynamoTenantStore:
         return (replace(config, stale=True) if stale else config), customer
 
     def route(self, route_id: str) -> Route | None:
-        """Cached like the rest: a retired route stops opening anything within the cache time."""
+        """Cached like the rest: a retired route stops opening anything within the cache time.
+
+        Every route read is in one loader group, ROUTES_GROUP: the tenant is what a route read finds out, so
+        until it is read the only group it can belong to is "routes". Made-up tokens (any tenant can have
+        ThunderPhone sign bodies and send them anywhere) then take at most `loads_per_tenant` of the loader's
+        workers and one turn in each round, like a single tenant, and every known tenant's reads go on beside
+        them. (As a group each, a flood took a turn per token for every turn of a real tenant, and every worker.)
+        The price is paid by routes not cached yet, which queue behind each other: a container's first calls to
+        different URLs read their routes `loads_per_tenant` at a time (one GetItem each; a Lambda container
+        answers one request at a time, so only the multi-threaded local front and reads outliving their answer
+        ever queue there), and in a flood a URL's first call on a new container waits behind the flood's reads,
+        at most its budget (then `{}`). More slots for routes would give a flood more of the loader and real
+        calls nothing they could count on."""
         value, _ = self._routes.get(
             route_id,
-            f"route:{route_id}",  # no tenant is known before the route is read: each route is its own group
+            ROUTES_GROUP,
             lambda: self._route_repository.get(route_id),
             deadline=self._clock() + self._max_wait,
         )
         return value
 
     def tenant_for_number(self, number: str) -> str | None:
+        """A group per number: claims are read only on the org-level route, which only ThunderPhone can call."""
         value, _ = self._numbers.get(
             number,
             f"number:{number}",

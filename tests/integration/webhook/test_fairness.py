@@ -1,13 +1,13 @@
 """The store under faults and noisy neighbours, against moto with held, throttled and failing reads:
-last-known-good answers, refresh ahead of expiry, single-flight loads, and one tenant's slow store never
-delaying another tenant's cached answers.
+last-known-good answers, refresh ahead of expiry, single-flight loads, one tenant's slow store never delaying
+another tenant's cached answers, and made-up tokens never holding up another tenant's first reads.
 
 Answers run concurrently through the handler's own answer path (`budget.answer_within` on the answer pool
 around `handler.answer`), as the local multi-threaded front runs them; the single-threaded tests go
 through `lambda_handler` for the log line, the decision log and the metric. Nothing here is timed: a slow
 read is one held until the test releases it, and budgets and stale waits run out when the test moves the
 webhook's clock (tests/fixtures/clock.py). What "promptly" means is asserted with events and counts (which
-reads started, in what order, what was in flight), never with milliseconds.
+reads started, in what order, what was in flight); the figures are bench/fairness.py's.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from functions.thunderphone.signing import sign
 from functions.webhook import budget, handler, inline, service
 from functions.webhook.dependencies import deps
 from functions.webhook.models import Reply
+from functions.webhook_routes.model import new_token
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import signed_event, webhook_body
 from tests.fixtures.aws import SIGNING_SECRET, TABLE_NAME, add_route, get_call, seed, wait_for_decision
@@ -96,6 +97,10 @@ class Reads:
                 self.in_flight[pk] -= 1
         if self.failure is not None:
             raise self.failure
+
+
+def is_route(partition: str) -> bool:
+    return partition.startswith(table.ROUTE_PREFIX)
 
 
 @pytest.fixture
@@ -281,3 +286,35 @@ def test_noisy_tenant_never_delays_another_tenants_cached_answers(
         with pytest.raises(StoreUnavailable):
             load.result(SAFETY_NET_S)
     assert reads.peak[noisy_partition] == per_tenant
+
+
+def test_made_up_tokens_never_hold_up_another_tenants_cache_misses(webhook_clock: FakeClock, reads: Reads) -> None:
+    # Given the demo tenant's URL in use (its route and configuration cached)
+    assert answer(demo.KEY_TOKEN, phone_call(7700)).outcome == "config"
+    reads.made.clear()
+    # and a flood of signed calls to made-up tokens, whose route reads DynamoDB is slow to answer
+    reads.hold(is_route)
+    per_group = deps.settings.LOADS_PER_TENANT
+    workers = deps.settings.LOADER_WORKERS
+    flood_size = 3 * workers
+    with ThreadPoolExecutor(max_workers=flood_size + 1) as callers:
+        flood = [callers.submit(answer, new_token(), phone_call(7800 + n)) for n in range(flood_size)]
+        eventually(lambda: deps.store.loader.outstanding() == flood_size, "every made-up token's read is submitted")
+        eventually(lambda: reads.running(is_route) == min(per_group, workers), "the flood's first reads start")
+        flood_running = reads.running(is_route)
+        # When one of the demo tenant's callers the cache does not know yet calls
+        caller = "+14155550142"
+        real = callers.submit(answer, demo.KEY_TOKEN, phone_call(7900, caller))
+        # Then its read starts at once, next to the flood's and ahead of all the flood's queued ones
+        reply = real.result(SAFETY_NET_S)
+        assert reply.outcome == "config"
+        started = [(pk, sk) for pk, sk, _ in reads.made]
+        assert started == [*started[:flood_running], (table.tenant_pk(demo.TENANT_ID), table.customer_sk(caller))]
+        assert all(is_route(pk) for pk, _ in started[:flood_running])
+        # while the flood had at most one tenant's share of the loader in flight, all of it still held
+        assert flood_running == per_group < workers
+        assert not any(call.done() for call in flood)
+        reads.release()
+        assert {call.result(SAFETY_NET_S).status for call in flood} == {404}
+    assert max(reads.peak[pk] for pk in reads.peak if is_route(pk)) == 1
+    assert sum(1 for pk, _, _ in reads.made if is_route(pk)) == flood_size
