@@ -7,24 +7,23 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from functions.common import dynamo, table
-from functions.common.aws import error_code
+from functions.common.aws import secret_errors
 from functions.common.clock import MONOTONIC, Clock
-from functions.common.errors import InvalidItem, SecretsUnavailable, StoreUnavailable
+from functions.common.errors import InvalidItem, SecretNotFound, SecretsUnavailable, StoreUnavailable
 from functions.common.observability import logger
 from functions.tenant_config.items import from_item
 from functions.tenant_config.live import TenantConfig, config_of
 from functions.tenant_config.models import Customer
 from functions.thunderphone.signing import parse_signing_secrets
 from functions.webhook import inline
-from functions.webhook.caching import RefreshingCache
+from functions.webhook.caching import Lookup, RefreshingCache
 from functions.webhook.loading import FairLoader
 from functions.webhook_routes.model import Route
 from functions.webhook_routes.repository import RouteRepository
@@ -199,70 +198,120 @@ def _logged_read(tenant_id: str, what: str, read: Callable[[], T]) -> T:
 
 
 class SecretsManagerSource:
-    """Signing secrets and tool credentials through Powertools' cached secrets provider."""
+    """Signing secrets and tool credentials, cached like the store's items (caching.py) and read on the store's
+    loader: each is refreshed ahead of expiry by one background read, concurrent reads of an expired one share
+    one read, and when Secrets Manager fails the last good value is served for up to `stale_max_seconds` past
+    its TTL, marked `stale` (the answer's line says so; `StaleSecretsServed` counts it). Past that bound a
+    read fails (`{}`, or 503 for an outcome event). A signature that fails against the cached secrets forces
+    one current read (at most every REFRESH_INTERVAL_S), so a rotated secret works at once.
+
+    Secrets Manager is called directly rather than through Powertools' secrets provider: its cache has no
+    refresh ahead and no last-known-good, so it would only be a second cache in front of this one. A tenant
+    with no tool-credentials secret is cached as having none (its tools that need one fall back), so a
+    missing secret costs no AWS call per answer either."""
 
     REFRESH_INTERVAL_S = 10.0  # a bad signature may force a re-read at most this often
+    SIGNING_GROUP = "signing-secrets"  # the loader group of the one read every tenant's calls share
 
-    def __init__(self, client: Any, *, signing_secret_name: str, tool_secret_prefix: str, ttl_seconds: int) -> None:
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-        self.provider = SecretsProvider(boto3_client=client)
+    def __init__(
+        self,
+        client: Any,
+        loader: FairLoader,
+        *,
+        signing_secret_name: str,
+        tool_secret_prefix: str,
+        ttl_seconds: float,
+        max_tenants: int,
+        stale_max_seconds: float = DEFAULT_STALE_MAX_SECONDS,
+        max_wait_seconds: float = 10.0,
+        clock: Clock = MONOTONIC,
+    ) -> None:
+        self.client = client
         self._signing_name = signing_secret_name
         self._tool_prefix = tool_secret_prefix
-        self._ttl = ttl_seconds
-        self._last_refresh = 0.0
+        self._max_wait = max_wait_seconds
+        self._clock = clock
+        self._last_forced = -self.REFRESH_INTERVAL_S
         self._lock = threading.Lock()
 
-    def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
-        if refresh:
-            with self._lock:
-                now = time.monotonic()
-                refresh = now - self._last_refresh >= self.REFRESH_INTERVAL_S
-                if refresh:
-                    inline.before_waiting()  # before the rate limit is spent: the pool's run re-reads
-                    self._last_refresh = now
-        value = self._read(self._signing_name, refresh=refresh)
+        def cache(name: str, maxsize: int) -> RefreshingCache[Any, Any]:
+            return RefreshingCache(
+                name,
+                loader,
+                maxsize=maxsize,
+                ttl_seconds=ttl_seconds,
+                stale_max_seconds=stale_max_seconds,
+                unavailable=(SecretsUnavailable, StoreUnavailable),  # StoreUnavailable: the loader's own refusals
+                clock=clock,
+            )
+
+        self._signing: RefreshingCache[str, tuple[str, ...]] = cache("signing secrets", 1)
+        self._tools: RefreshingCache[str, Mapping[str, str]] = cache("tool credentials", max_tenants)
+
+    def signing_secrets(self, *, refresh: bool = False) -> tuple[tuple[str, ...], bool]:
+        deadline = self._clock() + self._max_wait
+        name = self._signing_name
+        if refresh and self._may_force():
+            return _secrets_read(self._signing.reload(name, self.SIGNING_GROUP, self._read_signing), deadline)
+        return _secrets_read(self._signing.lookup(name, self.SIGNING_GROUP, self._read_signing), deadline)
+
+    def tool_secrets(self, tenant_id: str) -> tuple[Mapping[str, str], bool]:
+        deadline = self._clock() + self._max_wait
+        lookup = self._tools.lookup(tenant_id, tenant_id, lambda: self._read_tool_credentials(tenant_id))
+        return _secrets_read(lookup, deadline)
+
+    def _may_force(self) -> bool:
+        """Whether a forced re-read may run now (rate-limited: anyone can send a bad signature)."""
+        with self._lock:
+            now = self._clock()
+            if now - self._last_forced < self.REFRESH_INTERVAL_S:
+                return False
+            inline.before_waiting()  # before the rate limit is spent: the pool's run re-reads
+            self._last_forced = now
+            return True
+
+    def _read_signing(self) -> tuple[str, ...]:
         try:
-            secrets = _parsed_signing_secrets(value)
+            secrets = parse_signing_secrets(self._read(self._signing_name))
         except ValueError as exc:
             raise SecretsUnavailable(str(exc)) from None
         if not secrets:
             raise SecretsUnavailable("no signing secret is configured")
         return secrets
 
-    def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
-        return _parsed_tool_credentials(self._read(self._tool_prefix + tenant_id))
+    def _read_tool_credentials(self, tenant_id: str) -> Mapping[str, str]:
+        try:
+            value = self._read(self._tool_prefix + tenant_id)
+        except SecretNotFound:
+            return _NO_CREDENTIALS
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise SecretsUnavailable("tool credentials secret is not a JSON object")
+        return MappingProxyType({key: item for key, item in parsed.items() if isinstance(item, str)})
 
-    def _read(self, name: str, *, refresh: bool = False) -> str:
-        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
-        key = self.provider._build_cache_key(name=name)  # Powertools' own key for a plain get()
-        if not refresh and self.provider.has_not_expired_in_cache(key):
-            value = self.provider.fetch_from_cache(key)
-        else:
-            inline.before_waiting()
-            try:
-                value = self.provider.get(name, max_age=self._ttl, force_fetch=refresh)
-            except GetParameterError as exc:
-                # The message names the secret and the AWS error code only, never a value.
-                raise SecretsUnavailable(f"cannot read secret {name}: {error_code(exc.__context__)}") from None
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", errors="replace")
+    def _read(self, name: str) -> str:
+        """One GetSecretValue; a failure is logged once per read (not per answer served the last good value)."""
+        try:
+            with secret_errors(name):
+                response = self.client.get_secret_value(SecretId=name)
+        except SecretsUnavailable as exc:
+            logger.warning("secret read failed", extra={"error": str(exc)})  # names the secret, never a value
+            raise
+        value = response.get("SecretString")
         if not isinstance(value, str):
             raise SecretsUnavailable(f"secret {name} has no string value")
         return value
 
 
-# Parsed once per secret value, not per answer (the values are held by the provider's cache anyway).
-_parsed_signing_secrets = lru_cache(maxsize=4)(parse_signing_secrets)
+_NO_CREDENTIALS: Mapping[str, str] = MappingProxyType({})
 
 
-@lru_cache(maxsize=1024)
-def _parsed_tool_credentials(value: str) -> Mapping[str, str]:
+def _secrets_read(lookup: Lookup[T], deadline: float) -> tuple[T, bool]:
+    """A secret's (value, stale); the loader's and the cache's refusals are SecretsUnavailable to callers."""
     try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError:
-        raise SecretsUnavailable("tool credentials secret is not a JSON object") from None
-    if not isinstance(parsed, dict):
-        raise SecretsUnavailable("tool credentials secret is not a JSON object")
-    return MappingProxyType({key: item for key, item in parsed.items() if isinstance(item, str)})
+        return lookup.result(deadline)
+    except StoreUnavailable as exc:
+        raise SecretsUnavailable(str(exc)) from None

@@ -4,10 +4,11 @@ Each entry remembers when the read that produced it started. For `ttl` seconds i
 the last `refresh_ahead` part of that time a read of it also starts one background refresh, so a key in
 use is normally reloaded before it expires and its answers never wait for a read. Past its TTL an entry is
 refreshed on the next read, which waits for the refresh at most `stale_wait_seconds`: if the refresh fails
-with StoreUnavailable (throttled, down, timed out) or is slower, the previous value is served and marked
-stale, for at most `stale_max_seconds` past the TTL; later, the entry is as good as absent. After a failed
-load the key is not read again for `retry_seconds`: a throttled or unreachable table is not hammered, and
-its stale value is served at once meanwhile.
+with one of the cache's `unavailable` errors (throttled, down, timed out) or is slower, the previous value is
+served and marked stale, for at most `stale_max_seconds` past the TTL; later, the entry is as good as absent.
+Once a refresh of an entry has failed, its stale value is served at once (the next try runs in the
+background, at most every `retry_seconds`): a throttled or unreachable service is not hammered, and no
+answer waits for a read that is known to fail.
 
 Absent values (None: an unknown route, an unclaimed number, a caller who is no customer) are kept in an LRU
 of their own, as large as the one for values: keys that name nothing cost an attacker nothing to invent (any
@@ -45,7 +46,7 @@ V = TypeVar("V")
 class _Entry(Generic[V]):
     value: V
     loaded_at: float  # when the read that produced the value started
-    failed_at: float | None = None  # the last failed reload, for `retry_seconds`
+    failed_at: float | None = None  # the last failed reload since the value was read
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Lookup(Generic[V]):
     pending: Future[V] | None = None
     fallback: _Entry[V] | None = None
     stale_after: float = 0.0  # the clock's instant past which the fallback is served instead of waiting
+    unavailable: tuple[type[Exception], ...] = (StoreUnavailable,)  # failures the fallback is served for
 
     def result(self, deadline: float | None) -> tuple[V, bool]:
         """(value, stale); raises StoreUnavailable (also when `deadline` passes) or what the load raised.
@@ -71,7 +73,9 @@ class Lookup(Generic[V]):
             until = self.stale_after if deadline is None else min(deadline, self.stale_after)
             try:
                 return self.clock.result(self.pending, until), False
-            except (StoreUnavailable, TimeoutError):
+            except TimeoutError:
+                return self.fallback.value, True
+            except self.unavailable:
                 return self.fallback.value, True
         try:
             return self.clock.result(self.pending, deadline), False
@@ -93,6 +97,7 @@ class RefreshingCache(Generic[K, V]):
         refresh_ahead: float = 0.2,
         stale_wait_seconds: float = 0.25,
         retry_seconds: float = 1.0,
+        unavailable: tuple[type[Exception], ...] = (StoreUnavailable,),
         clock: Clock = MONOTONIC,
     ) -> None:
         self.name = name
@@ -105,6 +110,7 @@ class RefreshingCache(Generic[K, V]):
         self._stale_max = stale_max_seconds
         self._stale_wait = stale_wait_seconds
         self._retry = retry_seconds
+        self._unavailable = unavailable
         self._clock = clock
         self._generation = 0  # clear() makes loads already started store nothing
         self._lock = threading.RLock()  # a load's done-callback may run inside lookup (a refused submit)
@@ -122,10 +128,18 @@ class RefreshingCache(Generic[K, V]):
                         self._load(key, group, load)  # ahead of expiry, in the background
                     return self._hit(entry.value)
                 if age < self._ttl + self._stale_max:
-                    if retrying:
+                    if entry.failed_at is not None:  # its refresh is known to fail: no answer waits for it
+                        if not retrying:
+                            self._load(key, group, load)
                         return self._hit(entry.value, stale=True)
                     pending = self._load(key, group, load)
                     return self._waiting(pending, fallback=entry, stale_after=now + self._stale_wait)
+            return self._waiting(self._load(key, group, load))
+
+    def reload(self, key: K, group: str, load: Callable[[], V]) -> Lookup[V]:
+        """A read of `key` from its source whatever its age (or the one running), with no fallback: for a
+        value that has to be current (a signing secret that might have been rotated)."""
+        with self._lock:
             return self._waiting(self._load(key, group, load))
 
     def get(self, key: K, group: str, load: Callable[[], V], *, deadline: float | None) -> tuple[V, bool]:
@@ -157,7 +171,14 @@ class RefreshingCache(Generic[K, V]):
         return Lookup(self.name, self._clock, value, stale=stale)
 
     def _waiting(self, pending: Future[V], *, fallback: _Entry[V] | None = None, stale_after: float = 0.0) -> Lookup[V]:
-        return Lookup(self.name, self._clock, pending=pending, fallback=fallback, stale_after=stale_after)
+        return Lookup(
+            self.name,
+            self._clock,
+            pending=pending,
+            fallback=fallback,
+            stale_after=stale_after,
+            unavailable=self._unavailable,
+        )
 
     def _entry(self, key: K) -> _Entry[V] | None:
         """The entry held for `key`, present or absent (called with the lock held)."""

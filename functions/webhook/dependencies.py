@@ -99,18 +99,28 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
             stale_max_seconds=settings.STALE_MAX_SECONDS,
             loader_workers=settings.LOADER_WORKERS,
             loads_per_tenant=settings.LOADS_PER_TENANT,
-            max_wait_seconds=settings.BUDGET_MS / 1000 + READ_WAIT_PAST_BUDGET_S,
+            max_wait_seconds=self._read_wait_s,
             clock=self.clock,
         )
 
+    @property
+    def _read_wait_s(self) -> float:
+        return self.settings.BUDGET_MS / 1000 + READ_WAIT_PAST_BUDGET_S
+
     @cached_property
     def secrets(self) -> SecretsManagerSource:
+        """Read on the store's loader: a tenant's tool credentials count toward its share like its items."""
         settings = self.settings
         return SecretsManagerSource(
             self.secretsmanager,
+            self.store.loader,
             signing_secret_name=settings.SIGNING_SECRET_NAME,
             tool_secret_prefix=settings.TOOL_SECRET_PREFIX,
             ttl_seconds=settings.CACHE_TTL_SECONDS,
+            max_tenants=settings.CACHE_MAX_TENANTS,
+            stale_max_seconds=settings.STALE_MAX_SECONDS,
+            max_wait_seconds=self._read_wait_s,
+            clock=self.clock,
         )
 
     @cached_property

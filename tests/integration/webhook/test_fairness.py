@@ -37,7 +37,7 @@ from tests.fixtures.aws import SIGNING_SECRET, TABLE_NAME, add_route, get_call, 
 from tests.fixtures.clock import SAFETY_NET_S, FakeClock, eventually
 from tests.fixtures.emf import metrics_of
 
-BUDGET_MS = 1500  # the deployed default
+BUDGET_MS = 1500  # the deployed default: room for the stale waits of signing secret, route, items and tool secret
 TTL = 60.0
 STALE_MAX = 600.0
 NOISY = "noisy"

@@ -82,7 +82,7 @@ def test_dynamodb_unreachable_answers_fallback(demo_tenant: str, lambda_context:
 
 
 def test_secrets_manager_down_answers_fallback_not_401(demo_tenant: str, lambda_context: Any, json_logs: Any) -> None:
-    stubber = Stubber(deps.secrets.provider.client)
+    stubber = Stubber(deps.secrets.client)
     stubber.add_client_error("get_secret_value", service_error_code="InternalServiceError", http_status_code=500)
     with stubber:
         status, body = call(lambda_context)

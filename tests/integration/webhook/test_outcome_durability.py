@@ -80,7 +80,7 @@ def test_secrets_manager_down_is_503_and_the_retry_after_recovery_is_stored(
 
     parameters.clear_caches()
     body = completion(decided_call, status="completed", billable_minutes=4)
-    stubber = Stubber(deps.secrets.provider.client)
+    stubber = Stubber(deps.secrets.client)
     stubber.add_client_error("get_secret_value", service_error_code="InternalServiceError", http_status_code=500)
 
     # When ThunderPhone delivers the completion
@@ -291,7 +291,7 @@ def test_an_unsigned_outcome_is_401_without_any_aws_call_but_the_signing_secrets
         calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
     assert deps.outcome_queue is not None
-    for client in (deps.store.client, deps.secrets.provider.client, deps.outcome_queue.client):
+    for client in (deps.store.client, deps.secrets.client, deps.outcome_queue.client):
         client.meta.events.register("before-call", count)
     body = completion(2, status="completed", pad="x" * size)
 

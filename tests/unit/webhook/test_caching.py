@@ -154,7 +154,7 @@ def test_cache_expired_entry_is_refreshed_on_read(cache: RefreshingCache[str, st
 
 
 def test_cache_serves_last_known_good_when_refresh_fails_then_gives_up(
-    cache: RefreshingCache[str, str], clock: FakeClock
+    cache: RefreshingCache[str, str], clock: FakeClock, loader: FairLoader
 ) -> None:
     source = Source()
     get(cache, "k", source)
@@ -164,12 +164,15 @@ def test_cache_serves_last_known_good_when_refresh_fails_then_gives_up(
     # Then the previous value is served, marked stale
     assert get(cache, "k", source) == ("v1", True)
     assert source.calls == 2
-    # and the store is not asked again for a second: the stale value is served at once
-    assert get(cache, "k", source) == ("v1", True)
-    assert source.calls == 2
+    # and once a refresh is known to fail, answers never wait for one: the stale value is served at once,
+    with inline.no_waiting():
+        assert get(cache, "k", source) == ("v1", True)
+    assert source.calls == 2  # and the store is not asked again for a second,
     clock.advance(1.5)
-    assert get(cache, "k", source) == ("v1", True)
-    assert source.calls == 3
+    with inline.no_waiting():
+        assert get(cache, "k", source) == ("v1", True)
+    settle(loader)
+    assert source.calls == 3  # then once more, in the background
     # Past the bound the old value is as good as absent: the read fails
     clock.advance(STALE_MAX)
     with pytest.raises(StoreUnavailable):
@@ -229,6 +232,20 @@ def test_cache_miss_waits_until_its_deadline_at_most(cache: RefreshingCache[str,
         with pytest.raises(StoreUnavailable, match="did not finish"):
             read.result(SAFETY_NET_S)
     source.release()
+
+
+def test_cache_reload_reads_a_fresh_entry_again_and_fails_without_a_fallback(
+    cache: RefreshingCache[str, str], loader: FairLoader
+) -> None:
+    source = Source()
+    get(cache, "k", source)
+    source.value = "v2"
+    assert cache.reload("k", "t", source).result(None) == ("v2", False)
+    assert get(cache, "k", source) == ("v2", False)
+    source.error = StoreUnavailable("down")
+    with pytest.raises(StoreUnavailable):
+        cache.reload("k", "t", source).result(None)
+    assert source.calls == 3
 
 
 def test_cache_is_bounded_and_clear_drops_loads_in_flight(cache: RefreshingCache[str, str], loader: FairLoader) -> None:

@@ -135,7 +135,7 @@ def test_bodies_over_the_small_limit_are_only_accepted_as_signed_outcome_events(
 
 def test_a_body_over_the_outcome_limit_is_413_before_any_secret_is_read() -> None:
     class NoSecrets(FakeSecrets):
-        def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
+        def signing_secrets(self, *, refresh: bool = False) -> tuple[tuple[str, ...], bool]:
             raise AssertionError("read a secret for a body that can never be accepted")
 
     reply = answer(outcome_body(pad="x" * OUTCOME_LIMIT), secrets=NoSecrets(), queue=FakeQueue())
