@@ -37,6 +37,15 @@ run: install ## Serve the webhook and admin API on 127.0.0.1:$(PORT) with AWS em
 test: install ## Run every test
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
+# A busy CI runner: every core kept busy by a CPU hog while the whole suite runs, and it must still pass (no test
+# may depend on the machine's speed). The hogs are stopped however the run ends.
+STRESS_HOGS ?= 2
+test-stress: install ## Run every test while CPU hogs (STRESS_HOGS, 2) keep the cores busy: none may flake
+	@hogs=""; trap 'kill $$hogs 2>/dev/null' EXIT INT TERM; \
+	for n in $$(seq $(STRESS_HOGS)); do $(PY) -c 'while True: pass' & hogs="$$hogs $$!"; done; \
+	echo "test-stress: $(STRESS_HOGS) CPU hogs running (pids$$hogs)"; \
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
 test-unit: install ## Unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
@@ -98,4 +107,4 @@ oidc: install node_modules/.package-lock.json ## Deploy the GitHub OIDC provider
 
 ci: lint typecheck test cfn-lint ## What CI runs: lint, types, every test, real synth + cfn-lint
 
-.PHONY: help install run sbctl openapi fake-thunderphone test test-unit test-integration test-infra lint fmt typecheck bench bench-load synth cfn-lint diff deploy destroy oidc ci
+.PHONY: help install run sbctl openapi fake-thunderphone test test-stress test-unit test-integration test-infra lint fmt typecheck bench bench-load synth cfn-lint diff deploy destroy oidc ci

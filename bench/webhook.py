@@ -96,7 +96,7 @@ def main() -> dict[str, Any]:
         # Each request's log line (the decision log) and EMF metrics are written, as in Lambda, to /dev/null.
         with quiet_stdout():
             deps.store.client.meta.events.register("before-call", count)
-            deps.secrets.provider.client.meta.events.register("before-call", count)
+            deps.secrets.client.meta.events.register("before-call", count)
             figures = measure(timed, vip_event, web_event, calls, deps.store)
 
             # New calls (a fresh call_id each, as every real call has): answered from the caches alone.

@@ -40,6 +40,7 @@ from tests.fixtures.aws import (
     emulated_aws,
     seed,
 )
+from tests.fixtures.clock import FakeClock
 from tests.fixtures.decisions import inline_decisions
 from tests.fixtures.tenant_api import tenant_api_env
 
@@ -90,6 +91,20 @@ def _fresh_dependencies() -> Iterator[None]:
     reset()
     yield
     reset()
+
+
+@pytest.fixture(autouse=True)
+def webhook_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The webhook's clock in every test: its budgets, cache ages and waits end when a test moves this clock
+    (tests/fixtures/clock.py), never because the machine running the tests is busy."""
+    from functions.webhook import handler
+    from functions.webhook.dependencies import deps
+    from functions.webhook.lifecycle import Lifecycle
+
+    clock = FakeClock()
+    monkeypatch.setattr(deps, "clock", clock)
+    monkeypatch.setattr(handler, "lifecycle", Lifecycle(clock(), clock=clock))  # no INIT to count from
+    return clock
 
 
 @pytest.fixture

@@ -11,7 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from functions.common.errors import ConditionFailed, SecretsUnavailable, StoreUnavailable, TransactionCancelled
+from functions.common.errors import (
+    ConditionFailed,
+    SecretNotFound,
+    SecretsUnavailable,
+    StoreUnavailable,
+    TransactionCancelled,
+)
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -97,10 +103,13 @@ def store_errors(operation: str = "DynamoDB call") -> Iterator[None]:
 
 @contextmanager
 def secret_errors(name: str, action: str = "read") -> Iterator[None]:
-    """Secrets Manager's errors as SecretsUnavailable, naming the secret and the error code, never a value."""
+    """Secrets Manager's errors as SecretsUnavailable (SecretNotFound when there is no such secret), naming the
+    secret and the error code, never a value."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         yield
     except (ClientError, BotoCoreError) as exc:
-        raise SecretsUnavailable(f"cannot {action} secret {name}: {error_code(exc)}") from None
+        code = error_code(exc)
+        unavailable = SecretNotFound if code == "ResourceNotFoundException" else SecretsUnavailable
+        raise unavailable(f"cannot {action} secret {name}: {code}") from None

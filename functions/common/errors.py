@@ -36,6 +36,10 @@ class SecretsUnavailable(Exception):
     """Secrets Manager could not answer, or the secret is missing or unusable."""
 
 
+class SecretNotFound(SecretsUnavailable):
+    """Secrets Manager answered: there is no such secret."""
+
+
 class InvalidItem(Exception):
     """A stored item that does not validate. `problems` say where and why, for the tenant's admin (our own
     validators may quote the offending text); `log_text` names tenant, sort key and fields only, for logs."""

@@ -20,6 +20,9 @@ class Metric:
     ANSWER_LATENCY: Final = "AnswerLatency"  # milliseconds
     TENANT_ANSWERS: Final = "TenantAnswers"  # dimensions `tenant` (METRIC_TENANTS or "other"), `outcome`
     STALE_CONFIG_SERVED: Final = "StaleConfigServed"  # decided on a last-known-good configuration or customer
+    STALE_SECRETS_SERVED: Final = (
+        "StaleSecretsServed"  # answered with a last-known-good signing secret or tool credential
+    )
     OUTCOME_QUEUED: Final = "OutcomeQueued"  # an outcome event made durable (queued), then acknowledged
     OUTCOME_DEFERRED: Final = "OutcomeDeferred"  # an outcome event answered non-2xx: ThunderPhone retries it
     # decision recorder (the webhook's answer log lines, through a CloudWatch Logs subscription)

@@ -26,7 +26,7 @@ class LiveMigrationDependencies(Dependencies[LiveMigrationSettings]):
 
     @cached_property
     def store(self) -> ConfigStore:
-        return ConfigStore(self.dynamodb, self.settings.TABLE_NAME, actor=ACTOR)
+        return ConfigStore(self.dynamodb, self.settings.TABLE_NAME, actor=ACTOR, writer="operator")
 
     @cached_property
     def drafts(self) -> Drafts:

@@ -7,23 +7,23 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from functions.common import dynamo, table
-from functions.common.aws import error_code
-from functions.common.errors import InvalidItem, SecretsUnavailable, StoreUnavailable
+from functions.common.aws import secret_errors
+from functions.common.clock import MONOTONIC, Clock
+from functions.common.errors import InvalidItem, SecretNotFound, SecretsUnavailable, StoreUnavailable
 from functions.common.observability import logger
 from functions.tenant_config.items import from_item
 from functions.tenant_config.live import TenantConfig, config_of
 from functions.tenant_config.models import Customer
 from functions.thunderphone.signing import parse_signing_secrets
 from functions.webhook import inline
-from functions.webhook.caching import RefreshingCache
+from functions.webhook.caching import Lookup, RefreshingCache
 from functions.webhook.loading import FairLoader
 from functions.webhook.origin import accepted_values
 from functions.webhook_routes.model import Route
@@ -32,6 +32,7 @@ from functions.webhook_routes.repository import RouteRepository
 T = TypeVar("T")
 
 DEFAULT_STALE_MAX_SECONDS = 86_400.0
+ROUTES_GROUP = "routes"  # the loader group of every route read (DynamoTenantStore.route says why)
 
 
 class DynamoTenantStore:
@@ -43,9 +44,9 @@ class DynamoTenantStore:
     returned configuration `stale`, which the decision, its log and the `StaleConfigServed` metric carry. A
     stale route or number claim is served the same way, unflagged: without it no answer could be found
     during an outage, and retiring a route is a write, which an outage mostly stops too. An answer whose
-    reads are all cached never waits on the loader; a miss is waited for at most `max_wait_seconds` (the
-    answer's budget) and then raises StoreUnavailable, so an answer thread abandoned by its budget is
-    released soon after."""
+    reads are all cached never waits on the loader; a miss is waited for at most `max_wait_seconds` (a little
+    past the answer's budget) and then raises StoreUnavailable, so an answer thread abandoned by its budget is
+    released soon after. Times are the `clock`'s (common/clock.py)."""
 
     def __init__(
         self,
@@ -59,11 +60,12 @@ class DynamoTenantStore:
         loader_workers: int = 8,
         loads_per_tenant: int = 2,
         max_wait_seconds: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.client = client
         self._table = table_name
         self._max_wait = max_wait_seconds
+        self._clock = clock
         # Loads queued longer than an answer waits are run for nobody: they fail instead of taking a thread.
         self.loader = FairLoader(
             workers=loader_workers,
@@ -106,7 +108,7 @@ class DynamoTenantStore:
 
     def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
         # Both reads start before either is waited for: a cold call costs one round trip of latency.
-        deadline = time.monotonic() + self._max_wait
+        deadline = self._clock() + self._max_wait
         config_read = self._configs.lookup(tenant_id, tenant_id, lambda: self._read_config(tenant_id))
         customer_read = (
             self._customers.lookup(
@@ -115,31 +117,44 @@ class DynamoTenantStore:
             if customer_id is not None
             else None
         )
-        config, stale = config_read.result(_remaining(deadline))
+        config, stale = config_read.result(deadline)
         customer: Customer | None = None
         if customer_read is not None:
-            value, customer_stale = customer_read.result(_remaining(deadline))
+            value, customer_stale = customer_read.result(deadline)
             if isinstance(value, InvalidItem):
                 raise value
             customer, stale = value, stale or customer_stale
         return (replace(config, stale=True) if stale else config), customer
 
     def route(self, route_id: str) -> Route | None:
-        """Cached like the rest: a retired route stops opening anything within the cache time."""
+        """Cached like the rest: a retired route stops opening anything within the cache time.
+
+        Every route read is in one loader group, ROUTES_GROUP: the tenant is what a route read finds out, so
+        until it is read the only group it can belong to is "routes". Made-up tokens (any tenant can have
+        ThunderPhone sign bodies and send them anywhere) then take at most `loads_per_tenant` of the loader's
+        workers and one turn in each round, like a single tenant, and every known tenant's reads go on beside
+        them. (As a group each, a flood took a turn per token for every turn of a real tenant, and every worker.)
+        The price is paid by routes not cached yet, which queue behind each other: a container's first calls to
+        different URLs read their routes `loads_per_tenant` at a time (one GetItem each; a Lambda container
+        answers one request at a time, so only the multi-threaded local front and reads outliving their answer
+        ever queue there), and in a flood a URL's first call on a new container waits behind the flood's reads,
+        at most its budget (then `{}`). More slots for routes would give a flood more of the loader and real
+        calls nothing they could count on."""
         value, _ = self._routes.get(
             route_id,
-            f"route:{route_id}",  # no tenant is known before the route is read: each route is its own group
+            ROUTES_GROUP,
             lambda: self._route_repository.get(route_id),
-            timeout=self._max_wait,
+            deadline=self._clock() + self._max_wait,
         )
         return value
 
     def tenant_for_number(self, number: str) -> str | None:
+        """A group per number: claims are read only on the org-level route, which only ThunderPhone can call."""
         value, _ = self._numbers.get(
             number,
             f"number:{number}",
             lambda: dynamo.number_owner(self.client, self._table, number),
-            timeout=self._max_wait,
+            deadline=self._clock() + self._max_wait,
         )
         return value
 
@@ -174,10 +189,6 @@ class DynamoTenantStore:
         return config_of(tenant_id, item)
 
 
-def _remaining(deadline: float) -> float:
-    return max(0.0, deadline - time.monotonic())
-
-
 def _logged_read(tenant_id: str, what: str, read: Callable[[], T]) -> T:
     """A failed read is logged once per attempt (not per answer served from the last-known-good copy)."""
     try:
@@ -188,89 +199,142 @@ def _logged_read(tenant_id: str, what: str, read: Callable[[], T]) -> T:
 
 
 class SecretsManagerSource:
-    """Signing secrets, tool credentials and (with edge protection) the origin secret, through Powertools' cached
-    secrets provider."""
+    """Signing secrets, tool credentials and (with edge protection) the origin secret, cached like the store's
+    items (caching.py) and read on the store's loader: each is refreshed ahead of expiry by one background read,
+    concurrent reads of an expired one share one read, and when Secrets Manager fails the last good value is
+    served for up to `stale_max_seconds` past its TTL, marked `stale` (the answer's line says so;
+    `StaleSecretsServed` counts it). Past that bound a read fails (`{}`, or 503 for an outcome event). A signature
+    that fails against the cached secrets forces one current read (at most every REFRESH_INTERVAL_S), so a
+    rotated secret works at once.
+
+    Secrets Manager is called directly rather than through Powertools' secrets provider: its cache has no
+    refresh ahead and no last-known-good, so it would only be a second cache in front of this one. A tenant
+    with no tool-credentials secret is cached as having none (its tools that need one fall back), so a
+    missing secret costs no AWS call per answer either."""
 
     REFRESH_INTERVAL_S = 10.0  # a bad signature may force a re-read at most this often
+    SIGNING_GROUP = "signing-secrets"  # the loader group of the one read every tenant's calls share
+    ORIGIN_GROUP = "origin-secret"
 
     def __init__(
         self,
         client: Any,
+        loader: FairLoader,
         *,
         signing_secret_name: str,
         tool_secret_prefix: str,
-        ttl_seconds: int,
+        ttl_seconds: float,
+        max_tenants: int,
         origin_secret_name: str | None = None,
+        stale_max_seconds: float = DEFAULT_STALE_MAX_SECONDS,
+        max_wait_seconds: float = 10.0,
+        clock: Clock = MONOTONIC,
     ) -> None:
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-        self.provider = SecretsProvider(boto3_client=client)
+        self.client = client
         self._signing_name = signing_secret_name
         self._origin_name = origin_secret_name
         self._tool_prefix = tool_secret_prefix
-        self._ttl = ttl_seconds
-        self._last_refresh = 0.0
+        self._max_wait = max_wait_seconds
+        self._clock = clock
+        self._last_forced = -self.REFRESH_INTERVAL_S
         self._lock = threading.Lock()
 
-    def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
-        if refresh:
-            with self._lock:
-                now = time.monotonic()
-                refresh = now - self._last_refresh >= self.REFRESH_INTERVAL_S
-                if refresh:
-                    inline.before_waiting()  # before the rate limit is spent: the pool's run re-reads
-                    self._last_refresh = now
-        value = self._read(self._signing_name, refresh=refresh)
+        def cache(name: str, maxsize: int) -> RefreshingCache[Any, Any]:
+            return RefreshingCache(
+                name,
+                loader,
+                maxsize=maxsize,
+                ttl_seconds=ttl_seconds,
+                stale_max_seconds=stale_max_seconds,
+                unavailable=(SecretsUnavailable, StoreUnavailable),  # StoreUnavailable: the loader's own refusals
+                clock=clock,
+            )
+
+        self._signing: RefreshingCache[str, tuple[str, ...]] = cache("signing secrets", 1)
+        self._tools: RefreshingCache[str, Mapping[str, str]] = cache("tool credentials", max_tenants)
+        self._origin: RefreshingCache[str, tuple[str, ...]] = cache("origin secret", 1)
+
+    def signing_secrets(self, *, refresh: bool = False) -> tuple[tuple[str, ...], bool]:
+        deadline = self._clock() + self._max_wait
+        name = self._signing_name
+        if refresh and self._may_force():
+            return _secrets_read(self._signing.reload(name, self.SIGNING_GROUP, self._read_signing), deadline)
+        return _secrets_read(self._signing.lookup(name, self.SIGNING_GROUP, self._read_signing), deadline)
+
+    def tool_secrets(self, tenant_id: str) -> tuple[Mapping[str, str], bool]:
+        deadline = self._clock() + self._max_wait
+        lookup = self._tools.lookup(tenant_id, tenant_id, lambda: self._read_tool_credentials(tenant_id))
+        return _secrets_read(lookup, deadline)
+
+    def _may_force(self) -> bool:
+        """Whether a forced re-read may run now (rate-limited: anyone can send a bad signature)."""
+        with self._lock:
+            now = self._clock()
+            if now - self._last_forced < self.REFRESH_INTERVAL_S:
+                return False
+            inline.before_waiting()  # before the rate limit is spent: the pool's run re-reads
+            self._last_forced = now
+            return True
+
+    def _read_signing(self) -> tuple[str, ...]:
         try:
-            secrets = _parsed_signing_secrets(value)
+            secrets = parse_signing_secrets(self._read(self._signing_name))
         except ValueError as exc:
             raise SecretsUnavailable(str(exc)) from None
         if not secrets:
             raise SecretsUnavailable("no signing secret is configured")
         return secrets
 
-    def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
-        return _parsed_tool_credentials(self._read(self._tool_prefix + tenant_id))
+    def _read_tool_credentials(self, tenant_id: str) -> Mapping[str, str]:
+        try:
+            value = self._read(self._tool_prefix + tenant_id)
+        except SecretNotFound:
+            return _NO_CREDENTIALS
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise SecretsUnavailable("tool credentials secret is not a JSON object")
+        return MappingProxyType({key: item for key, item in parsed.items() if isinstance(item, str)})
 
     def origin_values(self) -> tuple[str, ...]:
-        """The values CloudFront's origin header may carry (origin.py); raises SecretsUnavailable."""
-        if self._origin_name is None:
+        """The values CloudFront's origin header may carry (origin.py), cached and served last-known-good like the
+        signing secrets; raises SecretsUnavailable."""
+        name = self._origin_name
+        if name is None:
             raise SecretsUnavailable("ORIGIN_SECRET_NAME is not set")
+        deadline = self._clock() + self._max_wait
+        values, _stale = _secrets_read(self._origin.lookup(name, self.ORIGIN_GROUP, self._read_origin), deadline)
+        return values
+
+    def _read_origin(self) -> tuple[str, ...]:
+        assert self._origin_name is not None
         try:
             return accepted_values(self._read(self._origin_name))
         except ValueError as exc:
             raise SecretsUnavailable(str(exc)) from None
 
-    def _read(self, name: str, *, refresh: bool = False) -> str:
-        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
-        key = self.provider._build_cache_key(name=name)  # Powertools' own key for a plain get()
-        if not refresh and self.provider.has_not_expired_in_cache(key):
-            value = self.provider.fetch_from_cache(key)
-        else:
-            inline.before_waiting()
-            try:
-                value = self.provider.get(name, max_age=self._ttl, force_fetch=refresh)
-            except GetParameterError as exc:
-                # The message names the secret and the AWS error code only, never a value.
-                raise SecretsUnavailable(f"cannot read secret {name}: {error_code(exc.__context__)}") from None
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", errors="replace")
+    def _read(self, name: str) -> str:
+        """One GetSecretValue; a failure is logged once per read (not per answer served the last good value)."""
+        try:
+            with secret_errors(name):
+                response = self.client.get_secret_value(SecretId=name)
+        except SecretsUnavailable as exc:
+            logger.warning("secret read failed", extra={"error": str(exc)})  # names the secret, never a value
+            raise
+        value = response.get("SecretString")
         if not isinstance(value, str):
             raise SecretsUnavailable(f"secret {name} has no string value")
         return value
 
 
-# Parsed once per secret value, not per answer (the values are held by the provider's cache anyway).
-_parsed_signing_secrets = lru_cache(maxsize=4)(parse_signing_secrets)
+_NO_CREDENTIALS: Mapping[str, str] = MappingProxyType({})
 
 
-@lru_cache(maxsize=1024)
-def _parsed_tool_credentials(value: str) -> Mapping[str, str]:
+def _secrets_read(lookup: Lookup[T], deadline: float) -> tuple[T, bool]:
+    """A secret's (value, stale); the loader's and the cache's refusals are SecretsUnavailable to callers."""
     try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError:
-        raise SecretsUnavailable("tool credentials secret is not a JSON object") from None
-    if not isinstance(parsed, dict):
-        raise SecretsUnavailable("tool credentials secret is not a JSON object")
-    return MappingProxyType({key: item for key, item in parsed.items() if isinstance(item, str)})
+        return lookup.result(deadline)
+    except StoreUnavailable as exc:
+        raise SecretsUnavailable(str(exc)) from None

@@ -4,24 +4,20 @@ only until BUDGET_MS (one that reads only cached values runs inline: inline.py).
 An answer past its budget is `{}` (ThunderPhone then uses the static agent); the AWS clients' own
 timeouts make sure an abandoned worker finishes soon after. An outcome event is not waited on by
 ThunderPhone (30 s), so it gets OUTCOME_BUDGET_MS to be made durable, and past it a 503 (ThunderPhone
-delivers it again), never a `{}` that would drop it.
+delivers it again), never a `{}` that would drop it. Budgets are kept by the clock the handler is given
+(common/clock.py): tests end one by moving that clock, never by the machine being slow.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from concurrent.futures import TimeoutError as FutureTimeout
 
+from functions.common.clock import MONOTONIC, Clock
 from functions.common.observability import logger
 from functions.webhook import inline, service
 from functions.webhook.models import Reply
 from functions.webhook.outcomes import unavailable
-
-
-def remaining_s(started: float, budget_ms: int) -> float:
-    return max(0.0, budget_ms / 1000 - (time.perf_counter() - started))
 
 
 def answer_within(
@@ -32,10 +28,12 @@ def answer_within(
     budget_ms: int,
     outcome_budget_ms: int | None = None,
     is_outcome: Callable[[], bool] = lambda: False,
+    clock: Clock = MONOTONIC,
 ) -> Reply:
     """`answer` runs inline when none of its reads waits (inline.py), else on `pool`, waited for until
-    `budget_ms`. `is_outcome` is asked only when the answer has failed or is still running at `budget_ms`:
-    then an outcome event is waited for until `outcome_budget_ms` and fails with a 503 rather than `{}`."""
+    `budget_ms` after `started` (an instant of `clock`). `is_outcome` is asked only when the answer has failed
+    or is still running at `budget_ms`: then an outcome event is waited for until `outcome_budget_ms` and fails
+    with a 503 rather than `{}`."""
     try:
         with inline.no_waiting():
             return answer()
@@ -45,15 +43,15 @@ def answer_within(
         return _failed(is_outcome)
     future = pool.submit(answer)
     try:
-        return future.result(timeout=remaining_s(started, budget_ms))
-    except FutureTimeout:
+        return clock.result(future, started + budget_ms / 1000)
+    except TimeoutError:
         if outcome_budget_ms is None or not is_outcome():
             return service.fallback("budget_exceeded")
     except Exception:
         return _failed(is_outcome)
     try:
-        return future.result(timeout=remaining_s(started, outcome_budget_ms))
-    except FutureTimeout:
+        return clock.result(future, started + outcome_budget_ms / 1000)
+    except TimeoutError:
         logger.warning("outcome event not made durable within OUTCOME_BUDGET_MS")
         return unavailable("budget_exceeded")
     except Exception:

@@ -4,10 +4,11 @@ Each entry remembers when the read that produced it started. For `ttl` seconds i
 the last `refresh_ahead` part of that time a read of it also starts one background refresh, so a key in
 use is normally reloaded before it expires and its answers never wait for a read. Past its TTL an entry is
 refreshed on the next read, which waits for the refresh at most `stale_wait_seconds`: if the refresh fails
-with StoreUnavailable (throttled, down, timed out) or is slower, the previous value is served and marked
-stale, for at most `stale_max_seconds` past the TTL; later, the entry is as good as absent. After a failed
-load the key is not read again for `retry_seconds`: a throttled or unreachable table is not hammered, and
-its stale value is served at once meanwhile.
+with one of the cache's `unavailable` errors (throttled, down, timed out) or is slower, the previous value is
+served and marked stale, for at most `stale_max_seconds` past the TTL; later, the entry is as good as absent.
+Once a refresh of an entry has failed, its stale value is served at once (the next try runs in the
+background, at most every `retry_seconds`): a throttled or unreachable service is not hammered, and no
+answer waits for a read that is known to fail.
 
 Absent values (None: an unknown route, an unclaimed number, a caller who is no customer) are kept in an LRU
 of their own, as large as the one for values: keys that name nothing cost an attacker nothing to invent (any
@@ -18,21 +19,21 @@ Errors are never cached as values: a miss that fails raises, and the next read t
 return an error as a value on purpose, like an invalid customer item). Loads run on the store's FairLoader
 (loading.py), single-flight: concurrent reads of one key share one load. A Lookup is started without
 blocking and waited for later, so one answer's reads run side by side; an answer run inline (inline.py)
-is never made to wait for one.
+is never made to wait for one. Ages, bounds and waits are all measured by the cache's clock
+(common/clock.py), so tests move time by hand.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from cachetools import LRUCache
 
+from functions.common.clock import MONOTONIC, Clock
 from functions.common.errors import StoreUnavailable
 from functions.webhook import inline
 from functions.webhook.loading import FairLoader
@@ -45,7 +46,7 @@ V = TypeVar("V")
 class _Entry(Generic[V]):
     value: V
     loaded_at: float  # when the read that produced the value started
-    failed_at: float | None = None  # the last failed reload, for `retry_seconds`
+    failed_at: float | None = None  # the last failed reload since the value was read
 
 
 @dataclass(frozen=True)
@@ -53,30 +54,33 @@ class Lookup(Generic[V]):
     """One read of a key: a value at hand, or a load to wait for (with the last-known-good value, if any)."""
 
     name: str
+    clock: Clock
     value: V | None = None
     stale: bool = False
     pending: Future[V] | None = None
     fallback: _Entry[V] | None = None
-    stale_after: float = 0.0  # time.monotonic() past which the fallback is served instead of waiting
+    stale_after: float = 0.0  # the clock's instant past which the fallback is served instead of waiting
+    unavailable: tuple[type[Exception], ...] = (StoreUnavailable,)  # failures the fallback is served for
 
-    def result(self, timeout: float | None) -> tuple[V, bool]:
-        """(value, stale); raises StoreUnavailable (also when `timeout` passes) or what the load raised.
+    def result(self, deadline: float | None) -> tuple[V, bool]:
+        """(value, stale); raises StoreUnavailable (also when `deadline` passes) or what the load raised.
         Reads looked up together wait for their refreshes together: the stale deadline is the lookup's."""
         if self.pending is None:
             return self.value, self.stale  # type: ignore[return-value]  # a hit: V itself may be None
         if not self.pending.done():
             inline.before_waiting()
         if self.fallback is not None:
-            wait = max(0.0, self.stale_after - time.monotonic())
-            wait = wait if timeout is None else min(timeout, wait)
+            until = self.stale_after if deadline is None else min(deadline, self.stale_after)
             try:
-                return self.pending.result(timeout=wait), False
-            except (StoreUnavailable, FutureTimeout):
+                return self.clock.result(self.pending, until), False
+            except TimeoutError:
+                return self.fallback.value, True
+            except self.unavailable:
                 return self.fallback.value, True
         try:
-            return self.pending.result(timeout=timeout), False
-        except FutureTimeout:
-            raise StoreUnavailable(f"{self.name} read took longer than {timeout or 0:.2f} s") from None
+            return self.clock.result(self.pending, deadline), False
+        except TimeoutError:
+            raise StoreUnavailable(f"{self.name} read did not finish within the answer's budget") from None
 
 
 class RefreshingCache(Generic[K, V]):
@@ -93,7 +97,8 @@ class RefreshingCache(Generic[K, V]):
         refresh_ahead: float = 0.2,
         stale_wait_seconds: float = 0.25,
         retry_seconds: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
+        unavailable: tuple[type[Exception], ...] = (StoreUnavailable,),
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.name = name
         self._loader = loader
@@ -105,6 +110,7 @@ class RefreshingCache(Generic[K, V]):
         self._stale_max = stale_max_seconds
         self._stale_wait = stale_wait_seconds
         self._retry = retry_seconds
+        self._unavailable = unavailable
         self._clock = clock
         self._generation = 0  # clear() makes loads already started store nothing
         self._lock = threading.RLock()  # a load's done-callback may run inside lookup (a refused submit)
@@ -120,17 +126,24 @@ class RefreshingCache(Generic[K, V]):
                 if age < self._ttl:
                     if age >= self._refresh_after and not retrying:
                         self._load(key, group, load)  # ahead of expiry, in the background
-                    return Lookup(self.name, entry.value)
+                    return self._hit(entry.value)
                 if age < self._ttl + self._stale_max:
-                    if retrying:
-                        return Lookup(self.name, entry.value, stale=True)
+                    if entry.failed_at is not None:  # its refresh is known to fail: no answer waits for it
+                        if not retrying:
+                            self._load(key, group, load)
+                        return self._hit(entry.value, stale=True)
                     pending = self._load(key, group, load)
-                    stale_after = time.monotonic() + self._stale_wait  # real time: the wait is real
-                    return Lookup(self.name, pending=pending, fallback=entry, stale_after=stale_after)
-            return Lookup(self.name, pending=self._load(key, group, load))
+                    return self._waiting(pending, fallback=entry, stale_after=now + self._stale_wait)
+            return self._waiting(self._load(key, group, load))
 
-    def get(self, key: K, group: str, load: Callable[[], V], *, timeout: float | None) -> tuple[V, bool]:
-        return self.lookup(key, group, load).result(timeout)
+    def reload(self, key: K, group: str, load: Callable[[], V]) -> Lookup[V]:
+        """A read of `key` from its source whatever its age (or the one running), with no fallback: for a
+        value that has to be current (a signing secret that might have been rotated)."""
+        with self._lock:
+            return self._waiting(self._load(key, group, load))
+
+    def get(self, key: K, group: str, load: Callable[[], V], *, deadline: float | None) -> tuple[V, bool]:
+        return self.lookup(key, group, load).result(deadline)
 
     def peek(self, key: K) -> bool:
         """Whether a value for `key` is held and within its TTL."""
@@ -153,6 +166,19 @@ class RefreshingCache(Generic[K, V]):
     @property
     def maxsize(self) -> int:
         return int(self._entries.maxsize)
+
+    def _hit(self, value: V, *, stale: bool = False) -> Lookup[V]:
+        return Lookup(self.name, self._clock, value, stale=stale)
+
+    def _waiting(self, pending: Future[V], *, fallback: _Entry[V] | None = None, stale_after: float = 0.0) -> Lookup[V]:
+        return Lookup(
+            self.name,
+            self._clock,
+            pending=pending,
+            fallback=fallback,
+            stale_after=stale_after,
+            unavailable=self._unavailable,
+        )
 
     def _entry(self, key: K) -> _Entry[V] | None:
         """The entry held for `key`, present or absent (called with the lock held)."""

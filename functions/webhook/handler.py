@@ -17,13 +17,13 @@ cold start to import, for a single path.
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from functions.common.apigw import MalformedRequest, header, raw_body
+from functions.common.clock import Clock
 from functions.common.observability import logger, tracer
 from functions.thunderphone.signing import SIGNATURE_HEADER
 from functions.webhook import budget, service, telemetry
@@ -38,8 +38,9 @@ if TYPE_CHECKING:
 
 ROUTE_PREFIX = "/webhooks/"
 
-# In Lambda INIT counts from the process's start, whenever this line runs (lifecycle.process_age_s).
-lifecycle = Lifecycle(time.perf_counter() - process_age_s())
+# In Lambda INIT counts from the process's start, whenever this line runs (lifecycle.process_age_s); on the
+# clock answers are timed by (deps.clock).
+lifecycle = Lifecycle(deps.clock() - process_age_s(), clock=deps.clock)
 
 
 def webhook_token(event: dict[str, Any]) -> str | None:
@@ -55,7 +56,7 @@ def webhook_token(event: dict[str, Any]) -> str | None:
     return rest if rest and "/" not in rest else None
 
 
-def respond(event: dict[str, Any], token: str, started: float) -> dict[str, Any]:
+def respond(event: dict[str, Any], token: str, started: float, clock: Clock) -> dict[str, Any]:
     try:
         settings: WebhookSettings | None = deps.settings
     except ValidationError:  # a deployment mistake: every answer is `{}` until it is fixed, and says why
@@ -82,8 +83,9 @@ def respond(event: dict[str, Any], token: str, started: float) -> dict[str, Any]
                 budget_ms=settings.BUDGET_MS,
                 outcome_budget_ms=settings.OUTCOME_BUDGET_MS,
                 is_outcome=lambda: service.claims_outcome(request.body),
+                clock=clock,
             )
-    latency_ms = (time.perf_counter() - started) * 1000
+    latency_ms = (clock() - started) * 1000
     telemetry.record_answer(reply, latency_ms=latency_ms, metric_tenants=deps.metric_tenants)
     headers = {"Content-Type": "application/json"}
     if reply.retry_after_s is not None:  # only outcome events are answered "later"
@@ -123,7 +125,8 @@ def _response(status: int, body: str, headers: dict[str, str]) -> dict[str, Any]
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    started = lifecycle.request_started(time.perf_counter())
+    clock = deps.clock
+    started = lifecycle.request_started(clock())
     if not isinstance(event, dict) or "requestContext" not in event:
         logger.warning("not an API Gateway event")
         return _response(400, '{"error":"bad_event"}', {"Content-Type": "application/json"})
@@ -131,7 +134,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if token is None:
         return _response(404, '{"error":"not_found"}', {"Content-Type": "application/json"})
     try:
-        return respond(event, token, started)
+        return respond(event, token, started, clock)
     except Exception:
         return unexpected(event)
 

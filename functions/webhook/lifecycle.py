@@ -15,8 +15,9 @@ nothing was read before the snapshot.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
+
+from functions.common.clock import MONOTONIC
 
 # A first request arriving later than this after INIT ended was not waiting for INIT.
 INIT_GAP_S = 0.25
@@ -40,7 +41,7 @@ def process_age_s() -> float:
 class Lifecycle:
     """One per container: INIT's start and end, and whether the first request has come."""
 
-    def __init__(self, init_started: float, clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(self, init_started: float, clock: Callable[[], float] = MONOTONIC) -> None:
         self._clock = clock
         self._init_started = init_started
         self._init_ended: float | None = None

@@ -2,8 +2,9 @@
 
 Answers never run loads themselves and loads never run on the answer pool, so a load abandoned by an
 answer past its budget holds a loader thread, never an answer's. At most `workers` loads run at once and
-at most `per_tenant` of one group's (a tenant's); a group's further loads wait in its own FIFO, holding no
-thread, and groups with work take turns (round robin). One tenant's slow partition or heavy configuration
+at most `per_tenant` of one group's (a tenant's, or the one group of every route read: adapters.py says
+why); a group's further loads wait in its own FIFO, holding no thread, and groups with work take turns
+(round robin). One tenant's slow partition or heavy configuration
 therefore occupies at most `per_tenant` threads, and another tenant's load starts as soon as any is free.
 
 Threads are started on demand and end as soon as no runnable load is left: nothing idles, and a store
@@ -62,7 +63,8 @@ class FairLoader:
         self._threads = 0
 
     def submit(self, group: str, run: Callable[[], T]) -> Future[T]:
-        """Queue `run` for `group` (a tenant, or one key for reads no tenant owns yet); never blocks."""
+        """Queue `run` for `group` (a tenant; or, for reads whose tenant is not known yet, one group for all of
+        their kind, such as "routes"); never blocks."""
         future: Future[T] = Future()
         with self._lock:
             queue = self._queues.setdefault(group, deque())

@@ -42,7 +42,8 @@ class WebhookSettings(FunctionSettings):
     CACHE_TTL_SECONDS: Annotated[int, Field(ge=0, le=3600)] = 60
     CACHE_MAX_TENANTS: Annotated[int, Field(ge=1)] = 1000
     CACHE_MAX_CUSTOMERS: Annotated[int, Field(ge=1)] = 20_000
-    # How long past its TTL a cached item is still served (marked stale) when DynamoDB cannot refresh it.
+    # How long past its TTL a cached item or secret is still served (marked stale) when DynamoDB or Secrets
+    # Manager cannot refresh it.
     STALE_MAX_SECONDS: Annotated[int, Field(ge=0, le=7 * 86_400)] = 86_400
     # The store's own loader: at most LOADER_WORKERS reads at once, at most LOADS_PER_TENANT of one tenant's.
     LOADER_WORKERS: Annotated[int, Field(ge=1, le=64)] = 8
@@ -120,3 +121,4 @@ class Reply:
     tenant_id: str | None = None  # the tenant the route named or the number claim found, once known
     widget_id: str | None = None
     retry_after_s: int | None = None  # a Retry-After header: ThunderPhone should deliver it again later
+    stale_secrets: bool = False  # a signing secret or tool credential was a last-known-good copy

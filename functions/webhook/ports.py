@@ -27,10 +27,13 @@ class TenantStore(Protocol):
 
 
 class SecretSource(Protocol):
-    def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
-        """Every currently valid signing secret; raises SecretsUnavailable."""
+    """Each read gives (value, stale): `stale` when the value is a last-known-good copy (a refresh failed)."""
+
+    def signing_secrets(self, *, refresh: bool = False) -> tuple[tuple[str, ...], bool]:
+        """Every currently valid signing secret; `refresh` asks for a current read (a signature did not match;
+        the source may rate-limit it). Raises SecretsUnavailable."""
         ...
 
-    def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
+    def tool_secrets(self, tenant_id: str) -> tuple[Mapping[str, str], bool]:
         """The tenant's tool credentials; raises SecretsUnavailable."""
         ...

@@ -41,11 +41,11 @@ class _Secrets:
     def __init__(self, signing_secret: str) -> None:
         self._signing_secret = signing_secret
 
-    def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
-        return (self._signing_secret,)
+    def signing_secrets(self, *, refresh: bool = False) -> tuple[tuple[str, ...], bool]:
+        return (self._signing_secret,), False
 
-    def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
-        return {}
+    def tool_secrets(self, tenant_id: str) -> tuple[Mapping[str, str], bool]:
+        return {}, False
 
 
 def _config(now: datetime) -> TenantConfig:

@@ -14,7 +14,7 @@ one from its queue is a 429/503: ThunderPhone delivers it again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -77,18 +77,22 @@ def failure(reason: FallbackReason, body: bytes) -> Reply:
     return unavailable(reason) if claims_outcome(body) else fallback(reason)
 
 
-def authenticate(request: WebhookRequest, secrets: SecretSource) -> Reply | None:
-    """None when the signature is good, else the reply to send (401; or, when the secrets are unreadable,
-    `{}`, or 503 for an outcome event so that ThunderPhone retries it)."""
+def authenticate(request: WebhookRequest, secrets: SecretSource) -> tuple[Reply | None, bool]:
+    """(None, stale) when the signature is good, `stale` when it was checked against last-known-good secrets;
+    else the reply to send: 401, or, when the secrets cannot be read, `{}` (503 for an outcome event, so that
+    ThunderPhone retries it). A signature that matches none of the last-known-good secrets while Secrets
+    Manager cannot be read is the latter too: it may be signed with a secret rotated during the outage."""
     try:
-        if verify(request.body, request.signature, secrets.signing_secrets()):
-            return None
+        signing, stale = secrets.signing_secrets()
+        if verify(request.body, request.signature, signing):
+            return None, stale
         # A secret rotated in the last minutes may not be cached yet: look once more (rate-limited).
-        if verify(request.body, request.signature, secrets.signing_secrets(refresh=True)):
-            return None
+        signing, stale = secrets.signing_secrets(refresh=True)
+        if verify(request.body, request.signature, signing):
+            return None, stale
     except SecretsUnavailable:
-        return failure("secrets_unavailable", request.body)
-    return UNAUTHORIZED
+        return failure("secrets_unavailable", request.body), False
+    return (failure("secrets_unavailable", request.body) if stale else UNAUTHORIZED), False
 
 
 def through_edge(request: WebhookRequest, origin_values: Callable[[], tuple[str, ...]]) -> Reply | None:
@@ -134,9 +138,31 @@ def answer(
     size = len(request.body)
     if size > max(max_body_bytes, max_outcome_body_bytes or 0):
         return TOO_LARGE
-    rejected = authenticate(request, secrets)
+    rejected, stale_secrets = authenticate(request, secrets)
     if rejected is not None:
         return rejected
+    reply = _answer_signed(
+        request,
+        store=store,
+        secrets=secrets,
+        max_body_bytes=max_body_bytes,
+        max_prompt_chars=max_prompt_chars,
+        queue=queue,
+    )
+    return replace(reply, stale_secrets=True) if stale_secrets else reply
+
+
+def _answer_signed(
+    request: WebhookRequest,
+    *,
+    store: TenantStore,
+    secrets: SecretSource,
+    max_body_bytes: int,
+    max_prompt_chars: int,
+    queue: Callable[[], OutcomeQueue | None] | None,
+) -> Reply:
+    """A signed request of at most the outcome limit: its route, then its event."""
+    size = len(request.body)
     try:
         envelope: WebhookEnvelope | None = WebhookEnvelope.model_validate_json(request.body)
     except ValidationError:
@@ -207,11 +233,15 @@ def answer_incoming(
         invalid = Decision(tenant_id, "fallback", "invalid_item", problems=(exc.log_text,))
         return fallback("invalid_item", call.call_id, invalid)
 
+    stale_tools = False
+
     def tool_secrets() -> Mapping[str, str]:
+        nonlocal stale_tools
         try:
-            return secrets.tool_secrets(tenant_id)
+            credentials, stale_tools = secrets.tool_secrets(tenant_id)
         except SecretsUnavailable as exc:
             raise ToolSecretUnavailable(str(exc)) from exc
+        return credentials
 
     decision = decide(config, customer, facts, tool_secrets=tool_secrets, max_prompt_chars=max_prompt_chars)
     return Reply(
@@ -224,4 +254,5 @@ def answer_incoming(
         facts=facts,
         tenant_id=tenant_id,
         widget_id=route.widget_id,
+        stale_secrets=stale_tools,
     )

@@ -52,6 +52,8 @@ def answer_metrics(reply: Reply, *, latency_ms: float, tenant: str) -> dict[str,
     counts = [Metric.WEBHOOK_REQUESTS]
     if reply.decision is not None and reply.decision.stale:
         counts.append(Metric.STALE_CONFIG_SERVED)
+    if reply.stale_secrets:
+        counts.append(Metric.STALE_SECRETS_SERVED)
     if reply.outcome == "config":
         counts.append(Metric.CONFIG_SERVED)
     elif reply.outcome == "fallback":
@@ -105,6 +107,8 @@ def record_answer(reply: Reply, *, latency_ms: float, metric_tenants: Collection
     }
     if reply.call_id is not None:
         fields["correlation_id"] = str(reply.call_id)
+    if reply.stale_secrets:
+        fields["stale_secrets"] = True
     if decision is not None:
         fields |= {
             "rule_id": decision.rule_id,

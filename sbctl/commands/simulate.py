@@ -35,11 +35,11 @@ ANONYMOUS_CALLER = "anonymous"  # a phone call whose caller id is withheld
 class PlaceholderSecrets:
     """The webhook's SecretSource port, without Secrets Manager."""
 
-    def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
+    def signing_secrets(self, *, refresh: bool = False) -> tuple[tuple[str, ...], bool]:
         raise SecretsUnavailable("sbctl never reads signing secrets")
 
-    def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
-        return SecretPlaceholders()
+    def tool_secrets(self, tenant_id: str) -> tuple[Mapping[str, str], bool]:
+        return SecretPlaceholders(), False
 
 
 def register(subparsers: SubParsers) -> None:

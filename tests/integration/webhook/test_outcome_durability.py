@@ -7,9 +7,10 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import time
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from tests.fixtures.aws import (
     seed,
     wait_for_decision,
 )
+from tests.fixtures.clock import SAFETY_NET_S, FakeClock, eventually
 from tests.fixtures.outcomes import drain_outcomes, queued, waiting
 
 PRICING = f"/webhooks/{demo.PRICING_TOKEN}"
@@ -78,7 +80,7 @@ def test_secrets_manager_down_is_503_and_the_retry_after_recovery_is_stored(
 
     parameters.clear_caches()
     body = completion(decided_call, status="completed", billable_minutes=4)
-    stubber = Stubber(deps.secrets.provider.client)
+    stubber = Stubber(deps.secrets.client)
     stubber.add_client_error("get_secret_value", service_error_code="InternalServiceError", http_status_code=500)
 
     # When ThunderPhone delivers the completion
@@ -110,24 +112,41 @@ def test_queue_unreachable_is_503_and_nothing_is_acknowledged(
 
 
 def test_queue_too_slow_is_503_within_the_outcome_budget(
-    monkeypatch: pytest.MonkeyPatch, decided_call: int, aws: dict[str, Any], lambda_context: Any
+    monkeypatch: pytest.MonkeyPatch,
+    decided_call: int,
+    aws: dict[str, Any],
+    lambda_context: Any,
+    webhook_clock: FakeClock,
 ) -> None:
-    monkeypatch.setenv("OUTCOME_BUDGET_MS", "1000")
+    monkeypatch.setenv("OUTCOME_BUDGET_MS", "10000")
     deps.reset()
     assert deps.outcome_queue is not None
-    deps.outcome_queue.client.meta.events.register("before-call.sqs", lambda **_: time.sleep(2))
+    sending, release = threading.Event(), threading.Event()
 
-    started = time.perf_counter()
-    status, _, headers = post(signed_event(PRICING, completion(decided_call, status="failed")), lambda_context)
-    elapsed_ms = (time.perf_counter() - started) * 1000
+    def slow_queue(**_: Any) -> None:
+        sending.set()
+        assert release.wait(SAFETY_NET_S)
 
+    deps.outcome_queue.client.meta.events.register("before-call.sqs", slow_queue)
+    body = completion(decided_call, status="failed")
+    arrived = webhook_clock()
+
+    with ThreadPoolExecutor(max_workers=1) as thunderphone:
+        delivery = thunderphone.submit(post, signed_event(PRICING, body), lambda_context)
+        assert sending.wait(SAFETY_NET_S)
+        # An outcome event is not a blocking call: past BUDGET_MS it is still waited for
+        webhook_clock.advance_when_waiting(deps.settings.BUDGET_MS / 1000)
+        eventually(lambda: webhook_clock.waits_until() == [arrived + 10.0], "the wait goes on to OUTCOME_BUDGET_MS")
+        assert not delivery.done()
+        # until OUTCOME_BUDGET_MS, and then it is a 503 while the queue has still not answered
+        webhook_clock.advance(10.0)
+        status, _, headers = delivery.result(SAFETY_NET_S)
     assert (status, headers.get("Retry-After")) == (503, "30")
-    assert 1000 <= elapsed_ms < 1600  # waited past BUDGET_MS (an outcome is not a blocking call), not past its own
+    assert not release.is_set()
     # The abandoned send may still land: ThunderPhone's retry is then a duplicate, which the recorder dedupes.
-    # Wait for it here so it never lands in the next test's queue.
-    deadline = time.monotonic() + 5
-    while waiting(aws["sqs"], OUTCOME_QUEUE_URL) == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    # Let it land here so it never lands in the next test's queue.
+    release.set()
+    eventually(lambda: waiting(aws["sqs"], OUTCOME_QUEUE_URL) == 1, "the abandoned send lands")
 
 
 def test_route_store_down_is_429_for_an_outcome(demo_tenant: str, aws: dict[str, Any], lambda_context: Any) -> None:
@@ -272,7 +291,7 @@ def test_an_unsigned_outcome_is_401_without_any_aws_call_but_the_signing_secrets
         calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
     assert deps.outcome_queue is not None
-    for client in (deps.store.client, deps.secrets.provider.client, deps.outcome_queue.client):
+    for client in (deps.store.client, deps.secrets.client, deps.outcome_queue.client):
         client.meta.events.register("before-call", count)
     body = completion(2, status="completed", pad="x" * size)
 

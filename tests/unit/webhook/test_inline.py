@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,6 +11,7 @@ from functions.webhook import budget, inline
 from functions.webhook.caching import RefreshingCache
 from functions.webhook.loading import FairLoader
 from functions.webhook.models import Reply
+from tests.fixtures.clock import SAFETY_NET_S, FakeClock
 from tests.unit.webhook.test_caching import Source
 
 OK = Reply(200, {"prompt": "hi"}, "config", None)
@@ -24,8 +24,9 @@ def test_an_answer_that_never_waits_is_answered_on_the_requests_thread() -> None
         threads.append(threading.get_ident())
         return OK
 
+    clock = FakeClock()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        assert budget.answer_within(pool, answer, started=time.perf_counter(), budget_ms=100) is OK
+        assert budget.answer_within(pool, answer, started=clock(), budget_ms=100, clock=clock) is OK
     assert threads == [threading.get_ident()]
 
 
@@ -37,20 +38,27 @@ def test_an_answer_that_would_wait_is_answered_again_on_the_pool_within_its_budg
         inline.before_waiting()
         return OK
 
+    clock = FakeClock()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        assert budget.answer_within(pool, answer, started=time.perf_counter(), budget_ms=100) is OK
+        assert budget.answer_within(pool, answer, started=clock(), budget_ms=100, clock=clock) is OK
     assert len(threads) == 2 and threads[0] == threading.get_ident() != threads[1]
+
+    released = threading.Event()
 
     def hangs() -> Reply:
         inline.before_waiting()
-        time.sleep(1)
+        assert released.wait(SAFETY_NET_S)
         return OK
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        reply = budget.answer_within(pool, hangs, started=started, budget_ms=100)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # When the budget runs out while the answer still waits
+        within = pool.submit(budget.answer_within, pool, hangs, started=clock(), budget_ms=100, clock=clock)
+        clock.advance_when_waiting(0.1)
+        reply = within.result(SAFETY_NET_S)
+        # Then the answer is `{}` without it: the hung answer has not returned yet
         assert (reply.body, reply.reason) == ({}, "budget_exceeded")
-        assert time.perf_counter() - started < 0.5
+        assert not released.is_set()
+        released.set()
 
 
 def test_an_inline_answer_that_fails_falls_back_like_one_on_the_pool() -> None:
@@ -58,7 +66,7 @@ def test_an_inline_answer_that_fails_falls_back_like_one_on_the_pool() -> None:
         raise RuntimeError("bug")
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        reply = budget.answer_within(pool, broken, started=time.perf_counter(), budget_ms=100)
+        reply = budget.answer_within(pool, broken, started=0.0, budget_ms=100, clock=FakeClock())
     assert (reply.status, reply.body, reply.reason) == (200, {}, "internal_error")
 
 
@@ -71,15 +79,16 @@ def test_outside_no_waiting_anything_may_wait() -> None:
 
 def test_a_cache_miss_inline_starts_the_load_and_the_waiting_read_joins_it() -> None:
     source = Source()
-    source.gate.clear()
+    source.hold()
+    clock = FakeClock()
     cache: RefreshingCache[str, str] = RefreshingCache(
-        "item", FairLoader(workers=2, per_tenant=2), maxsize=8, ttl_seconds=60, stale_max_seconds=600
+        "item", FairLoader(workers=2, per_tenant=2), maxsize=8, ttl_seconds=60, stale_max_seconds=600, clock=clock
     )
     with inline.no_waiting(), pytest.raises(inline.WouldWait):
-        cache.get("k", "tenant", source, timeout=1)
-    assert source.started.wait(1)  # the load runs on
-    source.gate.set()
-    assert cache.get("k", "tenant", source, timeout=1) == ("v1", False)
+        cache.get("k", "tenant", source, deadline=None)
+    assert source.started.wait(SAFETY_NET_S)  # the load runs on
+    source.release()
+    assert cache.get("k", "tenant", source, deadline=None) == ("v1", False)
     assert source.calls == 1  # one read, shared
     with inline.no_waiting():  # now cached: served inline
-        assert cache.get("k", "tenant", source, timeout=1) == ("v1", False)
+        assert cache.get("k", "tenant", source, deadline=None) == ("v1", False)

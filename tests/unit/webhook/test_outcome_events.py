@@ -4,8 +4,8 @@ and every failure before that a non-2xx (ThunderPhone retries), never a 200 that
 from __future__ import annotations
 
 import json
-import time
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from functions.webhook.models import Reply
 from functions.webhook.service import WebhookRequest
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import webhook_body
+from tests.fixtures.clock import SAFETY_NET_S, FakeClock, eventually
 from tests.unit.webhook.test_service import SECRET, FakeSecrets, FakeStore
 
 RECEIVED = datetime(2026, 11, 24, 15, tzinfo=UTC)
@@ -146,7 +147,7 @@ def test_bodies_over_the_small_limit_are_only_accepted_as_signed_outcome_events(
 
 def test_a_body_over_the_outcome_limit_is_413_before_any_secret_is_read() -> None:
     class NoSecrets(FakeSecrets):
-        def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
+        def signing_secrets(self, *, refresh: bool = False) -> tuple[tuple[str, ...], bool]:
             raise AssertionError("read a secret for a body that can never be accepted")
 
     reply = answer(outcome_body(pad="x" * OUTCOME_LIMIT), secrets=NoSecrets(), queue=FakeQueue())
@@ -169,46 +170,50 @@ def test_queued_message_round_trips_and_stays_within_sqs_limits() -> None:
 
 
 def test_budget_waits_longer_for_an_outcome_event_and_then_answers_503() -> None:
-    pool = ThreadPoolExecutor(max_workers=2)
+    clock = FakeClock()
+    answers = ThreadPoolExecutor(max_workers=2)
+    released = threading.Event()
 
-    def slow(seconds: float) -> Reply:
+    def held() -> Reply:
         inline.before_waiting()  # as every read that waits does: answered on the pool
-        time.sleep(seconds)
+        assert released.wait(SAFETY_NET_S)
         return Reply(200, {"received": True}, "acknowledged", "queued")
 
-    def within(seconds: float, is_outcome: bool) -> Reply:
-        return budget.answer_within(
-            pool,
-            lambda: slow(seconds),
-            started=time.perf_counter(),
+    def within(is_outcome: bool) -> Future[Reply]:
+        started = clock()
+        return answers.submit(
+            budget.answer_within,
+            answers,
+            held,
+            started=started,
             budget_ms=100,
             outcome_budget_ms=600,
             is_outcome=lambda: is_outcome,
+            clock=clock,
         )
 
-    assert within(0.3, is_outcome=False).reason == "budget_exceeded"  # a call: `{}` at the blocking budget
-    assert within(0.3, is_outcome=True).reason == "queued"  # an outcome: waited for
-    late = within(1.0, is_outcome=True)
-    assert (late.status, late.reason, late.retry_after_s) == (503, "budget_exceeded", 30)
-
-
-def test_budget_turns_an_unexpected_error_into_503_for_an_outcome_only() -> None:
-    pool = ThreadPoolExecutor(max_workers=1)
-
-    def broken() -> Reply:
-        raise RuntimeError("bug")
-
-    def within(is_outcome: bool) -> Reply:
-        return budget.answer_within(
-            pool,
-            broken,
-            started=time.perf_counter(),
-            budget_ms=500,
-            outcome_budget_ms=1000,
-            is_outcome=lambda: is_outcome,
-        )
-
-    assert (within(True).status, within(False).status) == (503, 200)
+    # A call still waiting at the blocking budget: `{}`
+    call = within(is_outcome=False)
+    clock.advance_when_waiting(0.2)
+    assert call.result(SAFETY_NET_S).reason == "budget_exceeded"
+    released.set()
+    # An outcome event still waiting at the blocking budget is waited for, and answered once it is queued
+    released.clear()
+    outcome = within(is_outcome=True)
+    clock.advance_when_waiting(0.2)
+    eventually(lambda: clock.waiting() == 1, "the outcome's wait goes on past the blocking budget")
+    assert not outcome.done()
+    released.set()
+    assert outcome.result(SAFETY_NET_S).reason == "queued"
+    # and past its own budget it is a 503 (ThunderPhone delivers it again)
+    released.clear()
+    late = within(is_outcome=True)
+    clock.advance_when_waiting(0.2)
+    clock.advance_when_waiting(0.5)
+    reply = late.result(SAFETY_NET_S)
+    assert (reply.status, reply.reason, reply.retry_after_s) == (503, "budget_exceeded", 30)
+    released.set()
+    answers.shutdown()
 
 
 def test_claims_outcome_reads_only_the_type() -> None:

@@ -54,13 +54,13 @@ class FakeSecrets:
     after_refresh: tuple[str, ...] | None = None
     down: bool = False
 
-    def signing_secrets(self, *, refresh: bool = False) -> tuple[str, ...]:
+    def signing_secrets(self, *, refresh: bool = False) -> tuple[tuple[str, ...], bool]:
         if self.down:
             raise SecretsUnavailable("down")
-        return self.after_refresh if refresh and self.after_refresh else self.current
+        return (self.after_refresh if refresh and self.after_refresh else self.current), False
 
-    def tool_secrets(self, tenant_id: str) -> Mapping[str, str]:
-        return demo.TOOL_CREDENTIALS
+    def tool_secrets(self, tenant_id: str) -> tuple[Mapping[str, str], bool]:
+        return demo.TOOL_CREDENTIALS, False
 
 
 def request(body: bytes, *, token: str = demo.KEY_TOKEN, secret: str = SECRET) -> WebhookRequest:
