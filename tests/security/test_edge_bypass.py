@@ -50,7 +50,7 @@ def aws_calls() -> Counter[str]:
         calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
     deps.store.client.meta.events.register("before-call", hook)
-    deps.secrets.provider.client.meta.events.register("before-call", hook)
+    deps.secrets.client.meta.events.register("before-call", hook)
     return calls
 
 
