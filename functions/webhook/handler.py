@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -65,7 +64,7 @@ def respond(event: dict[str, Any], token: str, started: float) -> dict[str, Any]
             body=raw_body(event),
             signature=header(event, SIGNATURE_HEADER),
             token=token,
-            received_at=datetime.now(UTC),
+            received_at=deps.clock(),
         )
     except MalformedRequest:
         reply = Reply(400, {"error": "malformed_request"}, "rejected", "malformed_request")
