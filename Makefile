@@ -30,6 +30,10 @@ install: $(STAMP) ## Create the virtualenv and install the pinned dependencies (
 run: install ## Serve the webhook and admin API on 127.0.0.1:$(PORT) with AWS emulated in-process
 	PORT=$(PORT) $(PY) -m local
 
+sign: ## Sign a webhook body for the running make run and print a curl: make sign BODY='{...}' [ROUTE=key|pricing|org]
+	@test -n "$$BODY" || { echo "give the body: make sign BODY='{\"data\":{...},\"type\":\"web.incoming\"}'"; exit 2; }
+	@python3 -m local.sign "$$BODY" $(if $(ROUTE),--route $(ROUTE))
+
 test: install ## Run every test
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
@@ -94,4 +98,4 @@ oidc: install node_modules/.package-lock.json ## Deploy the GitHub OIDC provider
 
 ci: lint typecheck test cfn-lint ## What CI runs: lint, types, every test, real synth + cfn-lint
 
-.PHONY: help install run sbctl openapi fake-thunderphone test test-unit test-integration test-infra lint fmt typecheck bench bench-load synth cfn-lint diff deploy destroy oidc ci
+.PHONY: help install run sign sbctl openapi fake-thunderphone test test-unit test-integration test-infra lint fmt typecheck bench bench-load synth cfn-lint diff deploy destroy oidc ci

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shlex
 import signal
 import threading
 from collections.abc import Callable
@@ -17,14 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from functions.thunderphone.signing import sign
 from local import emulator
+from local.examples import DEFAULT_SIGNING_SECRET, curl_command, sample_body
 from local.tokens import LocalTokens
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import LambdaContext, to_event
 
-DEFAULT_SIGNING_SECRET = "whsec_local_demo_secret"
 DEFAULT_API_KEY = "sk_live_local_fake_key"
+# Re-exported: the benchmarks and tests build their bodies and curls from here.
+__all__ = ["DEFAULT_SIGNING_SECRET", "Handler", "curl_command", "main", "make_request_handler", "sample_body"]
+
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -103,19 +104,6 @@ def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
 
 
-def sample_body(*, event_type: str, call_id: int, from_number: str, to_number: str) -> bytes:
-    """Compact, sorted keys: how ThunderPhone serialises its bodies."""
-    data = {"call_id": call_id, "from_number": from_number, "to_number": to_number}
-    return json.dumps({"data": data, "type": event_type}, separators=(",", ":"), sort_keys=True).encode()
-
-
-def curl_command(base_url: str, path: str, body: bytes, secret: str) -> str:
-    return (
-        f"curl -sS {base_url}{path} -H 'Content-Type: application/json' "
-        f"-H 'X-ThunderPhone-Signature: {sign(body, secret)}' --data-raw {shlex.quote(body.decode())}"
-    )
-
-
 def thunderphone_api(base_url: str) -> tuple[str, Any]:
     """The ThunderPhone API the local run talks to: $THUNDERPHONE_API_BASE with $THUNDERPHONE_API_KEY, or a
     fake that follows the documented contract. Returns the API key and the fake (None for a real API)."""
@@ -135,7 +123,7 @@ def thunderphone_api(base_url: str) -> tuple[str, Any]:
 def main() -> None:
     port = int(os.environ.get("PORT", "8787"))
     base_url = f"http://127.0.0.1:{port}"
-    signing_secret = os.environ.get("THUNDERPHONE_WEBHOOK_SECRET", DEFAULT_SIGNING_SECRET)
+    signing_secret = os.environ.get("THUNDERPHONE_WEBHOOK_SECRET") or DEFAULT_SIGNING_SECRET
     moto_server, aws_endpoint = emulator.start_moto()
     os.environ.update(emulator.function_environment())
     api_key, fake = thunderphone_api(base_url)
