@@ -27,8 +27,11 @@ $(STAMP): requirements.txt functions/requirements.txt constraints.txt
 install: $(STAMP) ## Create the virtualenv and install the pinned dependencies (and the sbctl console script)
 	@test $(VENV)/bin/sbctl -nt pyproject.toml || $(PIP) install --quiet --no-deps -e .
 
-run: install ## Serve the webhook and admin API on 127.0.0.1:$(PORT) with AWS emulated in-process
-	PORT=$(PORT) $(PY) -m local
+run: install ## Serve everything on 127.0.0.1:$(PORT) with AWS emulated; keeps its state in .local/ (make reset)
+	@PORT=$(PORT) $(PY) -m local
+
+reset: ## Forget what make run kept in .local/ (tables, secrets, queues, webhook URLs, history, logs)
+	@python3 -m local.reset
 
 sign: ## Sign a webhook body for the running make run and print a curl: make sign BODY='{...}' [ROUTE=key|pricing|org]
 	@test -n "$$BODY" || { echo "give the body: make sign BODY='{\"data\":{...},\"type\":\"web.incoming\"}'"; exit 2; }
@@ -98,4 +101,4 @@ oidc: install node_modules/.package-lock.json ## Deploy the GitHub OIDC provider
 
 ci: lint typecheck test cfn-lint ## What CI runs: lint, types, every test, real synth + cfn-lint
 
-.PHONY: help install run sign sbctl openapi fake-thunderphone test test-unit test-integration test-infra lint fmt typecheck bench bench-load synth cfn-lint diff deploy destroy oidc ci
+.PHONY: help install run reset sign sbctl openapi fake-thunderphone test test-unit test-integration test-infra lint fmt typecheck bench bench-load synth cfn-lint diff deploy destroy oidc ci
