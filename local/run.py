@@ -83,9 +83,11 @@ def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: di
     drainer = emulator.start_outcome_drainer()  # Lambda's SQS event source mapping, in AWS
     decisions = emulator.start_decision_subscription()  # the webhook log group's subscription, in AWS
     if saved is None:
-        history = "the calls you make from now on, kept between runs"
+        terminal.say("First start: replaying a week of demo calls through the webhook ...")
+        history = f"a week of demo calls: {demo_week(stack, secret)}"
+        terminal.say(f"  {history}")
     else:
-        history = "the calls kept from earlier runs (make reset starts over)"
+        history = "the calls kept from earlier runs (make reset starts over with a fresh demo week)"
         terminal.say(f"Restored the state kept in {folder.shown()}.")
     keeper = StateKeeper(folder, stack.snapshot, interval_s=float(os.environ.get(SAVE_SECONDS_ENV) or 5))
     keeper.save()  # the webhook URLs are on disk before anyone copies them (`make sign` reads them there)
@@ -180,6 +182,12 @@ def start_stack(saved: dict[str, Any] | None, url: str, secret: str) -> Stack:
         fake.restore(saved["thunderphone"])
     token_secret = base64.b64decode(saved["tenant_token_key"])
     return Stack(moto, aws_endpoint, resources, clients, fake, dict(saved["tokens"]), token_secret)
+
+
+def demo_week(stack: Stack, secret: str) -> str:
+    from local import history
+
+    return history.seed_week(tokens=stack.tokens, signing_secret=secret).summary()
 
 
 def routes(token_secret: bytes) -> list[tuple[str, str, Handler]]:

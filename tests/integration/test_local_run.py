@@ -162,6 +162,26 @@ def _today(run: LocalRun, token: str) -> dict[str, Any] | None:
     return call_minutes["daily"][-1]  # type: ignore[no-any-return]
 
 
+def test_a_fresh_demo_has_a_week_of_calls_to_show(run: LocalRun) -> None:
+    token = admin_token(run)
+    report = wait_until(lambda: (r := tenant_report(run, token))["sessions"] >= 50 and r)
+    # Calls on most days of the week, by phone and web, with their minutes and costs
+    assert sum(day["sessions"] > 0 for day in report["daily"]) >= 5
+    assert report["by_channel"]["phone"] >= 20 and report["by_channel"]["web"] >= 10
+    assert report["minutes"] > 100 and report["cost_cents"] > 1000
+    # A few fallbacks (the morning the CRM credential was missing)
+    assert report["fallback_by_reason"] and report["fallback_by_reason"][0]["reason"] == "tool_secret_unavailable"
+    # The greeting test's both variants, with enough completions and grades for the A/B card to say something
+    [experiment] = [e for e in report["experiments"] if e["rule_id"] == "greeting-test"]
+    variants = {variant["variant"]: variant for variant in experiment["variants"]}
+    assert set(variants) == {"A", "B"}
+    assert all(v["with_outcome"] >= 10 and v["graded"] >= 5 for v in variants.values()), variants
+    assert variants["B"]["completion_vs_baseline"] is not None
+    # And the draft's impact has recent calls to replay
+    status, impact = send_json(f"{run.base_url}/tenant/v1/draft/impact?days=7", headers={"Authorization": token})
+    assert status == 200 and impact["calls_checked"] >= 50
+
+
 def test_the_terminal_shows_one_line_per_request_and_the_json_goes_to_the_log(run: LocalRun) -> None:
     pricing = next(line.strip() for line in run.banner.splitlines() if line.strip().startswith("curl "))
     path = shlex.split(pricing)[2].removeprefix(run.base_url)
