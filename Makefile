@@ -18,11 +18,16 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
+# Installs once (the stamp is newer than the requirements), with a line per step and pip's own progress.
 $(STAMP): requirements.txt functions/requirements.txt constraints.txt
+	@echo "==> 1/3 Creating the virtualenv $(VENV) with $$(python3 --version)"
 	python3 -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip==25.3
-	$(PIP) install --quiet -r requirements.txt -c constraints.txt
+	@echo "==> 2/3 Upgrading pip"
+	$(PIP) install --upgrade pip==25.3
+	@echo "==> 3/3 Installing the pinned dependencies (requirements.txt; a few minutes the first time)"
+	$(PIP) install -r requirements.txt -c constraints.txt
 	touch $(STAMP)
+	@echo "==> Installed into $(VENV)"
 
 install: $(STAMP) ## Create the virtualenv and install the pinned dependencies (and the sbctl console script)
 	@test $(VENV)/bin/sbctl -nt pyproject.toml || $(PIP) install --quiet --no-deps -e .
