@@ -236,7 +236,7 @@ def thunderphone_api(url: str) -> tuple[str, Any]:
 def _port() -> int:
     text = os.environ.get("PORT", "").strip() or str(DEFAULT_PORT)
     if not text.isdigit() or not 0 < int(text) < 65536:
-        raise CannotStart(f"PORT={text} is not a port: give a number from 1024 to 65535, e.g. PORT=8790 make run")
+        raise CannotStart(f"PORT={text} is not a port: give a number from 1 to 65535, e.g. PORT=8790 make run")
     return int(text)
 
 

@@ -81,7 +81,8 @@ def run_in_shell(commands: list[str], env: dict[str, str]) -> list[tuple[int, st
 
 def newcomer_shell(run: LocalRun, home: Path) -> dict[str, str]:
     """A terminal in the repository: no PORT and no AWS settings exported, its own home for sbctl's login."""
-    env = {key: value for key, value in run.env.items() if key != "PORT" and not key.startswith("AWS_")}
+    inherited = ("PORT", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")  # `make test` runs the tests under make
+    env = {key: value for key, value in run.env.items() if key not in inherited and not key.startswith("AWS_")}
     return env | {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
 
 
