@@ -149,10 +149,15 @@ def test_every_printed_example_works_as_printed(run: LocalRun, tmp_path: Path) -
     assert today is not None and today["sessions"] >= 2, today
     report = tenant_report(run, token)
     assert report["minutes"] >= 2 and report["cost_cents"] >= 18
-    # And `sbctl calls report`, as printed, says the same numbers
-    again = run_in_shell([commands[13], commands[15]], newcomer_shell(run, tmp_path))
-    assert again[1][0] == 0 and f"Sessions {report['sessions']} " in again[1][1], again[1][1]
-    assert f"minutes {report['minutes']:g}" in again[1][1]
+
+    # And `sbctl calls report`, as printed, says the same numbers (once the last decisions have landed)
+    def same_numbers() -> str | None:
+        code, text = run_in_shell([commands[13], commands[15]], newcomer_shell(run, tmp_path))[1]
+        shown = tenant_report(run, token)
+        same = f"Sessions {shown['sessions']} " in text and f"minutes {shown['minutes']:g};" in text
+        return text if code == 0 and same else None
+
+    assert wait_until(same_numbers) is not None
 
 
 def _today(run: LocalRun, token: str) -> dict[str, Any] | None:
