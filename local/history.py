@@ -194,7 +194,7 @@ class Seeded:
     def summary(self) -> str:
         text = (
             f"{self.calls} calls ({self.phone} phone, {self.web} web, {self.fallbacks} fell back), "
-            f"{self.completions} completions, {self.grades} grades, in {self.seconds:.1f} s"
+            f"{self.completions} completions, {self.grades} grades"
         )
         return text if self.complete else text + " (some were still being recorded: see the log)"
 

@@ -31,6 +31,7 @@ from local.state import Clients, Resources, dump_aws, restore_aws
 from local.terminal import HEADER, RequestLines, Terminal, WarningLines, json_to_terminal, route_json_lines
 
 if TYPE_CHECKING:
+    from local.history import Seeded
     from local.server import Handler
     from tests.fixtures.thunderphone import FakeThunderPhone
 
@@ -84,8 +85,9 @@ def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: di
     decisions = emulator.start_decision_subscription()  # the webhook log group's subscription, in AWS
     if saved is None:
         terminal.say("First start: replaying a week of demo calls through the webhook ...")
-        history = f"a week of demo calls: {demo_week(stack, secret)}"
-        terminal.say(f"  {history}")
+        seeded = demo_week(stack, secret)
+        history = f"a week of demo calls: {seeded.summary()}"
+        terminal.say(f"  {seeded.summary()}, in {seeded.seconds:.1f} s")
     else:
         history = "the calls kept from earlier runs (make reset starts over with a fresh demo week)"
         terminal.say(f"Restored the state kept in {folder.shown()}.")
@@ -184,10 +186,10 @@ def start_stack(saved: dict[str, Any] | None, url: str, secret: str) -> Stack:
     return Stack(moto, aws_endpoint, resources, clients, fake, dict(saved["tokens"]), token_secret)
 
 
-def demo_week(stack: Stack, secret: str) -> str:
+def demo_week(stack: Stack, secret: str) -> Seeded:
     from local import history
 
-    return history.seed_week(tokens=stack.tokens, signing_secret=secret).summary()
+    return history.seed_week(tokens=stack.tokens, signing_secret=secret)
 
 
 def routes(token_secret: bytes) -> list[tuple[str, str, Handler]]:
