@@ -22,17 +22,29 @@ CHECK_ONLY := -c allowAssetWithoutBytecode=true
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
+# Installs once (the stamp is newer than the requirements), with a line per step and pip's own progress.
 $(STAMP): requirements.txt functions/requirements.txt constraints.txt
+	@echo "==> 1/3 Creating the virtualenv $(VENV) with $$(python3 --version)"
 	python3 -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip==25.3
-	$(PIP) install --quiet -r requirements.txt -c constraints.txt
+	@echo "==> 2/3 Upgrading pip"
+	$(PIP) install --upgrade pip==25.3
+	@echo "==> 3/3 Installing the pinned dependencies (requirements.txt; a few minutes the first time)"
+	$(PIP) install -r requirements.txt -c constraints.txt
 	touch $(STAMP)
+	@echo "==> Installed into $(VENV)"
 
 install: $(STAMP) ## Create the virtualenv and install the pinned dependencies (and the sbctl console script)
 	@test $(VENV)/bin/sbctl -nt pyproject.toml || $(PIP) install --quiet --no-deps -e .
 
-run: install ## Serve the webhook and admin API on 127.0.0.1:$(PORT) with AWS emulated in-process
-	PORT=$(PORT) $(PY) -m local
+run: install ## Serve everything on 127.0.0.1:$(PORT) with AWS emulated; keeps its state in .local/ (make reset)
+	@PORT=$(PORT) $(PY) -m local
+
+reset: ## Forget what make run kept in .local/ (tables, secrets, queues, webhook URLs, history, logs)
+	@python3 -m local.reset
+
+sign: ## Sign a webhook body for the running make run and print a curl: make sign BODY='{...}' [ROUTE=key|pricing|org]
+	@test -n "$$BODY" || { echo "give the body: make sign BODY='{\"data\":{...},\"type\":\"web.incoming\"}'"; exit 2; }
+	@python3 -m local.sign "$$BODY" $(if $(ROUTE),--route $(ROUTE))
 
 test: install ## Run every test
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
@@ -107,4 +119,4 @@ oidc: install node_modules/.package-lock.json ## Deploy the GitHub OIDC provider
 
 ci: lint typecheck test cfn-lint ## What CI runs: lint, types, every test, real synth + cfn-lint
 
-.PHONY: help install run sbctl openapi fake-thunderphone test test-stress test-unit test-integration test-infra lint fmt typecheck bench bench-load synth cfn-lint diff deploy destroy oidc ci
+.PHONY: help install run reset sign sbctl openapi fake-thunderphone test test-stress test-unit test-integration test-infra lint fmt typecheck bench bench-load synth cfn-lint diff deploy destroy oidc ci

@@ -1,5 +1,5 @@
-"""`python -m local`: the local run (see server.py)."""
+"""`python -m local`: the local run (see run.py)."""
 
-from local.server import main
+from local.run import main
 
 main()

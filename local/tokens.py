@@ -2,9 +2,10 @@
 
 `POST /local/tenant-token` with {"tenant_id": "...", "role": "admin" | "viewer"} returns a token carrying
 the claims a Cognito ID token carries (`custom:tenant_id`, `cognito:groups`), signed (HS256) with a key
-drawn when the run starts. The local server verifies it on every /tenant/v1 request and hands the claims
-to the tenant API in the event, as API Gateway does in AWS. Nothing deployed has this route: in AWS the
-operator creates tenant users (POST /admin/tenants/{id}/admins) and they sign in with Cognito.
+drawn on the first start and kept with the run's state. The local server verifies it on every /tenant/v1
+request and hands the claims to the tenant API in the event, as API Gateway does in AWS. Nothing deployed has
+this route: in AWS the operator creates tenant users (POST /admin/tenants/{id}/admins) and they sign in with
+Cognito.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ ROLES = ("admin", "viewer")
 
 @dataclass
 class LocalTokens:
-    key: OctKey = field(default_factory=lambda: OctKey.import_key(os.urandom(32)))
+    """`secret` signs the tokens; the local run keeps it between runs (local/state.py), so a saved sign-in
+    (the console's, `sbctl login --local`) outlives a restart until the token expires."""
+
+    secret: bytes = field(default_factory=lambda: os.urandom(32))
+    key: OctKey = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key = OctKey.import_key(self.secret)
 
     def issue(self, body: bytes) -> tuple[int, dict[str, Any]]:
         """The token route: (status, JSON body)."""

@@ -8,14 +8,16 @@ are the log (functions/decision_recorder/)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
 
 from functions.common.aws import client_config, make_client
-from functions.common.clock import MONOTONIC, Clock
+from functions.common.clock import MONOTONIC, Clock, utc_now
 from functions.common.dependencies import Dependencies
 from functions.common.observability import logger
 from functions.outcomes.queue import SqsOutcomeQueue
@@ -52,6 +54,13 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
             max_attempts=settings.AWS_MAX_ATTEMPTS,
         )
         return make_client(service, config)
+
+    @cached_property
+    def now(self) -> Callable[[], datetime]:
+        """When a request arrived (aware UTC): what business hours and the decision's time are read from. The local
+        demo sets it to each past call's start to replay a week of calls (local/history.py); reset() restores it.
+        (`clock`, beside it, is the monotonic clock budgets and cache ages are measured by.)"""
+        return utc_now
 
     @cached_property
     def dynamodb(self) -> Any:

@@ -17,7 +17,6 @@ cold start to import, for a single path.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -67,7 +66,7 @@ def respond(event: dict[str, Any], token: str, started: float, clock: Clock) -> 
             body=raw_body(event),
             signature=header(event, SIGNATURE_HEADER),
             token=token,
-            received_at=datetime.now(UTC),
+            received_at=deps.now(),
             origin_proof=header(event, ORIGIN_HEADER),
         )
     except MalformedRequest:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -64,20 +64,14 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Moves the time the webhook stamps on each request (it reads it once, in `handler.respond`) and the outcome
-    recorder's clock together."""
-    from functions.outcome_recorder.dependencies import deps
-    from functions.webhook import handler
+    """Moves the time the webhook stamps on each request (`deps.now`, read once in `handler.respond`) and the
+    outcome recorder's clock together."""
+    from functions.outcome_recorder.dependencies import deps as recorder
+    from functions.webhook.dependencies import deps as webhook
 
     moved = Clock()
-
-    class MovedDatetime(datetime):
-        @classmethod
-        def now(cls, tz: tzinfo | None = None) -> MovedDatetime:
-            return cls.fromtimestamp(moved.at.timestamp(), tz)
-
-    monkeypatch.setattr(handler, "datetime", MovedDatetime)
-    monkeypatch.setattr(deps, "clock", moved)
+    monkeypatch.setattr(webhook, "now", moved)
+    monkeypatch.setattr(recorder, "clock", moved)
     return moved
 
 

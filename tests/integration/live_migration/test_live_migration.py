@@ -43,7 +43,9 @@ def _old_tenant(dynamodb: Any, tenant_id: str, *, rule_profile: str = "main") ->
 
 
 def _live_version(dynamodb: Any, tenant_id: str) -> int | None:
-    live = Drafts(ConfigStore(dynamodb, TABLE_NAME, actor="test", writer="operator"), dynamodb, TABLE_NAME, "test").live(tenant_id)
+    live = Drafts(
+        ConfigStore(dynamodb, TABLE_NAME, actor="test", writer="operator"), dynamodb, TABLE_NAME, "test"
+    ).live(tenant_id)
     return None if live is None else live.version
 
 
@@ -78,7 +80,9 @@ def test_publishes_a_first_version_for_every_tenant_without_one_and_leaves_live_
         "globex": 1,
         demo.TENANT_ID: 1,
     }
-    live = Drafts(ConfigStore(dynamodb, TABLE_NAME, actor="t", writer="operator"), dynamodb, TABLE_NAME, "t").versions("acme")
+    live = Drafts(ConfigStore(dynamodb, TABLE_NAME, actor="t", writer="operator"), dynamodb, TABLE_NAME, "t").versions(
+        "acme"
+    )
     assert [(info.version, info.published_by) for info in live] == [(1, "live-migration")]
 
 

@@ -16,6 +16,7 @@ from functions.tenant_config.publishing import Drafts
 from functions.tenant_config.store import ConfigStore
 from functions.thunderphone.signing import sign
 from functions.webhook import handler
+from functions.webhook.dependencies import deps
 from tests.fixtures.apigw import LambdaContext, load_event
 from tests.fixtures.aws import SIGNING_SECRET, TABLE_NAME, TOOL_SECRET_PREFIX, add_route
 from tests.integration.config_store import samples
@@ -116,13 +117,8 @@ def router_answer(tenant: str, widget: str | None, data: dict[str, Any], event_t
     event["body"] = body
     event["headers"]["x-thunderphone-signature"] = sign(body.encode(), SIGNING_SECRET)
 
-    class Frozen(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> Any:
-            return at.astimezone(tz)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(handler, "datetime", Frozen)
+        patch.setattr(deps, "now", lambda: at)  # the webhook's clock: when the call arrives
         response = handler.lambda_handler(event, LambdaContext())
     assert response["statusCode"] == 200
     return json.loads(response["body"])
