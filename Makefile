@@ -87,7 +87,7 @@ openapi: install ## Regenerate docs/tenant-api.openapi.json from the tenant API'
 fake-thunderphone: install ## Only the fake ThunderPhone API, on 127.0.0.1:8788
 	$(PY) -m tests.fixtures.thunderphone --port 8788
 
-bench: install ## Benchmarks: print figures and write bench/results/*.json
+bench: install ## Benchmarks (cold, warm, fairness): print figures and write bench/results/*.json
 	$(PY) -m bench
 
 bench-load: install ## Load benchmark: 1,000 tenants, 100,000 customers, mixed traffic; writes bench/results/load.json

@@ -1,5 +1,6 @@
 """`make bench`: run every benchmark; each prints its figures and writes bench/results/<name>.json."""
 
-from bench import webhook
+from bench import fairness, webhook
 
 webhook.main()
+fairness.main([])
