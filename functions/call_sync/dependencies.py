@@ -14,10 +14,9 @@ from functions.common.aws import client_config, make_client
 from functions.common.clock import utc_now
 from functions.common.dependencies import Dependencies
 from functions.outcomes.directory import ConfigDirectory
-from functions.thunderphone.credentials import authenticated_api
+from functions.thunderphone.credentials import calls_api
 from functions.thunderphone.resources import ThunderPhoneCalls
 
-API_KEY_MAX_AGE_S = 300
 OWNERS_TTL_S = 300  # a run reads each number's claim once
 
 
@@ -46,15 +45,13 @@ class CallSyncDependencies(Dependencies[CallSyncSettings]):
         secretsmanager = make_client(
             "secretsmanager", client_config(connect_timeout_s=2, read_timeout_s=5, max_attempts=3)
         )
-        api, key = authenticated_api(
+        return calls_api(
             secretsmanager,
             settings.THUNDERPHONE_API_KEY_SECRET_NAME,
             base_url=settings.THUNDERPHONE_API_BASE,
             timeout_s=settings.THUNDERPHONE_TIMEOUT_S,
             max_retries=settings.THUNDERPHONE_MAX_RETRIES,
-            key_max_age_s=API_KEY_MAX_AGE_S,
         )
-        return ThunderPhoneCalls(api, refresh_key=key.refresh)
 
     @cached_property
     def schedule(self) -> service.Schedule:

@@ -17,12 +17,11 @@ from functions.outcome_recorder.models import OutcomeRecorderSettings
 from functions.outcomes.contested import ContestedCalls
 from functions.outcomes.directory import ConfigDirectory
 from functions.outcomes.queue import SqsOutcomeQueue
-from functions.thunderphone.credentials import authenticated_api
+from functions.thunderphone.credentials import calls_api
 from functions.thunderphone.resources import ThunderPhoneCalls
 
 # Off any caller's path: patient clients with retries (SQS redelivers whatever still fails).
 _CONNECT_TIMEOUT_S, _READ_TIMEOUT_S, _MAX_ATTEMPTS = 2.0, 5.0, 5
-API_KEY_MAX_AGE_S = 300
 
 
 class OutcomeRecorderDependencies(Dependencies[OutcomeRecorderSettings]):
@@ -67,15 +66,13 @@ class OutcomeRecorderDependencies(Dependencies[OutcomeRecorderSettings]):
         settings = self.settings
         if not settings.THUNDERPHONE_API_KEY_SECRET_NAME:
             return None
-        api, key = authenticated_api(
+        return calls_api(
             self._client("secretsmanager"),
             settings.THUNDERPHONE_API_KEY_SECRET_NAME,
             base_url=settings.THUNDERPHONE_API_BASE,
             timeout_s=settings.THUNDERPHONE_TIMEOUT_S,
             max_retries=settings.THUNDERPHONE_MAX_RETRIES,
-            key_max_age_s=API_KEY_MAX_AGE_S,
         )
-        return ThunderPhoneCalls(api, refresh_key=key.refresh)
 
     @cached_property
     def quarantine(self) -> SqsOutcomeQueue:

@@ -13,6 +13,9 @@ from typing import Any
 from functions.common.aws import error_code
 from functions.common.errors import SecretsUnavailable
 from functions.thunderphone.client import ThunderPhoneApi
+from functions.thunderphone.resources import ThunderPhoneCalls
+
+API_KEY_MAX_AGE_S = 300  # how long a read API key is used before it is read again
 
 
 def api_key_from_secret(value: str | bytes, name: str) -> str:
@@ -70,3 +73,19 @@ def authenticated_api(
     """The API client authenticated with the key in `secret_name`; resources take the key's `refresh`."""
     api_key = SecretsManagerApiKey(secretsmanager, secret_name, max_age_s=key_max_age_s)
     return ThunderPhoneApi(base_url, api_key, timeout_s=timeout_s, max_retries=max_retries), api_key
+
+
+def calls_api(
+    secretsmanager: Any, secret_name: str, *, base_url: str, timeout_s: float, max_retries: int
+) -> ThunderPhoneCalls:
+    """ThunderPhone's calls API, authenticated with the key in `secret_name` (re-read every API_KEY_MAX_AGE_S, and
+    at once after a 401): what the outcome recorder and the backfill read calls with."""
+    api, key = authenticated_api(
+        secretsmanager,
+        secret_name,
+        base_url=base_url,
+        timeout_s=timeout_s,
+        max_retries=max_retries,
+        key_max_age_s=API_KEY_MAX_AGE_S,
+    )
+    return ThunderPhoneCalls(api, refresh_key=key.refresh)

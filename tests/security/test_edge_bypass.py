@@ -16,6 +16,7 @@ from functions.webhook.dependencies import deps
 from functions.webhook.origin import ORIGIN_HEADER
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import signed_event
+from tests.fixtures.aws import count_webhook_aws_calls
 from tests.security.conftest import body
 
 ORIGIN_SECRET_NAME = "switchboard/edge-origin"
@@ -43,17 +44,6 @@ def post(lambda_context: Any, payload: bytes, origin: str | None) -> tuple[int, 
     return response["statusCode"], json.loads(response["body"])
 
 
-def aws_calls() -> Counter[str]:
-    calls: Counter[str] = Counter()
-
-    def hook(model: Any, **_: Any) -> None:
-        calls[f"{model.service_model.service_name}.{model.name}"] += 1
-
-    deps.store.client.meta.events.register("before-call", hook)
-    deps.secrets.client.meta.events.register("before-call", hook)
-    return calls
-
-
 @pytest.mark.parametrize(
     "origin",
     [None, "", "guess", CURRENT[:-1], CURRENT.upper(), CURRENT + "x"],
@@ -62,7 +52,7 @@ def aws_calls() -> Counter[str]:
 def test_a_signed_call_that_went_around_cloudfront_is_refused_before_anything_is_read(
     edge: dict[str, Any], lambda_context: Any, origin: str | None
 ) -> None:
-    calls = aws_calls()
+    calls = count_webhook_aws_calls()
     status, answer = post(lambda_context, INCOMING, origin)
     assert (status, answer) == (403, {"error": "forbidden"})
     # only the origin secret was read: no signing secret, no route, no tenant
@@ -78,7 +68,7 @@ def test_through_cloudfront_the_call_is_answered_and_a_warm_answer_reads_nothing
 ) -> None:
     status, answer = post(lambda_context, INCOMING, CURRENT)
     assert status == 200 and answer["voice"]
-    calls = aws_calls()
+    calls = count_webhook_aws_calls()
     status, answer = post(lambda_context, body("web.incoming", call_id=8, from_number="web", to_number=""), CURRENT)
     assert status == 200 and answer["voice"]
     assert calls == Counter()  # the origin secret is cached like the signing secrets

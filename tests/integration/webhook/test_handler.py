@@ -18,6 +18,7 @@ from tests.fixtures.aws import (
     SIGNING_SECRET_NAME,
     TABLE_NAME,
     add_route,
+    count_webhook_aws_calls,
     put_by_hand,
 )
 from tests.fixtures.emf import metrics_of
@@ -26,18 +27,6 @@ from tests.fixtures.emf import metrics_of
 def invoke(event: dict[str, Any], lambda_context: Any) -> tuple[int, dict[str, Any]]:
     response = handler.lambda_handler(event, lambda_context)
     return response["statusCode"], json.loads(response["body"])
-
-
-def count_aws_calls() -> Counter[str]:
-    """Counts every API call the webhook's own clients make from now on."""
-    calls: Counter[str] = Counter()
-
-    def hook(model: Any, **_: Any) -> None:
-        calls[f"{model.service_model.service_name}.{model.name}"] += 1
-
-    deps.store.client.meta.events.register("before-call", hook)
-    deps.secrets.client.meta.events.register("before-call", hook)
-    return calls
 
 
 def test_web_session_on_widget_path_gets_widget_profile(demo_tenant: str, lambda_context: Any) -> None:
@@ -122,7 +111,7 @@ def test_corrupt_published_item_gives_fallback_log_and_metric(
 
 
 def test_warm_path_makes_no_aws_call_and_cold_miss_reads_once(demo_tenant: str, lambda_context: Any) -> None:
-    calls = count_aws_calls()
+    calls = count_webhook_aws_calls()
     invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)
     # Cold: one signing-secret read, one GetItem for the URL's route, one for the tenant's published
     # configuration, one for the caller, one tool secret.
@@ -158,7 +147,7 @@ def test_a_rotated_signing_secret_is_read_again_once_and_then_answered_inline(
     aws["secretsmanager"].put_secret_value(
         SecretId=SIGNING_SECRET_NAME, SecretString=json.dumps(["whsec_new_0123456789", SIGNING_SECRET])
     )
-    calls = count_aws_calls()
+    calls = count_webhook_aws_calls()
     status, answer = invoke(signed_event(path, body, secret="whsec_new_0123456789"), lambda_context)
     assert status == 200 and "Jane Doe" in answer["prompt"]
     assert calls == Counter({"secretsmanager.GetSecretValue": 1})  # the cached copy missed it: one re-read
