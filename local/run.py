@@ -197,16 +197,17 @@ def routes(token_secret: bytes) -> list[tuple[str, str, Handler]]:
     from functions.provisioning.handler import lambda_handler as admin_handler
     from functions.tenant_console.handler import lambda_handler as console_handler
     from functions.webhook.handler import lambda_handler as webhook_handler
-    from local.server import tenant_api, token_route
+    from local.server import one_at_a_time, tenant_api, token_route
     from local.tokens import LocalTokens
 
     tenant_tokens = LocalTokens(secret=token_secret)
     return [
         ("webhook", "/webhooks", webhook_handler),
-        ("provisioning", "/admin", admin_handler),
-        ("tenant-api", "/tenant/v1", tenant_api(tenant_tokens)),
+        ("provisioning", "/admin", one_at_a_time(admin_handler)),
+        ("tenant-api", "/tenant/v1", one_at_a_time(tenant_api(tenant_tokens))),
         ("local-tokens", "/local/tenant-token", token_route(tenant_tokens)),
-        ("console", "/console", console_handler),  # the tenant console (docs/console.md); no authorizer in AWS either
+        # the tenant console (docs/console.md); no authorizer in AWS either
+        ("console", "/console", one_at_a_time(console_handler)),
     ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
@@ -21,7 +22,14 @@ from local.terminal import Served
 from local.tokens import LocalTokens
 from tests.fixtures.apigw import LambdaContext, to_event
 
-__all__ = ["DEFAULT_SIGNING_SECRET", "Handler", "curl_command", "make_request_handler", "sample_body"]
+__all__ = [
+    "DEFAULT_SIGNING_SECRET",
+    "Handler",
+    "curl_command",
+    "make_request_handler",
+    "one_at_a_time",
+    "sample_body",
+]
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Observer = Callable[[Served], None]
@@ -79,6 +87,20 @@ def make_request_handler(
             """Quiet: the handlers log every request as JSON already, and the observer tells the terminal."""
 
     return LambdaProxy
+
+
+def one_at_a_time(handler: Handler) -> Handler:
+    """A handler invoked as one Lambda container invokes it: one event at a time. The front serves each request on
+    its own thread, and the Powertools resolvers of the admin and tenant APIs and the console keep the current
+    event on the resolver itself, so two requests at once could each read the other's path. (The webhook needs no
+    such lock: it keeps no request state outside the call, and its fairness is measured with concurrent calls.)"""
+    lock = threading.Lock()
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with lock:
+            return handler(event, context)
+
+    return handle
 
 
 def _ms(started: float) -> float:

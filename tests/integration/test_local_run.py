@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +211,26 @@ def test_the_terminal_shows_one_line_per_request_and_the_json_goes_to_the_log(ru
     log = (run.state_dir / "logs" / "switchboard.log").read_text()
     [line] = [json.loads(line) for line in log.splitlines() if '"call_id":4242' in line and '"decision"' in line]
     assert line["decision"]["rule_id"] == "pricing-page" and line["_aws"]["CloudWatchMetrics"]
+
+
+def test_requests_at_once_each_get_their_own_answer(run: LocalRun) -> None:
+    # Given the console's way of loading a page: several tenant API reads at once (in AWS each container answers
+    # one request at a time; the local front serves each request on its own thread)
+    token = admin_token(run)
+    paths = ["/tenant/v1/versions/1", "/tenant/v1/settings", "/tenant/v1/profiles", "/tenant/v1/rules"] * 10
+
+    def read(path: str) -> tuple[str, int, Any]:
+        status, body = send_json(f"{run.base_url}{path}", headers={"Authorization": token})
+        return path, status, body
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(read, paths))
+
+    # Then every request is answered as if it had come alone: no request is answered with another's path
+    assert [(path, status) for path, status, _ in answers] == [(path, 200) for path in paths]
+    for path, _, body in answers:
+        expected = {"/tenant/v1/versions/1": "version", "/tenant/v1/settings": "timezone"}.get(path, "items")
+        assert expected in body, (path, body)
 
 
 def test_a_tampered_body_is_refused(run: LocalRun) -> None:
