@@ -104,6 +104,11 @@ def tenant_pk(tenant_id: str) -> str:
     return f"{TENANT_PREFIX}{tenant_id}"
 
 
+# The calls table's partitions that belong to no tenant: only the operator's tools read them (the tenant API's
+# role is denied them, infra/stacks/service_stack.py).
+OPERATOR_CALL_PARTITIONS = (CONTESTED_PK, SYNC_PK, tenant_pk(UNASSIGNED_TENANT))
+
+
 def operator_pk(tenant_id: str) -> str:
     return f"{OPERATOR_PREFIX}{tenant_id}"
 

@@ -16,6 +16,7 @@ from functions.common.table import (
     CALLS_TABLE_INDEXES,
     CONFIG_TABLE_INDEXES,
     NUMBER_PREFIX,
+    OPERATOR_CALL_PARTITIONS,
     OPERATOR_PREFIX,
     ROUTE_PREFIX,
 )
@@ -552,6 +553,16 @@ class ServiceStack(SwitchboardStack):
                 effect=iam.Effect.DENY,
                 actions=["dynamodb:Query"],
                 resources=[f"{config_table.table_arn}/index/*", f"{calls_table.table_arn}/index/{CALL_ID_INDEX}"],
+            )
+        )
+        # The calls table's partitions that are no tenant's: contested calls' events (other tenants' transcripts
+        # and costs, waiting for the operator), calls billed to nobody, and the backfill's cursors.
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+                resources=[calls_table.table_arn, f"{calls_table.table_arn}/index/*"],
+                conditions={"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": list(OPERATOR_CALL_PARTITIONS)}},
             )
         )
 

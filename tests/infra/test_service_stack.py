@@ -408,9 +408,14 @@ def test_tenant_api_is_denied_operator_items_scans_and_the_indexes_spanning_tena
     # leading keys, and of the calls table only on the call-id index, never on the table or the time index
     (query,) = denied("dynamodb:Query", config)
     assert "dynamodb:LeadingKeys" in json.dumps(query["Condition"])
-    assert not denied("dynamodb:Query", calls)
-    assert not denied("dynamodb:Query", calls, "*")
-    assert not denied("dynamodb:Query", calls, CALL_TIME_INDEX)  # a tenant's calls through the time index
+    # and of the calls table (and its indexes) only under the partitions that are no tenant's: contested calls'
+    # events (other tenants' transcripts), calls billed to nobody, the backfill's cursors
+    operator_calls = ["CONTESTED", "SYNC#CALLS", "TENANT#_unassigned"]
+    for action in item_actions[:4]:
+        for index in (None, "*"):
+            (statement,) = denied(action, calls, index)
+            assert statement["Condition"] == {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": operator_calls}}
+    assert not [s for s in denied("dynamodb:Query", calls, CALL_TIME_INDEX) if "Condition" not in s]
 
 
 def test_provisioning_manages_tenant_users_in_the_tenant_pool_only(dev: dict[str, Any]) -> None:
