@@ -113,22 +113,24 @@ def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: di
         now=datetime.now(UTC),
     )
     stop = _stopped_by_signals()
-    with answer_log.subscribed(lines.capture) if lines else contextlib.nullcontext():
-        threading.Thread(target=server.serve_forever, name="local-front", daemon=True).start()
-        write_atomically(folder.run_file, json.dumps({"pid": os.getpid(), "port": port, "base_url": url}))
-        terminal.say(banner(facts))
-        if lines:
-            terminal.say(HEADER)
-        stop.wait()
-        terminal.say(f"Stopping: saving the state to {folder.shown()} ...")
-        server.shutdown()
-        server.server_close()
-    time.sleep(emulator.DECISION_DELIVERY_S + 0.1)  # the last answers' decisions are delivered, as CloudWatch would
-    decisions.stop()
-    drainer.wait_until_empty(timeout_s=2)
-    drainer.stop()
-    drainer.thread.join(timeout=5)
-    keeper.stop()
+    try:
+        with answer_log.subscribed(lines.capture) if lines else contextlib.nullcontext():
+            threading.Thread(target=server.serve_forever, name="local-front", daemon=True).start()
+            write_atomically(folder.run_file, json.dumps({"pid": os.getpid(), "port": port, "base_url": url}))
+            terminal.say(banner(facts))
+            if lines:
+                terminal.say(HEADER)
+            stop.wait()
+            terminal.say(f"Stopping: saving the state to {folder.shown()} ...")
+            server.shutdown()
+            server.server_close()
+        time.sleep(emulator.DECISION_DELIVERY_S + 0.1)  # the last answers' decisions are delivered, as CloudWatch does
+        decisions.stop()
+        drainer.wait_until_empty(timeout_s=2)
+        drainer.stop()
+        drainer.thread.join(timeout=5)
+    finally:
+        keeper.stop()  # whatever stopped the run, what it served since the last save is kept
     folder.run_file.unlink(missing_ok=True)
     stack.stop()
     terminal.say(f"Stopped. All is kept in {folder.shown()}: `make run` goes on from it, `make reset` forgets it.")

@@ -54,16 +54,23 @@ def route_json_lines(log_file: Path) -> TextIO:
 
 
 class Terminal:
-    """Human lines, one whole line at a time whatever thread writes."""
+    """Human lines, one whole line at a time whatever thread writes. A terminal that went away (`make run | tee`
+    stopped by the same Ctrl-C, a closed window) is no reason to stop: the run still has its state to save."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+        self._gone = False
 
     def say(self, text: str = "") -> None:
         with self._lock:
-            self._stream.write(text + "\n")
-            self._stream.flush()
+            if self._gone:
+                return
+            try:
+                self._stream.write(text + "\n")
+                self._stream.flush()
+            except (BrokenPipeError, OSError, ValueError):  # ValueError: the stream was closed
+                self._gone = True
 
 
 @dataclass(frozen=True)

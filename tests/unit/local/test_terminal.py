@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
-from local.terminal import Served, api_line, webhook_line
+from local.terminal import Served, Terminal, api_line, webhook_line
 
 AT = 0.0
 
@@ -63,3 +64,15 @@ def test_tenant_api_lines_name_the_signed_in_tenant_and_mask_phone_numbers() -> 
     assert "+1415*****00" in text and "4155550100" not in text
     admin = api_line(AT, served("provisioning", "/admin/tenants", 201))
     assert "admin API" in admin and "operator" in admin and "201" in admin
+
+
+def test_a_terminal_that_went_away_stops_nothing() -> None:
+    # Given the terminal's stream closed under the run (`make run | tee` stopped by the same Ctrl-C)
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    terminal = Terminal(Closed())
+    # When the run says what it does while stopping, Then nothing is raised: the state is still saved after it
+    terminal.say("Stopping: saving the state ...")
+    terminal.say("Stopped.")
