@@ -113,7 +113,8 @@ class StageConfig:
     edge_certificate_arn: str | None = None
     edge_web_acl_arn: str | None = None
     # Requests one source IP may make to /webhooks/ per 5 minutes before WAF blocks it; ThunderPhone's own
-    # addresses (`edgeTrustedCidrs`, comma list, from ThunderPhone's support) are never counted.
+    # addresses (`edgeTrustedCidrs`, comma list, from ThunderPhone's support) are allowed first. Without them the
+    # limit only counts: ThunderPhone's few addresses carry every tenant's calls.
     edge_webhook_rate_limit: int = 3000
     edge_trusted_cidrs: str = ""
     # Raise by one to make CloudFront read its origin secret again (docs/runbook.md, "Rotating the edge origin secret").

@@ -3,12 +3,15 @@
 A CLOUDFRONT-scoped web ACL can only be created in us-east-1: it lives in the service stack when that stack is
 there, else in a stack of its own (infra/stacks/edge_firewall_stack.py). Its rules, chosen for this API:
 
+0. **TrustedSources** (only with `trusted_cidrs`): ThunderPhone's own ranges, from its support, are allowed before
+   any other rule. ThunderPhone calls from a handful of Cloud Run addresses, all tenants' calls together, so no rule
+   below may ever block them: not the rate rule (one tenant scripting calls on its own widget would otherwise get
+   every tenant's calls blocked) and not a managed list that happens to list a Cloud Run address.
 1. **WebhookRatePerSource**: a source IP sending more than `rate_limit` requests to /webhooks/ in 5 minutes is
    blocked for as long as it stays above. Unsigned floods are refused by the webhook anyway (401), but they count
    against the webhook route's API Gateway limit that ThunderPhone's calls share; this stops one source from
-   spending it. ThunderPhone calls from a handful of Cloud Run addresses, all tenants' calls together, so its own
-   ranges (`trusted_cidrs`, from ThunderPhone's support) are never counted; until they are known, `rate_limit`
-   must stay above ThunderPhone's peak per address (docs/deploy.md, "Edge protection").
+   spending it. Without `trusted_cidrs` it only counts (and synth warns): ThunderPhone's shared addresses could
+   not be told apart from a flood (docs/deploy.md, "Edge protection").
 2. **AWSManagedRulesAmazonIpReputationList**: addresses AWS threat intelligence knows for bots and attacks. It
    looks at the source only, never a body.
 3. **AWSManagedRulesKnownBadInputsRuleSet**, its body rules counted, not blocking: exploit patterns in paths,
@@ -26,6 +29,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
+from aws_cdk import Annotations
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
@@ -87,35 +91,48 @@ class EdgeFirewall(Construct):
                 text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
             )
         )
-        trusted = [self._ip_set(version, trusted_cidrs) for version in (4, 6)]
-        exempt = [
+        trusted = [
             wafv2.CfnWebACL.StatementProperty(
-                not_statement=wafv2.CfnWebACL.NotStatementProperty(
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        ip_set_reference_statement=wafv2.CfnWebACL.IPSetReferenceStatementProperty(arn=ip_set.attr_arn)
-                    )
-                )
+                ip_set_reference_statement=wafv2.CfnWebACL.IPSetReferenceStatementProperty(arn=ip_set.attr_arn)
             )
-            for ip_set in trusted
+            for ip_set in (self._ip_set(version, trusted_cidrs) for version in (4, 6))
             if ip_set is not None
         ]
-        counted = (
-            wafv2.CfnWebACL.StatementProperty(
-                and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[webhook_paths, *exempt])
-            )
-            if exempt
-            else webhook_paths
+        allow_trusted = (
+            [
+                wafv2.CfnWebACL.RuleProperty(
+                    name="TrustedSources",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(allow={}),
+                    statement=trusted[0]
+                    if len(trusted) == 1
+                    else wafv2.CfnWebACL.StatementProperty(
+                        or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=trusted)
+                    ),
+                    visibility_config=_visibility(f"{metric_prefix}-TrustedSources"),
+                )
+            ]
+            if trusted
+            else []
         )
+        if not trusted:
+            Annotations.of(self).add_warning_v2(
+                "switchboard:edgeRateCountOnly",
+                "WebhookRatePerSource only counts: it blocks once edgeTrustedCidrs names ThunderPhone's source "
+                "ranges, which every tenant's calls share (docs/deploy.md, 'Edge protection').",
+            )
         rate_rule = wafv2.CfnWebACL.RuleProperty(
             name="WebhookRatePerSource",
-            priority=0,
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            priority=1,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={})
+            if trusted
+            else wafv2.CfnWebACL.RuleActionProperty(count={}),
             statement=wafv2.CfnWebACL.StatementProperty(
                 rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
                     aggregate_key_type="IP",
                     limit=rate_limit,
                     evaluation_window_sec=RATE_WINDOW_SECONDS,
-                    scope_down_statement=counted,
+                    scope_down_statement=webhook_paths,
                 )
             ),
             visibility_config=_visibility(f"{metric_prefix}-WebhookRatePerSource"),
@@ -127,9 +144,10 @@ class EdgeFirewall(Construct):
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             description="Switchboard: per-source limit on webhooks, IP reputation, known bad inputs",
             rules=[
+                *allow_trusted,
                 rate_rule,
-                _managed("AWSManagedRulesAmazonIpReputationList", 1, metric_prefix),
-                _managed("AWSManagedRulesKnownBadInputsRuleSet", 2, metric_prefix, counted=KNOWN_BAD_INPUTS_BODY_RULES),
+                _managed("AWSManagedRulesAmazonIpReputationList", 2, metric_prefix),
+                _managed("AWSManagedRulesKnownBadInputsRuleSet", 3, metric_prefix, counted=KNOWN_BAD_INPUTS_BODY_RULES),
             ],
             visibility_config=_visibility(metric_prefix),
         )
@@ -149,5 +167,5 @@ class EdgeFirewall(Construct):
             scope="CLOUDFRONT",
             ip_address_version=f"IPV{version}",
             addresses=addresses,
-            description="ThunderPhone source ranges, never counted by the per-source webhook limit",
+            description="ThunderPhone source ranges, allowed before any other rule",
         )

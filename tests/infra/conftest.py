@@ -29,11 +29,29 @@ def cdk_context(**overrides: Any) -> dict[str, Any]:
 
 def synth_templates(**overrides: Any) -> dict[str, dict[str, Any]]:
     """{stack name: template} for the app built with cdk.json's context plus `overrides`."""
+    return _synth(**overrides)[0]
+
+
+def synth_warnings(**overrides: Any) -> dict[str, list[str]]:
+    """{stack name: the warnings synth prints for it} for the same app."""
+    return _synth(**overrides)[1]
+
+
+def _synth(**overrides: Any) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    from aws_cdk.cx_api import SynthesisMessageLevel
+
     from infra.app_factory import create_app
 
     with tempfile.TemporaryDirectory(prefix="cdk.out.") as outdir:
         assembly = create_app(cdk_context(**overrides), environ={}, outdir=outdir).synth()
-        return {stack.stack_name: stack.template for stack in assembly.stacks}
+        templates = {stack.stack_name: stack.template for stack in assembly.stacks}
+        warnings = {
+            stack.stack_name: [
+                str(message.entry.data) for message in stack.messages if message.level == SynthesisMessageLevel.WARNING
+            ]
+            for stack in assembly.stacks
+        }
+        return templates, warnings
 
 
 def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

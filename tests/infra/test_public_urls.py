@@ -12,7 +12,14 @@ import pytest
 
 from functions.webhook.origin import ORIGIN_HEADER
 from infra.config import ConfigError, StageConfig
-from tests.infra.conftest import function_by_handler, refers_to, resources, role_statements, synth_templates
+from tests.infra.conftest import (
+    function_by_handler,
+    refers_to,
+    resources,
+    role_statements,
+    synth_templates,
+    synth_warnings,
+)
 
 DOMAIN = "calls.example.com"
 REGIONAL_CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
@@ -143,10 +150,8 @@ def test_edge_protection_puts_cloudfront_with_the_web_acl_in_front_of_the_custom
     assert config["WebACLId"]["Fn::GetStackOutput"]["Region"] == "us-east-1"
 
 
-def test_the_web_acl_limits_each_source_on_the_webhook_route_and_adds_managed_rules(
-    edge: dict[str, dict[str, Any]],
-) -> None:
-    firewall = edge["Switchboard-dev-edge"]
+def test_the_web_acl_limits_each_source_on_the_webhook_route_and_adds_managed_rules() -> None:
+    firewall = edge_templates(edgeTrustedCidrs="34.96.0.0/20")["Switchboard-dev-edge"]
     _, acl = _one(firewall, "AWS::WAFv2::WebACL")
     assert acl["Scope"] == "CLOUDFRONT"
     rules = {rule["Name"]: rule for rule in acl["Rules"]}
@@ -161,6 +166,7 @@ def test_the_web_acl_limits_each_source_on_the_webhook_route_and_adds_managed_ru
         "/webhooks/",
     )
     assert set(rules) == {
+        "TrustedSources",
         "WebhookRatePerSource",
         "AWSManagedRulesAmazonIpReputationList",
         "AWSManagedRulesKnownBadInputsRuleSet",
@@ -169,10 +175,13 @@ def test_the_web_acl_limits_each_source_on_the_webhook_route_and_adds_managed_ru
     bad_inputs = rules["AWSManagedRulesKnownBadInputsRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
     counted = {o["Name"] for o in bad_inputs["RuleActionOverrides"] if o["ActionToUse"] == {"Count": {}}}
     assert counted == {"JavaDeserializationRCE_BODY", "Log4JRCE_BODY"}
-    assert set(firewall["Resources"]) == set(resources(firewall, "AWS::WAFv2::WebACL"))  # nothing else lives there
+    kinds = {"AWS::WAFv2::WebACL", "AWS::WAFv2::IPSet"}
+    assert {r["Type"] for r in firewall["Resources"].values()} == kinds  # nothing else lives there
 
 
-def test_thunderphone_s_own_ranges_are_never_counted_by_the_per_source_limit() -> None:
+def test_thunderphone_s_own_ranges_are_allowed_before_any_rule_can_block_them() -> None:
+    # One tenant scripting calls on its own widget makes ThunderPhone's shared addresses busy: neither the rate rule
+    # nor a managed list may then block every tenant's calls
     firewall = edge_templates(edgeTrustedCidrs="34.96.0.0/20, 2600:1900::/28")["Switchboard-dev-edge"]
     ip_sets = {
         props["Properties"]["IPAddressVersion"]: (key, props)
@@ -181,12 +190,25 @@ def test_thunderphone_s_own_ranges_are_never_counted_by_the_per_source_limit() -
     assert ip_sets["IPV4"][1]["Properties"]["Addresses"] == ["34.96.0.0/20"]
     assert ip_sets["IPV6"][1]["Properties"]["Addresses"] == ["2600:1900::/28"]
     _, acl = _one(firewall, "AWS::WAFv2::WebACL")
-    scope = acl["Rules"][0]["Statement"]["RateBasedStatement"]["ScopeDownStatement"]["AndStatement"]["Statements"]
-    assert "ByteMatchStatement" in scope[0]
-    exempt = [s["NotStatement"]["Statement"]["IPSetReferenceStatement"]["Arn"] for s in scope[1:]]
-    assert sorted(json.dumps(arn) for arn in exempt) == sorted(
+    first = min(acl["Rules"], key=lambda rule: rule["Priority"])
+    assert (first["Name"], first["Action"]) == ("TrustedSources", {"Allow": {}})
+    assert sorted(rule["Priority"] for rule in acl["Rules"]).count(first["Priority"]) == 1
+    allowed = [s["IPSetReferenceStatement"]["Arn"] for s in first["Statement"]["OrStatement"]["Statements"]]
+    assert sorted(json.dumps(arn) for arn in allowed) == sorted(
         json.dumps({"Fn::GetAtt": [key, "Arn"]}) for key, _ in ip_sets.values()
     )
+    assert synth_warnings(stage="dev", **EDGE_CONTEXT, edgeTrustedCidrs="34.96.0.0/20")["Switchboard-dev-edge"] == []
+
+
+def test_without_thunderphone_s_ranges_the_per_source_limit_only_counts_and_synth_says_so(
+    edge: dict[str, dict[str, Any]],
+) -> None:
+    _, acl = _one(edge["Switchboard-dev-edge"], "AWS::WAFv2::WebACL")
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    assert "TrustedSources" not in rules
+    assert rules["WebhookRatePerSource"]["Action"] == {"Count": {}}
+    (warning,) = synth_warnings(stage="dev", **EDGE_CONTEXT)["Switchboard-dev-edge"]
+    assert "only counts" in warning and "edgeTrustedCidrs" in warning
 
 
 def test_cloudfront_adds_the_origin_secret_which_the_template_never_holds(edge: dict[str, dict[str, Any]]) -> None:
