@@ -117,6 +117,9 @@ class StageConfig:
     # limit only counts: ThunderPhone's few addresses carry every tenant's calls.
     edge_webhook_rate_limit: int = 3000
     edge_trusted_cidrs: str = ""
+    # The webhook only logs a request that went around CloudFront instead of refusing it (403): while the URLs made
+    # before edge protection move to it (docs/deploy.md, "Edge protection").
+    edge_origin_report_only: bool = False
     # Raise by one to make CloudFront read its origin secret again (docs/runbook.md, "Rotating the edge origin secret").
     edge_origin_rotation: int = 1
     # The tenant console's Cognito managed-login domain: https://<prefix>.auth.<region>.amazoncognito.com. Prefixes
@@ -238,6 +241,7 @@ class StageConfig:
             "edgeWebAclArn": self.edge_web_acl_arn,
             "edgeTrustedCidrs": self.edge_trusted_cidrs or None,
             "edgeOriginRotation": None if self.edge_origin_rotation == 1 else self.edge_origin_rotation,
+            "edgeOriginReportOnly": self.edge_origin_report_only or None,
         }
         for key, value in edge_only.items():
             _check(value is None or self.edge_protection, key, "needs edgeProtection: true")

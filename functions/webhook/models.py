@@ -60,6 +60,9 @@ class WebhookSettings(FunctionSettings):
     # Edge protection (origin.py): the secret whose value CloudFront adds to every request it forwards; set, a
     # webhook request without it is refused (403) before anything else. Unset: no CloudFront in front.
     ORIGIN_SECRET_NAME: Annotated[str, Field(min_length=1)] | None = None
+    # With it, such a request is only logged ("would refuse ... report only") and answered as usual: for moving URLs
+    # made before edge protection (docs/deploy.md, "Edge protection").
+    ORIGIN_REPORT_ONLY: bool = False
     MAX_PROMPT_CHARS: Annotated[int, Field(ge=1000, le=100_000)] = 20_000
     AWS_CONNECT_TIMEOUT_MS: Annotated[int, Field(ge=50, le=5000)] = 250
     AWS_READ_TIMEOUT_MS: Annotated[int, Field(ge=50, le=5000)] = 500

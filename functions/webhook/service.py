@@ -127,14 +127,21 @@ def answer(
     max_outcome_body_bytes: int | None = None,
     queue: Callable[[], OutcomeQueue | None] | None = None,
     origin_values: Callable[[], tuple[str, ...]] | None = None,
+    origin_report_only: bool = False,
 ) -> Reply:
     """Bodies over `max_body_bytes` are accepted only as signed outcome events, up to `max_outcome_body_bytes`
     (which are queued by `queue`, never stored here). With `origin_values` (edge protection), a request that did
-    not come through CloudFront is refused before anything else."""
+    not come through CloudFront is refused before anything else; with `origin_report_only` it is only logged, so
+    URLs made before edge protection keep working while they are moved (docs/deploy.md, "Edge protection")."""
     if origin_values is not None:
         around_the_edge = through_edge(request, origin_values)
         if around_the_edge is not None:
-            return around_the_edge
+            if not origin_report_only:
+                return around_the_edge
+            logger.warning(
+                "the origin check would refuse this webhook request (report only)",
+                extra={"origin_check": "report_only", "reason": around_the_edge.reason},
+            )
     size = len(request.body)
     if size > max(max_body_bytes, max_outcome_body_bytes or 0):
         return TOO_LARGE

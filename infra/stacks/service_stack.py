@@ -141,6 +141,8 @@ class ServiceStack(SwitchboardStack):
         }
         if config.edge_protection:  # requests that did not come through CloudFront are refused (403)
             webhook_env["ORIGIN_SECRET_NAME"] = later(lambda: self._edge.origin_secret.secret_arn)
+            if config.edge_origin_report_only:  # only logged while old URLs move (docs/deploy.md)
+                webhook_env["ORIGIN_REPORT_ONLY"] = "true"
         webhook = WebhookFunction(
             self,
             "Webhook",
