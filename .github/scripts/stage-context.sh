@@ -3,7 +3,9 @@
 # prod-diff), named after its context key in UPPER_SNAKE_CASE (webhookColdStart: WEBHOOK_COLD_START). An unset or
 # empty variable prints nothing, so the stage's block in cdk.json decides. Values are plain words, numbers, ARNs,
 # addresses and CIDR lists; anything else is refused rather than passed to a shell.
-#   mapfile -t context < <(.github/scripts/stage-context.sh) && npx cdk deploy ... "${context[@]}"
+# Write it to a file first, so that a refusal (exit 2) fails the step, then read the file:
+#   .github/scripts/stage-context.sh > "$RUNNER_TEMP/context"
+#   mapfile -t context < "$RUNNER_TEMP/context"; npx cdk deploy ... "${context[@]}"
 set -euo pipefail
 
 KEYS=(
@@ -11,6 +13,7 @@ KEYS=(
   reservedConcurrency webhookReservedConcurrency webhookColdStart webhookProvisionedConcurrency
   customDomainName customDomainCertificateArn customDomainHostedZoneId executeApiEndpoint
   edgeProtection edgeCertificateArn edgeWebAclArn edgeWebhookRateLimit edgeTrustedCidrs edgeOriginRotation
+  edgeOriginReportOnly
   consoleDomainPrefix
 )
 

