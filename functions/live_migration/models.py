@@ -14,6 +14,12 @@ class LiveMigrationSettings(FunctionSettings):
     TABLE_NAME: Annotated[str, Field(min_length=1)]
 
 
+# The summary is a custom resource's answer, which CloudFormation refuses over 4,096 bytes (failing the deploy): it
+# names this many refused tenants, each cut to a tenant id's longest, and counts the rest. The log names them all.
+SUMMARY_TENANTS = 10
+SUMMARY_ID_CHARS = 63
+
+
 @dataclass
 class MigrationReport:
     """Tenants by what the run did: published now, already live, or refused (tenant id -> why, in words)."""
@@ -25,5 +31,12 @@ class MigrationReport:
     def summary(self) -> str:
         text = f"{len(self.published)} published, {len(self.already_live)} already live, {len(self.refused)} refused"
         if self.refused:
-            text += " (" + ", ".join(sorted(self.refused)) + "; see the migration's log group)"
+            named = [_shown(tenant_id) for tenant_id in sorted(self.refused)[:SUMMARY_TENANTS]]
+            more = len(self.refused) - len(named)
+            text += " (" + ", ".join(named) + (f" and {more} more" if more else "") + "; see the migration's log group)"
         return text
+
+
+def _shown(tenant_id: str) -> str:
+    """A refused id as the summary shows it: a broken item's id may be longer than any valid one."""
+    return tenant_id if len(tenant_id) <= SUMMARY_ID_CHARS else tenant_id[: SUMMARY_ID_CHARS - 1] + "…"

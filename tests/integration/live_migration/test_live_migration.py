@@ -156,3 +156,34 @@ def test_after_the_migration_an_old_tenant_s_calls_get_its_configuration(
         webhook.lambda_handler(signed_event(path, webhook_body("web.incoming", 4243, "web")), lambda_context)["body"]
     )
     assert after["prompt"] == "You answer for acme."
+
+
+def test_two_hundred_refused_tenants_still_fit_cloudformation_s_answer(
+    aws: dict[str, Any], lambda_context: Any, json_logs: Any
+) -> None:
+    # Given 200 tenants whose settings item was broken by hand, each id as long as a tenant id may be
+    dynamodb = aws["dynamodb"]
+    ids = [f"t{n:03d}-" + "x" * 58 for n in range(200)]
+    for tenant_id in ids:
+        put_by_hand(
+            dynamodb,
+            tenant_id,
+            table.TENANT_SK,
+            tenant_id=tenant_id,
+            timezone="Not/AZone",
+            **{
+                table.TENANT_INDEX_PARTITION_KEY: table.TENANT_INDEX_PARTITION_VALUE,
+                table.TENANT_INDEX_SORT_KEY: tenant_id,
+            },
+        )
+    # When the migration runs
+    result = _migrate(lambda_context)
+    # Then its answer stays far under CloudFormation's 4,096 bytes (the provider framework adds the stack's ids):
+    # the summary names the first ten and counts the rest, and the log names every one
+    assert result["Data"]["Refused"] == 200
+    summary = result["Data"]["Summary"]
+    assert summary.startswith(f"0 published, 0 already live, 200 refused ({ids[0]}, {ids[1]}")
+    assert ids[9] in summary and ids[10] not in summary and "and 190 more" in summary
+    assert len(json.dumps(result).encode()) < 2048
+    logged = {line["tenant_id"] for line in json_logs() if line.get("level") == "WARNING"}
+    assert logged == set(ids)
