@@ -1,7 +1,9 @@
 """GitHub Actions -> AWS without stored keys: the OIDC provider, one deploy role per stage and a diff role for prod.
 
 Deployed once per account by an administrator (`make oidc GITHUB_REPO=owner/name`, docs/deploy.md); with dev and
-prod in separate accounts (the documented default), once in each with `-c githubStages=<that stage>`. Each role can
+prod in separate accounts (the documented default), once in each with `-c githubStages=<that stage>`. It deploys
+through the CDK bootstrap of the first stage it serves (its qualifier), which the account has for that stage; the
+default `hnb659fds` bootstrap is never made by the documented steps. Each role can
 be assumed only by workflow jobs of that repository running in the GitHub environment it names:
 
 - `DeployRole-<stage>` (environment `<stage>`): may assume the CDK bootstrap roles of that stage's own qualifier
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack, Token
+from aws_cdk import CfnOutput, DefaultStackSynthesizer, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -42,8 +44,9 @@ class GitHubOidcStack(Stack):
         edge_region: str,
         **kwargs: Any,
     ) -> None:
-        """`qualifiers`: the CDK bootstrap qualifier of each stage this account deploys."""
-        super().__init__(scope, construct_id, **kwargs)
+        """`qualifiers`: the CDK bootstrap qualifier of each stage this account deploys; the first one deploys this."""
+        synthesizer = DefaultStackSynthesizer(qualifier=next(iter(qualifiers.values())))
+        super().__init__(scope, construct_id, synthesizer=synthesizer, **kwargs)
         # An account holds one provider per URL; reuse it when another stack already created it.
         provider: iam.IOidcProvider = (
             iam.OidcProviderNative.from_oidc_provider_arn(self, "Provider", existing_provider_arn)

@@ -93,3 +93,11 @@ def test_oidc_existing_provider_is_reused() -> None:
     assert resources(template, "AWS::IAM::OIDCProvider") == {}
     for role in resources(template, "AWS::IAM::Role").values():
         assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Federated": arn}
+
+
+@pytest.mark.parametrize(("stages", "qualifier"), [(None, "sbdev"), ("prod", "sbprod")])
+def test_the_oidc_stack_deploys_through_a_bootstrap_the_first_deploy_made(stages: str | None, qualifier: str) -> None:
+    # First deploy bootstraps only the stages' qualifiers (sbdev, sbprod), never CDK's default hnb659fds
+    context = {"githubRepo": REPO} | ({"githubStages": stages} if stages else {})
+    template = synth_templates(**context)["Switchboard-GitHubOidc"]
+    assert template["Parameters"]["BootstrapVersion"]["Default"] == f"/cdk-bootstrap/{qualifier}/version"
