@@ -277,8 +277,16 @@ class ServiceStack(SwitchboardStack):
         grant(calls_table, tenant_api.function, calls_table.grant_read_data)
         self._deny_tenant_api_what_its_code_never_does(tenant_api.function, config_table, calls_table)
 
-        # The migration publishes drafts (reads them, writes LIVE and PUBLISHED# items in one transaction).
-        grant(config_table, migration.function, config_table.grant_read_write_data)
+        # The migration publishes drafts: lists tenants (Query on the tenants index), reads drafts and LIVE items
+        # (GetItem, Query), and writes LIVE and PUBLISHED# in one transaction conditional on the tenant item
+        # (PutItem, ConditionCheckItem). No scan, no delete, no batch write, no update.
+        grant(
+            config_table,
+            migration.function,
+            lambda g: config_table.grant(
+                g, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"
+            ),
+        )
 
         grant(config_table, call_sync.function, config_table.grant_read_data)
         grant(calls_table, call_sync.function, calls_table.grant_read_write_data)

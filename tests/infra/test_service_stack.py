@@ -336,6 +336,19 @@ def test_provisioning_role_can_put_signing_secret_not_read_calls(dev: dict[str, 
     assert actions_on(dev, PROVISIONING, calls_table_id(dev)) == set()
 
 
+def test_the_live_migration_may_only_publish(dev: dict[str, Any]) -> None:
+    # It lists tenants, reads drafts and LIVE items and writes LIVE and PUBLISHED# in one conditional transaction:
+    # no scan, no delete, no batch write, and nothing of the calls table
+    migration = "functions.live_migration.handler.lambda_handler"
+    assert actions_on(dev, migration, config_table_id(dev)) == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:ConditionCheckItem",
+    }
+    assert actions_on(dev, migration, calls_table_id(dev)) == set()
+
+
 def test_call_sync_reads_config_writes_calls(dev: dict[str, Any]) -> None:
     assert not actions_on(dev, CALL_SYNC, config_table_id(dev)) & WRITE_ACTIONS
     assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions_on(dev, CALL_SYNC, calls_table_id(dev))
