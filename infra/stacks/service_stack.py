@@ -359,7 +359,12 @@ class ServiceStack(SwitchboardStack):
             + (" (webhooks only through PublicUrl: edge protection refuses them here)" if self.edge else ""),
         )
         CfnOutput(
-            self, "PublicUrl", value=f"{public_base}/", description="The stable base URL: webhooks, admin, tenant API"
+            self,
+            "PublicUrl",
+            value=f"{public_base}/",
+            # CloudFront's own name rewrites the Host header, so SigV4 admin calls go to ApiUrl unless the base is
+            # the custom domain (docs/deploy.md, "First deploy").
+            description="The stable base URL: webhooks, tenant API; admin calls too when it is the custom domain",
         )
         CfnOutput(
             self,
