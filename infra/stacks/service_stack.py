@@ -479,6 +479,13 @@ class ServiceStack(SwitchboardStack):
                 removal_policy=keep,
             )
             CfnOutput(self, "EdgeDistributionDomain", value=self.edge.distribution.distribution_domain_name)
+            CfnOutput(
+                self,
+                "EdgeOriginCheck",
+                value="report-only" if config.edge_origin_report_only else "enforced",
+                description="What the webhook does with a request that did not come through CloudFront (the smoke "
+                "test reads it)",
+            )
             CfnOutput(self, "EdgeWebAclArn", value=web_acl_arn, description="The AWS WAF web ACL CloudFront applies")
         if self.custom_domain is None:
             return

@@ -4,6 +4,7 @@ interpreter on every deploy machine, and stage settings from GitHub variables wi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -228,3 +229,40 @@ def test_a_refused_stage_setting_stops_the_deploy_before_cdk_runs(
     # And with good settings cdk gets each of them
     assert run(WEBHOOK_COLD_START="provisioned").returncode == 0
     assert "--context=webhookColdStart=provisioned" in calls.read_text().splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("outputs", "expected"),
+    [
+        ({}, {"EDGE_PROTECTION": "false", "EDGE_ORIGIN_CHECK": ""}),
+        (
+            {"EdgeDistributionDomain": "d111.cloudfront.net", "EdgeOriginCheck": "enforced"},
+            {"EDGE_PROTECTION": "true", "EDGE_ORIGIN_CHECK": "enforced"},
+        ),
+        (
+            {"EdgeDistributionDomain": "d111.cloudfront.net", "EdgeOriginCheck": "report-only"},
+            {"EDGE_PROTECTION": "true", "EDGE_ORIGIN_CHECK": "report-only"},
+        ),
+    ],
+)
+def test_the_smoke_test_learns_edge_protection_from_the_deployed_stack_s_outputs(
+    deploy: dict[str, Any], outputs: dict[str, str], expected: dict[str, str], tmp_path: Any
+) -> None:
+    # No GitHub variable has to repeat what cdk.json or -c decided: the deploy's own outputs say it
+    for job in ("dev", "prod"):
+        (smoke,) = [s for s in steps(deploy["jobs"][job]) if s.get("uses") == "./.github/actions/smoke-test"]
+        assert set(smoke["with"]) == {"stage", "smoke-signing-secret"}
+    (step,) = load(ACTIONS / "smoke-test" / "action.yml")["runs"]["steps"]
+    # Given cdk-outputs.json as `cdk deploy --outputs-file` writes it, and pytest replaced by a recorder
+    stack = {"ApiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com/", "PublicUrl": "https://calls.example.com/"}
+    (tmp_path / "cdk-outputs.json").write_text(json.dumps({"Switchboard-dev": stack | outputs}))
+    python = tmp_path / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/usr/bin/env bash\nenv > seen-env\n")
+    python.chmod(0o755)
+    env = {"PATH": os.environ["PATH"], "STAGE": "dev"}
+    command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]]
+    subprocess.run(command, cwd=tmp_path, env=env, check=True)
+    seen = dict(line.split("=", 1) for line in (tmp_path / "seen-env").read_text().splitlines() if "=" in line)
+    assert {key: seen.get(key, "") for key in expected} == expected
+    assert seen["API_URL"] == stack["ApiUrl"] and seen["PUBLIC_URL"] == stack["PublicUrl"]

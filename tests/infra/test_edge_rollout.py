@@ -26,3 +26,10 @@ def test_by_default_edge_protection_refuses_what_went_around_cloudfront() -> Non
 def test_report_only_needs_edge_protection() -> None:
     with pytest.raises(ConfigError, match="'edgeOriginReportOnly' needs edgeProtection"):
         StageConfig(stage="dev", edge_origin_report_only=True)
+
+
+def test_the_stack_says_whether_the_origin_check_refuses_or_reports() -> None:
+    # The smoke test reads it (docs/deploy.md, "Smoke test"): a report-only stage answers a direct call as usual
+    assert edge_templates()["Switchboard-dev"]["Outputs"]["EdgeOriginCheck"]["Value"] == "enforced"
+    reporting = edge_templates(edgeOriginReportOnly="true")["Switchboard-dev"]
+    assert reporting["Outputs"]["EdgeOriginCheck"]["Value"] == "report-only"
