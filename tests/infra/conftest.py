@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import tempfile
@@ -28,16 +30,32 @@ def cdk_context(**overrides: Any) -> dict[str, Any]:
 
 
 def synth_templates(**overrides: Any) -> dict[str, dict[str, Any]]:
-    """{stack name: template} for the app built with cdk.json's context plus `overrides`."""
-    return _synth(**overrides)[0]
+    """{stack name: template} for the app built with cdk.json's context plus `overrides` (a copy: synthesized once
+    per session for the same overrides)."""
+    return copy.deepcopy(_synthesized(_key(overrides))[0])
 
 
 def synth_warnings(**overrides: Any) -> dict[str, list[str]]:
     """{stack name: the warnings synth prints for it} for the same app."""
-    return _synth(**overrides)[1]
+    return copy.deepcopy(_synthesized(_key(overrides))[1])
 
 
-def _synth(**overrides: Any) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+def synth_fresh(**overrides: Any) -> dict[str, dict[str, Any]]:
+    """synth_templates without the session's memo: a new synthesis (for comparing two of them)."""
+    return _synth(overrides)[0]
+
+
+def _key(overrides: dict[str, Any]) -> str:
+    return json.dumps(overrides, sort_keys=True)
+
+
+@functools.cache
+def _synthesized(key: str) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """A synth takes seconds, and many modules ask for the same stages: each set of overrides is synthesized once."""
+    return _synth(json.loads(key))
+
+
+def _synth(overrides: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
     from aws_cdk.cx_api import SynthesisMessageLevel
 
     from infra.app_factory import create_app

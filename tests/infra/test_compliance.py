@@ -13,7 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 
 from infra.app_factory import create_app
-from tests.infra.conftest import cdk_context, synth_templates
+from tests.infra.conftest import cdk_context, synth_fresh, synth_templates
 
 # CDK makes each function DependsOn its role although the Role GetAtt already orders them; harmless.
 CFN_LINT_IGNORED = ["W3005"]
@@ -64,7 +64,7 @@ def test_a_custom_domain_and_edge_protection_pass_cdk_nag_and_cfn_lint() -> None
 
 def test_synth_is_deterministic(templates: dict[str, dict[str, Any]]) -> None:
     # Same context twice -> byte-identical template (no clock, random, user or git at synth)
-    assert synth_templates(stage="dev")["Switchboard-dev"] == templates["Switchboard-dev"]
+    assert synth_fresh(stage="dev")["Switchboard-dev"] == templates["Switchboard-dev"]
 
 
 def test_synth_env_agnostic_without_account_or_region() -> None:

@@ -130,7 +130,7 @@ def test_node_22_lts_everywhere_and_python_3_14_on_every_machine_that_bundles() 
     ci, deploy = load(WORKFLOWS / "ci.yml"), load(WORKFLOWS / "deploy.yml")
     for workflow in (ci, deploy):
         for job in workflow["jobs"].values():
-            if "make synth" in scripts(job) or "cdk " in scripts(job):
+            if any(command in scripts(job) for command in ("make synth", "make cfn-lint", "cdk ")):
                 assert "./.github/actions/build-tools" in _uses(job)
 
 
@@ -266,3 +266,12 @@ def test_the_smoke_test_learns_edge_protection_from_the_deployed_stack_s_outputs
     seen = dict(line.split("=", 1) for line in (tmp_path / "seen-env").read_text().splitlines() if "=" in line)
     assert {key: seen.get(key, "") for key in expected} == expected
     assert seen["API_URL"] == stack["ApiUrl"] and seen["PUBLIC_URL"] == stack["PublicUrl"]
+
+
+def test_ci_synthesizes_once() -> None:
+    # make cfn-lint synthesizes (its prerequisite `synth`); a `make synth` step before it would do it twice
+    ci = load(WORKFLOWS / "ci.yml")
+    commands = [line.strip() for job in ci["jobs"].values() for line in scripts(job).splitlines()]
+    assert commands.count("make cfn-lint") == 1 and "make synth" not in commands
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^cfn-lint: synth\b", makefile, flags=re.MULTILINE)
