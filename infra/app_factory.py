@@ -48,7 +48,6 @@ def create_app(
         config=config,
         web_acl_arn=firewall.firewall.web_acl_arn if firewall else None,
         env=env,
-        cross_region_references=firewall is not None,
         description=f"Switchboard {config.stage}: ThunderPhone webhook router, provisioning and tenant APIs, data",
         termination_protection=config.is_prod,
     )

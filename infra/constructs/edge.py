@@ -111,7 +111,8 @@ class EdgeProtection(Construct):
             web_acl_id=web_acl_arn,
             domain_names=[domain_name] if domain_name else None,
             certificate=custom_certificate,
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            # Only with a certificate of ours: CloudFront's default one has a fixed policy (CDK warns otherwise).
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if custom_certificate else None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             # North America and Europe: where ThunderPhone's Cloud Run calls come from is not documented; widen it
             # (PriceClass_All) if its calls reach a far edge location.

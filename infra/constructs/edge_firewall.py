@@ -33,6 +33,8 @@ from aws_cdk import Annotations
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from infra.config import StageConfig
+
 WEBHOOK_PATH_PREFIX = "/webhooks/"
 RATE_WINDOW_SECONDS = 300
 # KnownBadInputs rules that inspect the body: counted (visible in the WAF's metrics and sampled requests), never
@@ -152,6 +154,17 @@ class EdgeFirewall(Construct):
             visibility_config=_visibility(metric_prefix),
         )
         self.metric_prefix = metric_prefix
+
+    @classmethod
+    def for_stage(cls, scope: Construct, construct_id: str, config: StageConfig) -> EdgeFirewall:
+        """The stage's web ACL, wherever it lives (its own us-east-1 stack, or the service stack there)."""
+        return cls(
+            scope,
+            construct_id,
+            metric_prefix=config.stack_name,
+            rate_limit=config.edge_webhook_rate_limit,
+            trusted_cidrs=config.trusted_cidrs,
+        )
 
     @property
     def web_acl_arn(self) -> str:

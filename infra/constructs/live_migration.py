@@ -12,9 +12,7 @@ item. Running it by hand: `aws lambda invoke --function-name <LiveMigration func
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from aws_cdk import CustomResource, Duration, RemovalPolicy, custom_resources
+from aws_cdk import CustomResource, Duration, custom_resources
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -39,16 +37,15 @@ class LiveMigration(FunctionConstruct):
         scope: Construct,
         construct_id: str,
         options: FunctionOptions,
-        *,
-        log_retention_days: int,
-        log_removal_policy: RemovalPolicy,
     ) -> None:
-        # Deploy-time only: it never holds back concurrency from the functions that answer calls.
-        super().__init__(scope, construct_id, replace(options, reserved_concurrency=None))
+        super().__init__(scope, construct_id, options)
         # The framework's function gets a role of its own that may write its own log group only, like every function
         # of ours (no basic execution policy: it could write the webhook's log group, which is the decision log).
         provider_logs = logs.LogGroup(
-            self, "ProviderLogs", retention=retention(log_retention_days), removal_policy=log_removal_policy
+            self,
+            "ProviderLogs",
+            retention=retention(options.defaults.log_retention_days),
+            removal_policy=options.defaults.log_removal_policy,
         )
         provider_role = iam.Role(
             self,

@@ -107,7 +107,7 @@ class ServiceStack(SwitchboardStack):
             trace_subsegments=config.trace_subsegments,
         )
 
-        def options(service: str, environment: dict[str, str], reserved_concurrency: int) -> FunctionOptions:
+        def options(service: str, environment: dict[str, str], reserved_concurrency: int | None) -> FunctionOptions:
             return FunctionOptions(
                 defaults=common,
                 environment=environment,
@@ -216,9 +216,8 @@ class ServiceStack(SwitchboardStack):
         migration = LiveMigration(
             self,
             "Migration",
-            options("live-migration", {"TABLE_NAME": config_table.table_name}, 1),
-            log_retention_days=config.log_retention_days,
-            log_removal_policy=keep,
+            # Deploy-time only: it never holds back concurrency from the functions that answer calls.
+            options("live-migration", {"TABLE_NAME": config_table.table_name}, None),
         )
         webhook.alias.node.add_dependency(migration.resource)
         self.functions: dict[str, PythonFunction] = {
@@ -454,13 +453,7 @@ class ServiceStack(SwitchboardStack):
             if web_acl_arn is None:
                 web_acl_arn = config.edge_web_acl_arn
             if web_acl_arn is None:  # the stack is in us-east-1 itself
-                web_acl_arn = EdgeFirewall(
-                    self,
-                    "EdgeFirewall",
-                    metric_prefix=config.stack_name,
-                    rate_limit=config.edge_webhook_rate_limit,
-                    trusted_cidrs=config.trusted_cidrs,
-                ).web_acl_arn
+                web_acl_arn = EdgeFirewall.for_stage(self, "EdgeFirewall", config).web_acl_arn
             domain = self.custom_domain
             self.edge = EdgeProtection(
                 self,

@@ -340,3 +340,10 @@ def test_the_execute_api_host_can_be_closed_once_a_custom_domain_serves_everythi
     assert api["DisableExecuteApiEndpoint"] is True
     with pytest.raises(ConfigError, match="'executeApiEndpoint' may be false only with customDomainName"):
         StageConfig(stage="dev", execute_api_endpoint=False)
+
+
+def test_edge_protection_without_a_custom_domain_synthesizes_without_warnings() -> None:
+    # CloudFront's default certificate has a fixed TLS policy: no minimum protocol version is asked of it
+    context = {"stage": "dev", "region": "us-east-1", "edgeProtection": "true", "edgeTrustedCidrs": "34.96.0.0/20"}
+    assert synth_warnings(**context) == {"Switchboard-dev": []}
+    assert synth_warnings(stage="dev", **EDGE_CONTEXT, edgeTrustedCidrs="34.96.0.0/20")["Switchboard-dev"] == []
