@@ -26,7 +26,7 @@ def period_of(days: str | None, start: str | None, end: str | None, today: date)
     if start is None or end is None:
         missing = "from" if start is None else "to"
         raise BadRequest(f"{missing} is missing: give both from and to", fields={missing: [f"{missing} is required"]})
-    first, last = _date("from", start), _date("to", end)
+    first, last = parse_day("from", start), parse_day("to", end)
     if last < first:
         raise BadRequest(f"to ({last}) is before from ({first})", fields={"to": ["to must be on or after from"]})
     length = (last - first).days + 1
@@ -51,7 +51,8 @@ def _days(text: str) -> int:
     return count
 
 
-def _date(name: str, text: str) -> date:
+def parse_day(name: str, text: str) -> date:
+    """A day written YYYY-MM-DD, or BadRequest naming the parameter."""
     try:
         if len(text) != 10:
             raise ValueError(text)
