@@ -3,6 +3,7 @@ Shared by `sbctl calls report` (operator, any tenant) and the tenant API's `GET 
 (the token's tenant only).
 
 Definitions (docs/observability.md repeats them for the operator):
+- by widget: web sessions only (a phone call has no widget), "(none)" for a key without a widget;
 - session: a call item in the period (by decision time, else the call's start time, UTC days);
 - fallback rate: fallback decisions / decisions; by reason, over the same denominator;
 - minutes and cost: sums of ThunderPhone's billable_minutes and billing_total_cents;
@@ -167,7 +168,7 @@ def tenant_report(tenant_id: str, records: list[CallRecord], period: Period) -> 
         period=period,
         sessions=len(records),
         by_channel=dict(sorted((CHANNELS | Counter(r.channel or "unknown" for r in records)).items())),
-        by_widget=dict(sorted(Counter(r.widget_id or NO_WIDGET for r in records).items())),
+        by_widget=dict(sorted(Counter(r.widget_id or NO_WIDGET for r in records if r.channel == "web").items())),
         decided=len(decided),
         fallbacks=len(fallbacks),
         fallback_rate=_ratio(len(fallbacks), len(decided)),
