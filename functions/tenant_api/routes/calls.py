@@ -23,19 +23,22 @@ from functions.tenant_config.publishing import VersionMissing
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 # Read as text and checked in service/reports.py, so every mistake is one 400 in words.
-Days = Annotated[str | None, Query(max_length=12, description="The last N days up to today (UTC), 1 to 90; default 7.")]
+Days = Annotated[
+    str | None, Query(max_length=12, description="The last N days up to today (your time zone), 1 to 90; default 7.")
+]
 FromDay = Annotated[
-    str | None, Query(alias="from", max_length=12, description="First day, YYYY-MM-DD (UTC); with `to`.")
+    str | None, Query(alias="from", max_length=12, description="First day, YYYY-MM-DD (your time zone); with `to`.")
 ]
 ToDay = Annotated[
-    str | None, Query(max_length=12, description="Last day, YYYY-MM-DD (UTC, inclusive); at most 92 days in all.")
+    str | None, Query(max_length=12, description="Last day, YYYY-MM-DD (inclusive); at most 92 days in all.")
 ]
 
 
 @router.get("/tenant/v1/calls/report", summary="Sessions, fallbacks, minutes, cost and A/B results of your calls")
 def calls_report(days: Days = None, from_: FromDay = None, to: ToDay = None) -> Response[Any]:
     principal = caller(router)
-    period = period_of(days, from_, to, utc_now().date())
+    zone = _zone(principal)
+    period = period_of(days, from_, to, utc_now().astimezone(zone).date()).model_copy(update={"timezone": zone.key})
     report = call_report(deps.calls(), principal.tenant_id, period)
     return json_response(report.model_dump(mode="json"))
 

@@ -15,7 +15,8 @@ MAX_RANGE_DAYS = 92  # `from`..`to`, inclusive: any three calendar months
 
 
 def period_of(days: str | None, start: str | None, end: str | None, today: date) -> Period:
-    """The report's days (UTC, inclusive) from the query string, or BadRequest saying what to send instead."""
+    """The report's days (inclusive; `today` is today in the zone the days are counted in) from the query string,
+    or BadRequest saying what to send instead."""
     if days is not None and (start is not None or end is not None):
         raise BadRequest(
             "give either days or from and to, not both", fields={"days": ["leave out days when giving from and to"]}

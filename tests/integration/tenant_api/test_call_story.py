@@ -4,7 +4,7 @@ their outcomes drained into the calls table, then listed, filtered and told as a
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -160,3 +160,24 @@ def test_an_unknown_call_is_not_found_in_words(admin: TenantClient) -> None:
     status, body, _ = admin.get("/calls/424242")
     assert status == 404
     assert body["message"].startswith("there is no such call among your calls")
+
+
+def test_the_report_counts_the_tenants_own_days_as_the_list_does(
+    admin: TenantClient, phone_call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.webhook.dependencies import deps as webhook
+
+    # Given a call at 02:30 UTC: the evening before, in the clinic's New York
+    late = datetime.now(UTC).replace(hour=2, minute=30, second=0, microsecond=0)
+    monkeypatch.setattr(webhook, "now", lambda: late)
+    phone_call(5_010)
+    evening = late.astimezone(NEW_YORK).date()
+    # When the report covers that evening and the next day
+    status, report, _ = admin.get(f"/calls/report?from={evening}&to={evening + timedelta(days=1)}")
+    # Then the call is the evening's, as the calls list of that day says
+    assert status == 200
+    assert [(d["day"], d["phone"]) for d in report["daily"]] == [
+        (evening.isoformat(), 1),
+        ((evening + timedelta(days=1)).isoformat(), 0),
+    ]
+    assert [c["call_id"] for c in admin.get(f"/calls?day={evening}")[1]["calls"]] == [5_010]
