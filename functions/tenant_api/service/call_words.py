@@ -29,8 +29,8 @@ def fallback_in_words(reason: str | None) -> str:
     return f"{said[0].upper()}{said[1:]}: {STATIC_AGENT}."
 
 
-def _listed(values: list[str], one: str, many: str) -> str:
-    quoted = [f"'{value}'" for value in values]
+def _listed(values: list[str], one: str, many: str, *, quote: bool = True) -> str:
+    quoted = [f"'{value}'" if quote else value for value in values]
     return f"{one} {quoted[0]}" if len(quoted) == 1 else f"{many} {', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
@@ -43,7 +43,7 @@ def conditions_in_words(rule: RoutingRule) -> list[str]:
     if when.widget_ids:
         said.append(_listed(when.widget_ids, "it started from the widget", "it started from one of the widgets"))
     if when.to_numbers:
-        said.append(_listed(when.to_numbers, "the number called was", "the number called was one of"))
+        said.append(_listed(when.to_numbers, "the number called was", "the number called was one of", quote=False))
     if when.caller_numbers:
         count = len(when.caller_numbers)
         said.append(
@@ -52,7 +52,8 @@ def conditions_in_words(rule: RoutingRule) -> list[str]:
             else f"the caller's number is one of the {count} the rule lists"
         )
     if when.caller_prefixes:
-        said.append(_listed(when.caller_prefixes, "the caller's number starts with", "the caller's number starts with"))
+        starts = "the caller's number starts with"
+        said.append(_listed(when.caller_prefixes, starts, starts, quote=False))
     if when.customer is not None:
         said.append("the caller is a known customer" if when.customer == "known" else "the caller is not a customer")
     if when.segments:
