@@ -171,6 +171,8 @@ def list_calls(
     if filters.day is not None:
         start, end = _day_bounds(filters.day, zone)
         before = min(before, end.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+        if before < start.strftime("%Y-%m-%dT%H:%M:%S.000Z"):  # a cursor from before that day: nothing is left
+            return {"time_zone": zone.key, "calls": [], "next_cursor": None}
     found: list[CallRecord] = []
     last_read: str | None = None
     read = 0

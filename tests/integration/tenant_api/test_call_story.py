@@ -79,6 +79,23 @@ def test_filters_narrow_the_list_and_a_cursor_pages_through_it(admin: TenantClie
     assert status == 200 and [c["call_id"] for c in first["calls"]] == [5_002] and first["next_cursor"]
     status, second, _ = admin.get(f"/calls?limit=1&cursor={first['next_cursor']}")
     assert [c["call_id"] for c in second["calls"]] == [5_001] and second["next_cursor"] is None
+    # A cursor sent with a later day than its own page's has nothing left to show, and says so without asking
+    # DynamoDB for a range that ends before it starts (which DynamoDB refuses; moto does not)
+    from functions.tenant_api.dependencies import deps
+
+    ranges: list[tuple[str, str]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        values = params.get("ExpressionAttributeValues") or {}
+        if ":start" in values and ":before" in values:
+            ranges.append((values[":start"]["S"], values[":before"]["S"]))
+
+    deps.dynamodb.meta.events.register("before-parameter-build.dynamodb.Query", record)
+    tomorrow = (datetime.now(NEW_YORK) + timedelta(days=1)).date().isoformat()
+    status, later, _ = admin.get(f"/calls?limit=1&day={tomorrow}&cursor={first['next_cursor']}")
+    assert (status, later["calls"], later["next_cursor"]) == (200, [], None)
+    assert ids(f"day={today}") == [5_002, 5_001]
+    assert ranges and all(start <= before for start, before in ranges)
 
 
 def test_a_calls_story_says_why_its_rule_matched_and_how_it_went(admin: TenantClient, calls: None) -> None:
