@@ -49,6 +49,8 @@ class CallRecord(BaseModel):
     grade_key: str | None = None
     grade_score: float | None = None
     grade_outcome: str | None = None
+    grade_outcome_label: str | None = None
+    time_index_sk: str | None = None  # "{UTC ISO time}#{call_id}": the call's place in the time index
 
     @property
     def has_decision(self) -> bool:
@@ -99,6 +101,37 @@ class CallsReader:
         }
         for item in dynamo.pages(self._client, request, operation="read calls"):
             yield CallRecord.from_item(item)
+
+    def newest_first(self, tenant_id: str, start: datetime | None, before: str) -> Iterator[CallRecord]:
+        """A tenant's calls from newest to oldest, whose time-index key is below `before` (a key, or a time) and
+        that happened at or after `start`: a Query on its partition of the time index, read a page at a time as
+        the caller consumes them."""
+        condition = "#pk = :pk AND #sk < :before"
+        values: dict[str, Any] = {":pk": {"S": table.tenant_pk(tenant_id)}, ":before": {"S": before}}
+        if start is not None:
+            condition = "#pk = :pk AND #sk BETWEEN :start AND :before"
+            values[":start"] = {"S": iso(start)}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": table.CALL_TIME_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {
+                "#pk": table.CALL_TIME_INDEX_PARTITION_KEY,
+                "#sk": table.CALL_TIME_INDEX_SORT_KEY,
+            },
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": 100,
+        }
+        for item in dynamo.pages(self._client, request, operation="read calls"):
+            yield CallRecord.from_item(item)
+
+    def tenant_call(self, tenant_id: str, call_id: int) -> CallRecord | None:
+        """One call of the tenant's own partition, or None (another tenant's call is simply not there)."""
+        item = dynamo.get(
+            self._client, self._table, table.tenant_pk(tenant_id), table.call_sk(call_id), operation="read call"
+        )
+        return None if item is None else CallRecord.from_item(item)
 
     def all_calls(self, start: datetime, end: datetime) -> Iterator[CallRecord]:
         """Every tenant's calls in [start, end): a filtered Scan of the whole table (operator use)."""

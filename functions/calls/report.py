@@ -3,7 +3,9 @@ Shared by `sbctl calls report` (operator, any tenant) and the tenant API's `GET 
 (the token's tenant only).
 
 Definitions (docs/observability.md repeats them for the operator):
-- session: a call item in the period (by decision time, else the call's start time, UTC days);
+- by widget: web sessions only (a phone call has no widget), "(none)" for a key without a widget;
+- session: a call item in the period (by decision time, else the call's start time; UTC days for the operator,
+  the tenant's own days for the tenant API);
 - fallback rate: fallback decisions / decisions; by reason, over the same denominator;
 - minutes and cost: sums of ThunderPhone's billable_minutes and billing_total_cents;
 - completion rate: calls whose status is "completed" / calls with a completion outcome;
@@ -17,8 +19,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from functions.calls.read_model import CallRecord
 from functions.calls.stats import ALPHA, Significance, two_proportion_z, welch_t
@@ -34,17 +37,24 @@ class _Out(BaseModel):
 
 
 class Period(_Out):
-    start: date  # inclusive, UTC
-    end: date  # inclusive, UTC
+    start: date  # inclusive
+    end: date  # inclusive
+    # The zone whose days these are: UTC for the operator; the tenant's own for the tenant API, so its days are the
+    # days its calls list shows. Not part of the report's body (the tenant knows its zone).
+    timezone: str = Field(default="UTC", exclude=True)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def start_at(self) -> datetime:
-        return datetime.combine(self.start, time(), tzinfo=UTC)
+        return datetime.combine(self.start, time(), tzinfo=self.zone).astimezone(UTC)
 
     @property
     def end_at(self) -> datetime:
         """Exclusive end: midnight after the last day."""
-        return datetime.combine(self.end + timedelta(days=1), time(), tzinfo=UTC)
+        return datetime.combine(self.end + timedelta(days=1), time(), tzinfo=self.zone).astimezone(UTC)
 
     def days(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
@@ -128,13 +138,14 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
-def _day(record: CallRecord) -> date | None:
+def _day(record: CallRecord, zone: ZoneInfo) -> date | None:
     at = record.at
-    return at.astimezone(UTC).date() if at is not None else None
+    return at.astimezone(zone).date() if at is not None else None
 
 
 def in_period(records: Iterable[CallRecord], period: Period) -> list[CallRecord]:
-    return [r for r in records if (day := _day(r)) is not None and period.start <= day <= period.end]
+    zone = period.zone
+    return [r for r in records if (day := _day(r, zone)) is not None and period.start <= day <= period.end]
 
 
 def build_report(records: Iterable[CallRecord], period: Period) -> Report:
@@ -152,7 +163,7 @@ def tenant_report(tenant_id: str, records: list[CallRecord], period: Period) -> 
     reasons = Counter(str(r.reason) for r in fallbacks)
     daily = []
     for day in period.days():
-        todays = [r for r in records if _day(r) == day]
+        todays = [r for r in records if _day(r, period.zone) == day]
         daily.append(
             DailyCount(
                 day=day,
@@ -167,7 +178,7 @@ def tenant_report(tenant_id: str, records: list[CallRecord], period: Period) -> 
         period=period,
         sessions=len(records),
         by_channel=dict(sorted((CHANNELS | Counter(r.channel or "unknown" for r in records)).items())),
-        by_widget=dict(sorted(Counter(r.widget_id or NO_WIDGET for r in records).items())),
+        by_widget=dict(sorted(Counter(r.widget_id or NO_WIDGET for r in records if r.channel == "web").items())),
         decided=len(decided),
         fallbacks=len(fallbacks),
         fallback_rate=_ratio(len(fallbacks), len(decided)),

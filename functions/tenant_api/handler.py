@@ -8,6 +8,7 @@ Routes (API Gateway HTTP API, payload v2, behind the Cognito JWT authorizer; bas
     GET             /versions, /versions/{n}, /versions/{n}/changes  POST /versions/{n}/rollback
     POST            /simulate               (draft or live; optionally one profile, at a chosen time)
     GET             /calls/report?days=7    (or ?from=YYYY-MM-DD&to=YYYY-MM-DD)
+    GET             /calls?day=&channel=&widget=&rule=&fallback=&cursor=   /calls/{call_id} (one call's story)
 
 The tenant is always the token's (principal.py). Errors map to HTTP once, in errors.py; docs/tenant-api.md
 is the contract; docs/tenant-api.openapi.json is generated from these routes (`make openapi`) and CI

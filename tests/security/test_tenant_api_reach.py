@@ -1,7 +1,8 @@
 """A tenant admin uses every part of the tenant API (settings, drafts, publish, rollback, customers, imports,
-previews, reports) while every DynamoDB request the tenant API makes for it is recorded: none may reach beyond the
-tenant's own partition. Number claims (`NUMBER#`) are the operator's: a claim written or read for a tenant would
-let a flaw in that code route another tenant's number; the calls table's call-id index spans every tenant.
+previews, reports, the calls list and one call's story) while every DynamoDB request the tenant API makes for it
+is recorded: none may reach beyond the tenant's own partition. Number claims (`NUMBER#`) are the operator's: a
+claim written or read for a tenant would let a flaw in that code route another tenant's number; the calls table's
+call-id index spans every tenant.
 
 What the code never does, IAM denies too (tests/infra/test_service_stack.py); this test is the proof that the
 deny costs the tenant API nothing."""
@@ -85,6 +86,10 @@ def test_nothing_a_tenant_does_through_the_tenant_api_reaches_claims_or_other_te
     ok(admin.post("/simulate", {"channel": "phone", "caller": demo.VIP_CALLER, "to_number": demo.DEMO_NUMBER}))
     ok(admin.get("/draft/impact?days=7"))
     ok(admin.get("/calls/report?days=7"))
+    ok(admin.get("/calls?channel=phone&fallback=no&limit=5"))
+    ok(admin.get("/calls?day=2026-12-01"))
+    ok(admin.get("/calls/8001"))
+    ok(admin.get("/calls/8002"), 404)
 
     # Then every request the tenant API made stays in the tenant's own partition: no number claim, no other
     # tenant, no call-id index, no scan

@@ -15,7 +15,8 @@ MAX_RANGE_DAYS = 92  # `from`..`to`, inclusive: any three calendar months
 
 
 def period_of(days: str | None, start: str | None, end: str | None, today: date) -> Period:
-    """The report's days (UTC, inclusive) from the query string, or BadRequest saying what to send instead."""
+    """The report's days (inclusive; `today` is today in the zone the days are counted in) from the query string,
+    or BadRequest saying what to send instead."""
     if days is not None and (start is not None or end is not None):
         raise BadRequest(
             "give either days or from and to, not both", fields={"days": ["leave out days when giving from and to"]}
@@ -26,7 +27,7 @@ def period_of(days: str | None, start: str | None, end: str | None, today: date)
     if start is None or end is None:
         missing = "from" if start is None else "to"
         raise BadRequest(f"{missing} is missing: give both from and to", fields={missing: [f"{missing} is required"]})
-    first, last = _date("from", start), _date("to", end)
+    first, last = parse_day("from", start), parse_day("to", end)
     if last < first:
         raise BadRequest(f"to ({last}) is before from ({first})", fields={"to": ["to must be on or after from"]})
     length = (last - first).days + 1
@@ -51,7 +52,8 @@ def _days(text: str) -> int:
     return count
 
 
-def _date(name: str, text: str) -> date:
+def parse_day(name: str, text: str) -> date:
+    """A day written YYYY-MM-DD, or BadRequest naming the parameter."""
     try:
         if len(text) != 10:
             raise ValueError(text)

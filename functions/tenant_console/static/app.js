@@ -6,6 +6,7 @@ import { callsView } from "./calls.js";
 import { draftView } from "./publishing.js";
 import { profilesView } from "./profiles.js";
 import { rulesView } from "./rules.js";
+import { loadTenantZone } from "./time.js";
 
 const VIEWS = { profiles: profilesView, rules: rulesView, customers: customersView, draft: draftView, calls: callsView };
 const TITLES = { profiles: "Profiles", rules: "Rules", customers: "Customers", draft: "Draft & history", calls: "Calls" };
@@ -52,6 +53,7 @@ async function render() {
   const container = document.createElement("div");
   const ticket = ++rendering;
   $("view").replaceChildren(container);
+  await loadTenantZone(); // every view shows times in the tenant's zone
   await VIEWS[view](container, { me, ticket: () => ticket === rendering });
   if (ticket === rendering) focusHeading(container);
 }

@@ -36,8 +36,8 @@ function countTicks(max) {
   return { top, ticks };
 }
 
-// Sessions per day, stacked by channel.
-export function stackedDaily(daily, title) {
+// Sessions per day, stacked by channel; with `link`, each day's bar links to link(day) (that day's calls).
+export function stackedDaily(daily, title, { link } = {}) {
   const width = 640;
   const height = 240;
   const pad = { left: 40, right: 10, top: 12, bottom: 42 };
@@ -57,8 +57,8 @@ export function stackedDaily(daily, title) {
     const w = band * 0.7;
     const web = d.web || 0;
     const phone = d.phone || 0;
-    const group = s("g", { class: "bar", "data-day": d.day });
-    group.append(s("title", {}, `${d.day}: ${web} web, ${phone} phone${d.fallbacks ? `, ${d.fallbacks} fell back` : ""}`));
+    const group = link ? s("a", { class: "bar", "data-day": d.day, href: link(d.day) }) : s("g", { class: "bar", "data-day": d.day });
+    group.append(s("title", {}, `${d.day}: ${web} web, ${phone} phone${d.fallbacks ? `, ${d.fallbacks} fell back` : ""}${link ? " (show that day's calls)" : ""}`));
     group.append(s("rect", { x, width: w, y: y(web), height: y(0) - y(web), fill: COLORS.web }));
     group.append(s("rect", { x, width: w, y: y(web + phone), height: y(web) - y(web + phone), fill: COLORS.phone }));
     svg.append(group);

@@ -2,6 +2,7 @@
 import { api, ApiError, encode, withoutBookkeeping } from "./api.js";
 import { classify, findPlaceholders, malformedCount } from "./placeholders.js";
 import { announce, append, clear, clearFieldErrors, diffView, field, formatTime, h, pretty, showFieldErrors, showMessage } from "./ui.js";
+import { clockInZone, nowInZone, zoneLabel } from "./time.js";
 
 const EDITED = ["description", "prompt", "acknowledgement_prompt", "voice", "product", "variables"];
 let selected = null;
@@ -305,16 +306,14 @@ function previewCard({ profileId, customers, dirty }) {
     customers.filter((c) => c.customer_id.startsWith("+")).map((c) => h("option", { value: c.customer_id }, `${c.name || c.customer_id} (${c.customer_id})`)),
   );
   const widget = h("input", { name: "widget_id", id: "preview-widget", placeholder: "e.g. pricing" });
-  const now = new Date();
-  now.setMinutes(now.getMinutes() - now.getTimezoneOffset());
-  const at = h("input", { type: "datetime-local", name: "at", id: "preview-at", value: now.toISOString().slice(0, 16) });
+  const at = h("input", { type: "datetime-local", name: "at", id: "preview-at", value: nowInZone() }); // now, there
   const onlyThis = h("input", { type: "checkbox", name: "profile_id", id: "preview-this-profile", checked: true });
   const output = h("div", { id: "preview-output", "aria-live": "polite" });
   const form = h("form", { class: "card", id: "preview-form", "aria-label": "Preview" });
   form.append(
     h("h3", {}, "Preview"),
     h("p", { class: "hint" }, "Renders the saved draft as the router would for this call. The time is the tenant's local time."),
-    h("div", { class: "cols" }, field("Channel", channel), field("Time", at, "tenant's time zone")),
+    h("div", { class: "cols" }, field("Channel", channel), field("Time", at, `in ${zoneLabel()}`)),
     h("div", { class: "cols" }, field("Caller", caller, "phone calls"), field("Widget", widget, "web sessions")),
     h("label", { class: "inline" }, onlyThis, ` Render profile ${profileId} (otherwise: whatever the rules choose)`),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "preview-run" }, "Preview")),
@@ -344,7 +343,7 @@ function previewCard({ profileId, customers, dirty }) {
         "p",
         {},
         result.outcome === "config"
-          ? `Answered by profile ${result.profile_id}${result.rule_id ? ` (rule ${result.rule_id}${result.variant ? `, variant ${result.variant}` : ""})` : ""} at ${result.local_time || ""}.`
+          ? `Answered by profile ${result.profile_id}${result.rule_id ? ` (rule ${result.rule_id}${result.variant ? `, variant ${result.variant}` : ""})` : ""} at ${result.received_at ? clockInZone(result.received_at) : result.local_time || ""}.`
           : `This call would fall back to ThunderPhone's static agent (${result.reason || result.outcome}).`,
       ),
       answer.prompt ? h("div", { class: "prompt-out", id: "preview-prompt" }, answer.prompt) : null,

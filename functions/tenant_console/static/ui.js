@@ -1,4 +1,5 @@
 // DOM helpers: elements are built with textContent only (never innerHTML), so no API value can become markup.
+import { formatInZone } from "./time.js";
 
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -101,10 +102,9 @@ export function announce(text) {
   }, 30);
 }
 
+// In the tenant's time zone, with the zone named (time.js).
 export function formatTime(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  return formatInZone(iso);
 }
 
 export function pretty(value) {

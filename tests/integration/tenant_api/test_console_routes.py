@@ -109,7 +109,7 @@ def test_the_report_counts_the_tenants_own_calls_by_day_channel_widget_and_reaso
     assert report["tenant_id"] == demo.TENANT_ID and report["period"] == {"start": "2026-05-01", "end": "2026-05-07"}
     assert report["sessions"] == 27  # globex's 5 calls are not here
     assert report["by_channel"] == {"phone": 25, "web": 2}
-    assert report["by_widget"] == {"(none)": 25, "pricing": 2}
+    assert report["by_widget"] == {"pricing": 2}  # web sessions only
     assert (report["decided"], report["fallbacks"]) == (27, 1)
     assert report["fallback_by_reason"] == [{"reason": "no_profile", "count": 1, "rate": round(1 / 27, 4)}]
     assert (report["with_outcome"], report["minutes"], report["cost_cents"]) == (24, 48, 720)

@@ -78,7 +78,7 @@ def test_build_report_matches_hand_computed_totals() -> None:
 
     assert tenant.sessions == 34
     assert tenant.by_channel == {"phone": 13, "web": 21}
-    assert tenant.by_widget == {"(none)": 14, "home": 20}
+    assert tenant.by_widget == {"(none)": 1, "home": 20}  # web sessions only: phone calls have no widget
     assert (tenant.decided, tenant.fallbacks) == (33, 3)
     assert tenant.fallback_rate == pytest.approx(3 / 33, abs=1e-4)
     assert [(r.reason, r.count) for r in tenant.fallback_by_reason] == [("store_unavailable", 2), ("no_profile", 1)]
