@@ -14,6 +14,7 @@ from functions.calls.read_model import CallRecord, CallsReader
 from functions.common.types import is_e164
 from functions.tenant_api.errors import NotFound
 from functions.tenant_api.models import SimulateRequest
+from functions.tenant_api.service.impact import CallImpact, ImpactSummary
 from functions.tenant_config.live import TenantConfig
 from functions.tenant_config.models import Customer, zone
 from functions.tenant_config.publishing import Drafts
@@ -82,26 +83,24 @@ class Previewer:
         }
 
     def impact(self, days: int, max_calls: int) -> dict[str, Any]:
-        """Replays the tenant's recent calls against live and against the draft; lists the calls whose rule,
-        variant or profile would change."""
+        """Replays the tenant's recent calls against live and against the draft, through the router's own
+        decision, and compares both what routes each call (rule, variant, profile) and the answer the webhook
+        would send for it (what the caller hears)."""
         live = self.config("live")
         draft = self.config("draft")
         end = datetime.now(UTC)
         customers: dict[str, Customer | None] = {}
-        checked = 0
-        changed: list[dict[str, Any]] = []
+        summary = ImpactSummary()
         for record in self.calls.tenant_calls(self.tenant_id, end - timedelta(days=days), end):
             if not record.has_decision or record.decided_at is None:
                 continue
-            if checked >= max_calls:
+            if summary.checked >= max_calls:
                 break
-            checked += 1
             facts = replayed_call(record)
             before = self._decide(live, facts, customers)
             after = self._decide(draft, facts, customers)
-            if _choice(before) != _choice(after):
-                changed.append({"call_id": record.call_id, "live": _choice(before), "draft": _choice(after)})
-        return {"days": days, "calls_checked": checked, "truncated": checked >= max_calls, "changed": changed}
+            summary.add(CallImpact(record.call_id, before, after))
+        return {"days": days, "truncated": summary.checked >= max_calls, **summary.as_json()}
 
     def _decide(self, config: TenantConfig, facts: CallFacts, customers: dict[str, Customer | None]) -> Decision:
         customer = None
@@ -134,15 +133,6 @@ def replayed_call(record: CallRecord) -> CallFacts:
         widget_id=record.widget_id,
         received_at=record.decided_at,
     )
-
-
-def _choice(decision: Decision) -> dict[str, Any]:
-    return {
-        "outcome": decision.outcome,
-        "rule_id": decision.rule_id,
-        "variant": decision.variant,
-        "profile_id": decision.profile_id,
-    }
 
 
 def reasons(config: TenantConfig, decision: Decision, facts: CallFacts) -> list[str]:
