@@ -46,6 +46,8 @@ def heard_parts(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str
 @dataclass(frozen=True)
 class CallImpact:
     call_id: int
+    channel: str
+    widget_id: str | None
     live: Decision
     draft: Decision
 
@@ -60,6 +62,9 @@ class CallImpact:
     def as_json(self) -> dict[str, Any]:
         return {
             "call_id": self.call_id,
+            "channel": self.channel,
+            "widget_id": self.widget_id,
+            "local_time": self.live.local_time or self.draft.local_time,  # in the tenant's zone, with its offset
             "live": routing(self.live),
             "draft": routing(self.draft),
             "routing_changed": self.routing_changed,
@@ -99,6 +104,9 @@ class ImpactSummary:
             return None
         return {
             "call_id": call.call_id,
+            "channel": call.channel,
+            "widget_id": call.widget_id,
+            "local_time": call.live.local_time or call.draft.local_time,
             "heard": call.heard,
             "live_prompt": call.live.body.get("prompt"),
             "draft_prompt": call.draft.body.get("prompt"),

@@ -99,8 +99,9 @@ class Previewer:
             facts = replayed_call(record)
             before = self._decide(live, facts, customers)
             after = self._decide(draft, facts, customers)
-            summary.add(CallImpact(record.call_id, before, after))
-        return {"days": days, "truncated": summary.checked >= max_calls, **summary.as_json()}
+            summary.add(CallImpact(record.call_id, facts.channel, facts.widget_id, before, after))
+        timezone = live.tenant.timezone if live.tenant is not None else "UTC"
+        return {"days": days, "timezone": timezone, "truncated": summary.checked >= max_calls, **summary.as_json()}
 
     def _decide(self, config: TenantConfig, facts: CallFacts, customers: dict[str, Customer | None]) -> Decision:
         customer = None

@@ -62,6 +62,9 @@ def test_a_prompt_edit_is_what_callers_hear_with_the_sample_before_and_after(adm
     assert not any(change["routing_changed"] for change in body["changed"])
     sample = body["sample"]
     assert sample["call_id"] in WEB_IDS and sample["heard"] == ["prompt"]
+    # When and where, in the tenant's time zone, so the console can say which call it was.
+    assert (body["timezone"], sample["channel"], sample["widget_id"]) == ("America/New_York", "web", "pricing")
+    assert sample["local_time"].endswith(("-05:00", "-04:00"))
     # The prompts as the webhook renders them: placeholders filled in with the tenant's variables.
     assert sample["live_prompt"] == "You answer questions about Acme Dental's prices for visitors of the pricing page."
     assert sample["draft_prompt"] == "Acme Dental now quotes its new prices first."
