@@ -24,6 +24,15 @@ from functions.webhook.models import CallFacts, Decision
 from functions.webhook.routing import SecretPlaceholders, bucket_key, decide
 
 WITHHELD_CALLER = "anonymous"
+# Why a preview would fall back, in words (the preview never meets the outages and bad requests of a real call).
+FALLBACK_WORDS = {
+    "unknown_tenant": "the tenant has no settings",
+    "tenant_suspended": "the tenant is suspended; ask the operator",
+    "invalid_item": "a stored item is invalid; fix or replace it",
+    "no_profile": "the chosen profile does not exist; point the rule at another profile",
+    "tool_secret_unavailable": "a tool needs a credential the tenant has not stored; ask the operator to add it",
+    "invalid_answer": "the answer would break ThunderPhone's rules; see the problems below",
+}
 NO_RULE = "no rule matched, so the default profile answers"
 
 
@@ -150,7 +159,8 @@ def reasons(config: TenantConfig, decision: Decision, facts: CallFacts) -> list[
     if decision.profile_id is not None:
         said.append(f"profile '{decision.profile_id}' answers")
     if decision.outcome == "fallback":
-        said.append(f"the router answers {{}} ({decision.reason}): ThunderPhone uses the key's static agent")
+        why = FALLBACK_WORDS.get(decision.reason, decision.reason.replace("_", " "))
+        said.append(f"Switchboard sends no configuration ({why}), so ThunderPhone's own agent for the number answers")
     said += list(decision.problems)
     if decision.missing_variables:
         said.append("these placeholders had no value: " + ", ".join(decision.missing_variables))
