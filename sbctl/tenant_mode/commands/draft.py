@@ -122,7 +122,8 @@ def cmd_impact(ctx: TenantContext) -> int:
         return EXIT_OK
     changed = data.get("changed") or []
     checked = data.get("calls_checked", 0)
-    ctx.say(f"{checked} call(s) of the last {days} day(s) replayed against the draft: {len(changed)} would change")
+    period = f"the last {_plural(days, 'day')}"
+    ctx.say(f"{_plural(checked, 'call')} of {period} replayed against the draft: {len(changed)} would change")
     if data.get("truncated"):
         ctx.say("(only the most recent calls were replayed: the API stops at its limit; try fewer --days)")
     heard = data.get("heard_differently")
@@ -145,6 +146,10 @@ def cmd_impact(ctx: TenantContext) -> int:
         ctx.say("and with the draft:")
         ctx.say(_indented(sample.get("draft_prompt")))
     return EXIT_OK
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _indented(prompt: Any) -> str:

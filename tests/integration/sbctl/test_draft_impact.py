@@ -40,7 +40,7 @@ def test_impact_says_what_callers_would_hear_and_shows_the_prompt_before_and_aft
     shown = tenant_sbctl("draft", "impact")
     assert shown.code == 0, shown.err
     lines = shown.out.splitlines()
-    assert lines[0] == "2 call(s) of the last 7 day(s) replayed against the draft: 2 would change"
+    assert lines[0] == "2 calls of the last 7 days replayed against the draft: 2 would change"
     assert "  2 would hear something different: prompt changed for 2" in lines
     assert "  0 would be routed differently (rule, variant or profile)" in lines
     assert any(line.startswith("401") and line.rstrip().endswith("prompt") for line in lines)
