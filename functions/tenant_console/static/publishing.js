@@ -2,7 +2,7 @@
 // version history with each version's changes and a rollback.
 import { api, BOOKKEEPING, withoutBookkeeping } from "./api.js";
 import { impactView, plural, whenIn } from "./impact.js";
-import { announce, append, clear, diffView, h, showMessage } from "./ui.js";
+import { announce, append, clear, diffView, h, person, showMessage } from "./ui.js";
 
 const KIND_PATH = { profile: "profiles", rule: "rules" };
 
@@ -24,14 +24,6 @@ const FIELD_WORDS = {
 
 export function fieldWords(name) {
   return FIELD_WORDS[name] || name.replaceAll("_", " ");
-}
-
-// Who published: the person's sign-in name or e-mail, never the principal string the store records
-// ("tenant:demo:local-admin@demo" -> "local-admin@demo"); the operator's own changes say so.
-export function person(actor) {
-  if (!actor) return "";
-  const match = /^tenant:[^:]+:(.+)$/.exec(actor);
-  return match ? match[1] : "the operator";
 }
 
 // A value as indented "name: value" lines, for reading and for diffs: no braces, quotes or brackets.
