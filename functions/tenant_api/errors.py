@@ -15,6 +15,7 @@ from functions.common.errors import InvalidItem, ItemNotFound, OperatorOwnedChan
 from functions.common.observability import logger
 from functions.common.validation import explain
 from functions.tenant_api.principal import Forbidden, Unauthenticated
+from functions.tenant_config.items import described
 from functions.tenant_config.publishing import (
     DraftNotEmpty,
     NothingToPublish,
@@ -97,9 +98,10 @@ def response_for(exc: Exception) -> Response[dict[str, Any]]:
     message = str(getattr(exc, "message", None) or exc)
     fields = getattr(exc, "fields", None)
     if isinstance(exc, InvalidItem):
+        label = described(exc.sort_key)
         message, fields = (
-            f"the stored {exc.sort_key} is invalid; put a valid one to replace it",
-            {exc.sort_key: list(exc.problems)},
+            f"the stored {label} is invalid; save a valid one to replace it",
+            {label: list(exc.problems)},
         )
     if isinstance(exc, OperatorOwnedChange):
         message, fields = (

@@ -24,10 +24,16 @@ def expected_version(if_match: str | None, if_none_match: str | None, *, allow_c
         match = _ETAG.match(if_match)
         if match is None:
             raise InvalidRequest(
-                'If-Match must be the ETag you read, such as "3"', fields={"If-Match": ['not an ETag like "3"']}
+                "the version you are changing must be a number such as 3; read the item again and retry",
+                fields={"If-Match": ['not an ETag like "3"']},
             )
         return int(match.group(1))
     if allow_create and if_none_match is not None and if_none_match.strip() == "*":
         return CREATE
-    needed = 'If-Match: "<version>" to change it' + (", or If-None-Match: * to create it" if allow_create else "")
-    raise PreconditionRequired(f"say which version you are changing: send {needed}")
+    fields = {"If-Match": ['the version you read, such as "3", to change it']}
+    if allow_create:
+        fields["If-None-Match"] = ["*, to create it"]
+    new = ", or say that it is new" if allow_create else ""
+    raise PreconditionRequired(
+        f"say which version you are changing: read it first and send the version you read{new}", fields=fields
+    )

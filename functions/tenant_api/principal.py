@@ -69,10 +69,10 @@ def principal_of(event: Mapping[str, Any]) -> Principal:
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims") or {}
     tenant_id = claims.get(TENANT_CLAIM)
     if not isinstance(tenant_id, str) or not is_tenant_id(tenant_id):
-        raise Unauthenticated("sign in: the request carries no valid token for a tenant")
+        raise Unauthenticated("sign in again: you are not signed in, or your sign-in has expired")
     roles = {ROLES[group] for group in groups(claims.get(GROUPS_CLAIM)) if group in ROLES}
     if not roles:
-        raise Forbidden("your user is in neither the tenant-admin nor the tenant-viewer group")
+        raise Forbidden("your user has no role in this tenant yet: ask the operator to make you an admin or a viewer")
     subject = claims.get("sub")
     return Principal(
         tenant_id=tenant_id,

@@ -64,6 +64,16 @@ def kind_of(sort_key_value: str) -> ItemKind | None:
     return None
 
 
+def described(sort_key_value: str) -> str:
+    """An item's sort key as a tenant admin names the item: "profile 'front-desk'", "the settings"."""
+    kind = kind_of(sort_key_value)
+    if kind is None:
+        return "an item"
+    if kind == "tenant":
+        return "the settings"
+    return f"{kind} '{sort_key_value.removeprefix(prefix_of(kind))}'"
+
+
 def from_item(tenant_id: str, item: Mapping[str, Any], model: type[ModelT] | None = None) -> ModelT:
     """Validate one stored item into its model; raises InvalidItem naming tenant and sort key."""
     sort_key_value = str(item.get(table.SORT_KEY, ""))

@@ -28,7 +28,7 @@ from functions.common.aws import store_errors
 from functions.common.clock import utc_now
 from functions.common.errors import InvalidItem, TransactionCancelled
 from functions.tenant_config.integrity import breakages, by_field
-from functions.tenant_config.items import content
+from functions.tenant_config.items import content, described
 from functions.tenant_config.live import (
     INFO_ATTRIBUTES,
     TENANT_FIELDS,
@@ -178,9 +178,9 @@ class Drafts:
         try:
             draft = self.draft(tenant_id)
         except InvalidItem as exc:
+            label = described(exc.sort_key)
             raise PublishRefused(
-                f"the draft's {exc.sort_key} is invalid; fix or delete it, then publish",
-                {exc.sort_key: list(exc.problems)},
+                f"the draft's {label} is invalid; fix or delete it, then publish", {label: list(exc.problems)}
             ) from None
         live = self.live(tenant_id)
         changes = diff(live.snapshot if live else None, draft)
@@ -194,8 +194,8 @@ class Drafts:
         pending = diff(live.snapshot if live else None, draft)
         if pending:
             raise DraftNotEmpty(
-                f"the draft has {len(pending)} unpublished change(s); publish or discard them (DELETE /draft) "
-                "before rolling back"
+                f"the draft has {len(pending)} unpublished change{'' if len(pending) == 1 else 's'}; "
+                "publish or discard them before rolling back"
             )
         earlier = self.version(tenant_id, number).snapshot
         target = Snapshot(_with_tenant_fields(draft.settings, earlier.settings), earlier.profiles, earlier.rules)

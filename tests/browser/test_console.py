@@ -136,7 +136,7 @@ def test_publish_shows_changes_then_roll_back_from_history(page: Any, stack: Loc
     changes.get_by_text("profile web-pricing").wait_for()
     changes.locator("summary").first.click()
     assert new_prompt in changes.locator(".diff .add").first.inner_text()
-    page.locator("#impact-out p:has-text('replayed')").wait_for()
+    page.locator("#impact-heard").wait_for()
     shot(page, "04-draft-changes-impact")
     # When published
     page.get_by_role("button", name=f"Publish as version {before + 1}").click()

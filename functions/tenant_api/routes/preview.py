@@ -20,6 +20,9 @@ def simulate(body: SimulateRequest) -> Response[Any]:
     return Response(200, "application/json", deps.previewer(caller(router)).simulate(body))
 
 
-@router.get("/tenant/v1/draft/impact", summary="Recent calls whose rule, variant or profile the draft would change")
+@router.get(
+    "/tenant/v1/draft/impact",
+    summary="Recent calls the draft would route differently, or whose callers would hear something else",
+)
 def impact(days: Annotated[int, Query(ge=1, le=90)] = 7) -> Response[Any]:
     return json_response(deps.previewer(caller(router)).impact(days, deps.settings.IMPACT_MAX_CALLS))

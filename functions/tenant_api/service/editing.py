@@ -32,8 +32,10 @@ from functions.tenant_config.publishing import Drafts
 from functions.tenant_config.store import ConfigStore
 
 Kind = Literal["profile", "rule", "customer"]
-ON_PUBLISH = "on publish: callers get it after POST /tenant/v1/draft/publish"
-NOW = "now: the router's cache picks it up within about a minute"
+ON_PUBLISH = "Saved to the draft. Callers hear it after you publish."
+NOW = "Saved. Calls get it within about a minute."
+DELETED_ON_PUBLISH = "Deleted from the draft. Callers stop getting it after you publish."
+DELETED_NOW = "Deleted. Calls stop getting it within about a minute."
 IMPORT_ATTEMPTS = 3  # a row someone edits during the import is read again and overwritten (it is a bulk overwrite)
 LISTED_BAD_ROWS = 100  # an answer names at most this many bad lines
 
@@ -105,7 +107,7 @@ class Editor:
             raise NotFound(f"there is no {kind} '{item_id}'") from None
         except VersionConflict as exc:
             raise self._stale(kind, item_id, expected, exc) from None
-        return NOW if kind == "customer" else ON_PUBLISH
+        return DELETED_NOW if kind == "customer" else DELETED_ON_PUBLISH
 
     # -------------------------------------------------------- customer import
 
@@ -208,12 +210,11 @@ class Editor:
         current = exc.current.model_dump(mode="json", exclude_none=True) if isinstance(exc.current, BaseModel) else None
         if expected is None:
             return AlreadyExists(
-                f"{label} already exists at version {exc.current_version}; "
-                f'send If-Match: "{exc.current_version}" to change it',
+                f"{label} already exists (version {exc.current_version}); open it to change it, or choose another name",
                 extra={"current": current},
             )
         if exc.current_version is None:
-            return NotFound(f"{label} does not exist (any more); create it with If-None-Match: *")
+            return NotFound(f"{label} no longer exists: someone deleted it; create it again if you still need it")
         return PreconditionFailed(
             f"{label} changed since you read version {expected}: it is now version {exc.current_version}; "
             "look at the current one and apply your change again",

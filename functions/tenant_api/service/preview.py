@@ -14,6 +14,7 @@ from functions.calls.read_model import CallRecord, CallsReader
 from functions.common.types import is_e164
 from functions.tenant_api.errors import NotFound
 from functions.tenant_api.models import SimulateRequest
+from functions.tenant_api.service.impact import CallImpact, ImpactSummary
 from functions.tenant_config.live import TenantConfig
 from functions.tenant_config.models import Customer, zone
 from functions.tenant_config.publishing import Drafts
@@ -23,6 +24,15 @@ from functions.webhook.models import CallFacts, Decision
 from functions.webhook.routing import SecretPlaceholders, bucket_key, decide
 
 WITHHELD_CALLER = "anonymous"
+# Why a preview would fall back, in words (the preview never meets the outages and bad requests of a real call).
+FALLBACK_WORDS = {
+    "unknown_tenant": "the tenant has no settings",
+    "tenant_suspended": "the tenant is suspended; ask the operator",
+    "invalid_item": "a stored item is invalid; fix or replace it",
+    "no_profile": "the chosen profile does not exist; point the rule at another profile",
+    "tool_secret_unavailable": "a tool needs a credential the tenant has not stored; ask the operator to add it",
+    "invalid_answer": "the answer would break ThunderPhone's rules; see the problems below",
+}
 NO_RULE = "no rule matched, so the default profile answers"
 
 
@@ -82,26 +92,25 @@ class Previewer:
         }
 
     def impact(self, days: int, max_calls: int) -> dict[str, Any]:
-        """Replays the tenant's recent calls against live and against the draft; lists the calls whose rule,
-        variant or profile would change."""
+        """Replays the tenant's recent calls against live and against the draft, through the router's own
+        decision, and compares both what routes each call (rule, variant, profile) and the answer the webhook
+        would send for it (what the caller hears)."""
         live = self.config("live")
         draft = self.config("draft")
         end = datetime.now(UTC)
         customers: dict[str, Customer | None] = {}
-        checked = 0
-        changed: list[dict[str, Any]] = []
+        summary = ImpactSummary()
         for record in self.calls.tenant_calls(self.tenant_id, end - timedelta(days=days), end):
             if not record.has_decision or record.decided_at is None:
                 continue
-            if checked >= max_calls:
+            if summary.checked >= max_calls:
                 break
-            checked += 1
             facts = replayed_call(record)
             before = self._decide(live, facts, customers)
             after = self._decide(draft, facts, customers)
-            if _choice(before) != _choice(after):
-                changed.append({"call_id": record.call_id, "live": _choice(before), "draft": _choice(after)})
-        return {"days": days, "calls_checked": checked, "truncated": checked >= max_calls, "changed": changed}
+            summary.add(CallImpact(record.call_id, facts.channel, facts.widget_id, before, after))
+        timezone = live.tenant.timezone if live.tenant is not None else "UTC"
+        return {"days": days, "timezone": timezone, "truncated": summary.checked >= max_calls, **summary.as_json()}
 
     def _decide(self, config: TenantConfig, facts: CallFacts, customers: dict[str, Customer | None]) -> Decision:
         customer = None
@@ -136,15 +145,6 @@ def replayed_call(record: CallRecord) -> CallFacts:
     )
 
 
-def _choice(decision: Decision) -> dict[str, Any]:
-    return {
-        "outcome": decision.outcome,
-        "rule_id": decision.rule_id,
-        "variant": decision.variant,
-        "profile_id": decision.profile_id,
-    }
-
-
 def reasons(config: TenantConfig, decision: Decision, facts: CallFacts) -> list[str]:
     """Why this answer, in sentences."""
     said: list[str] = []
@@ -159,7 +159,8 @@ def reasons(config: TenantConfig, decision: Decision, facts: CallFacts) -> list[
     if decision.profile_id is not None:
         said.append(f"profile '{decision.profile_id}' answers")
     if decision.outcome == "fallback":
-        said.append(f"the router answers {{}} ({decision.reason}): ThunderPhone uses the key's static agent")
+        why = FALLBACK_WORDS.get(decision.reason, decision.reason.replace("_", " "))
+        said.append(f"Switchboard sends no configuration ({why}), so ThunderPhone's own agent for the number answers")
     said += list(decision.problems)
     if decision.missing_variables:
         said.append("these placeholders had no value: " + ", ".join(decision.missing_variables))

@@ -3,7 +3,7 @@ import { config, currentToken } from "./auth.js";
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.message) || `the tenant API answered ${status}`);
+    super(sentence((body && body.message) || fallbackMessage(status)));
     this.status = status;
     this.body = body || {};
     this.code = this.body.error || "";
@@ -27,7 +27,7 @@ export async function api(method, path, { body, ifMatch, create } = {}) {
       cache: "no-store",
     });
   } catch (error) {
-    throw new ApiError(0, { error: "network", message: `The tenant API could not be reached (${error.message}).` });
+    throw new ApiError(0, { error: "network", message: "Switchboard could not be reached: check your connection, then try again." });
   }
   const text = await response.text();
   let data = null;
@@ -51,4 +51,22 @@ export function withoutBookkeeping(item) {
   const copy = { ...item };
   for (const key of BOOKKEEPING) delete copy[key];
   return copy;
+}
+
+// What went wrong, in words, when an answer carries no message of its own (no status codes shown).
+function fallbackMessage(status) {
+  if (status === 401) return "Your sign-in has expired: sign in again.";
+  if (status === 403) return "Your role does not allow this: ask one of your tenant's admins.";
+  if (status === 404) return "This is no longer there: it may have been deleted. Reload the page.";
+  if (status === 409 || status === 412) return "Someone else changed this meanwhile: reload the page and make your change again.";
+  if (status >= 500) return "Switchboard could not do this just now: try again in a moment.";
+  return "Something went wrong: reload the page and try again.";
+}
+
+// The API's messages are clauses ("the draft has 2 unpublished changes; ..."): shown as sentences.
+function sentence(text) {
+  const trimmed = String(text).trim();
+  if (!trimmed) return trimmed;
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?)]$/.test(capital) ? capital : `${capital}.`;
 }

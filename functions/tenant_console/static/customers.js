@@ -88,7 +88,7 @@ export async function customersView(container, { me }) {
       try {
         const { data } = await api("PUT", `/customers/${encode(customer.customer_id)}`, { body, ifMatch: customer.version });
         Object.assign(customer, data.item);
-        showMessage(message, `Saved (version ${data.item.version}). ${data.effective || ""}`);
+        showMessage(message, data.effective || "Saved.");
         announce("Customer saved");
         show();
       } catch (error) {

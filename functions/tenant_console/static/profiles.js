@@ -229,7 +229,7 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
         return;
       }
       onSaved(data.item);
-      const lines = [`Saved: draft version ${version}. ${data.effective || ""}`];
+      const lines = [data.effective || "Saved to the draft."];
       showMessage(message, lines.join(" "), data.warnings && data.warnings.length ? "warn" : "notice");
       if (data.warnings && data.warnings.length) {
         message.append(h("ul", { id: "api-warnings" }, data.warnings.map((warning) => h("li", {}, warning))));

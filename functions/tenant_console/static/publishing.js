@@ -1,9 +1,45 @@
 // The draft (what differs from live, and which recent calls it would change), publishing, discarding, and the
 // version history with each version's changes and a rollback.
-import { api, ApiError, BOOKKEEPING, withoutBookkeeping } from "./api.js";
-import { announce, append, clear, diffView, formatTime, h, showMessage } from "./ui.js";
+import { api, BOOKKEEPING, withoutBookkeeping } from "./api.js";
+import { impactView, plural, whenIn } from "./impact.js";
+import { announce, append, clear, diffView, h, person, showMessage } from "./ui.js";
 
 const KIND_PATH = { profile: "profiles", rule: "rules" };
+
+// Field names as a clinic manager would say them.
+const FIELD_WORDS = {
+  acknowledgement_prompt: "acknowledgement",
+  acknowledgement_prompt_mode: "acknowledgement mode",
+  background_track: "background sound",
+  bucket_by: "how callers are split",
+  business_hours: "business hours",
+  default_profile_id: "default profile",
+  profile_id: "profile",
+  prompt_addendum: "prompt addition",
+  thinking_level: "thinking level",
+  timezone: "time zone",
+  variants: "A/B variants",
+  when: "conditions",
+};
+
+export function fieldWords(name) {
+  return FIELD_WORDS[name] || name.replaceAll("_", " ");
+}
+
+// A value as indented "name: value" lines, for reading and for diffs: no braces, quotes or brackets.
+export function plainText(value, indent = "") {
+  if (value === null || value === undefined || value === "") return `${indent}(none)`;
+  if (typeof value !== "object") return `${indent}${value}`;
+  if (Array.isArray(value)) {
+    if (!value.length) return `${indent}(none)`;
+    return value.map((item) => (item !== null && typeof item === "object" ? `${indent}-\n${plainText(item, `${indent}  `)}` : `${indent}- ${item}`)).join("\n");
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== null && v !== undefined);
+  if (!entries.length) return `${indent}(none)`;
+  return entries
+    .map(([key, v]) => (v !== null && typeof v === "object" ? `${indent}${fieldWords(key)}:\n${plainText(v, `${indent}  `)}` : `${indent}${fieldWords(key)}: ${v}`))
+    .join("\n");
+}
 
 function itemOf(config, kind, id) {
   if (!config) return undefined;
@@ -27,19 +63,20 @@ function changeList(changes, before, after, label) {
       const was = itemOf(before, change.kind, change.id);
       const now = itemOf(after, change.kind, change.id);
       const fields = change.change === "changed" ? changeFields(change, was, now) : [];
+      const what = change.kind === "settings" ? "settings" : `${change.kind} ${change.id}`;
       return h(
         "li",
         { class: "change" },
-        h("strong", {}, `${change.kind} ${change.id}`),
+        h("strong", {}, what),
         ` ${change.change}`,
-        fields.length ? ` (${fields.join(", ")})` : "",
+        fields.length ? ` (${fields.map(fieldWords).join(", ")})` : "",
         h(
           "details",
           {},
           h("summary", {}, "Show the difference"),
           change.change === "changed"
-            ? fields.map((name) => h("div", {}, h("h4", {}, name), diffView((was || {})[name] ?? "", (now || {})[name] ?? "", `${change.id} ${name}`)))
-            : diffView(change.change === "added" ? "" : stripped(was), change.change === "added" ? stripped(now) : "", change.id),
+            ? fields.map((name) => h("div", {}, h("h4", {}, fieldWords(name)), diffView(plainText((was || {})[name]), plainText((now || {})[name]), `${what} ${fieldWords(name)}`)))
+            : diffView(change.change === "added" ? "" : stripped(was), change.change === "added" ? stripped(now) : "", what),
         ),
       );
     }),
@@ -47,7 +84,7 @@ function changeList(changes, before, after, label) {
 }
 
 function stripped(item) {
-  return item ? withoutBookkeeping(item) : "";
+  return item ? plainText(withoutBookkeeping(item)) : "";
 }
 
 // The draft as a configuration ({settings, profiles, rules}), read through the API.
@@ -70,14 +107,18 @@ export async function draftView(container, { me }) {
     clear(historyBox);
     let draft;
     let versions;
+    let timeZone = "UTC";
     try {
-      [draft, versions] = await Promise.all([api("GET", "/draft"), api("GET", "/versions")]);
+      let settings;
+      [draft, versions, settings] = await Promise.all([api("GET", "/draft"), api("GET", "/versions"), api("GET", "/settings").catch(() => null)]);
+      if (settings && settings.data && settings.data.timezone) timeZone = settings.data.timezone;
     } catch (error) {
       showMessage(message, error.message, "error");
       return;
     }
     const { live_version: live, changes } = draft.data;
-    draftBox.append(h("h3", { id: "draft-title" }, `Draft: ${changes.length} unpublished change${changes.length === 1 ? "" : "s"} (live is version ${live})`));
+    const liveWords = live ? `callers get version ${live}` : "nothing is published yet";
+    draftBox.append(h("h3", { id: "draft-title" }, `Draft: ${plural(changes.length, "unpublished change")} (${liveWords})`));
     let liveConfig = null;
     let current = null;
     if (changes.length) {
@@ -106,31 +147,21 @@ export async function draftView(container, { me }) {
       );
     }
 
-    impactBox.append(h("h3", { id: "impact-title" }, "Impact on the last 7 days of calls"));
+    impactBox.append(h("h3", { id: "impact-title" }, "What callers would notice (the last 7 days of calls, replayed with the draft)"));
     if (changes.length) {
       const impactOut = h("div", { id: "impact-out", "aria-live": "polite" }, h("p", { class: "muted" }, "Replaying recent calls…"));
       impactBox.append(impactOut);
       api("GET", "/draft/impact?days=7")
         .then(({ data }) => {
           clear(impactOut);
-          append(impactOut, [
-            h("p", {}, `${data.calls_checked} call${data.calls_checked === 1 ? "" : "s"} replayed${data.truncated ? " (only the most recent)" : ""}: ${data.changed.length} would be answered differently.`),
-            data.changed.length
-              ? h(
-                  "table",
-                  {},
-                  h("thead", {}, h("tr", {}, h("th", {}, "Call"), h("th", {}, "Live"), h("th", {}, "Draft"))),
-                  h("tbody", {}, data.changed.slice(0, 50).map((c) => h("tr", {}, h("td", {}, String(c.call_id)), h("td", {}, describe(c.live)), h("td", {}, describe(c.draft))))),
-                )
-              : null,
-          ]);
+          append(impactOut, impactView(data));
         })
         .catch((error) => {
           clear(impactOut);
           impactOut.append(h("p", { class: "error" }, error.message));
         });
     } else {
-      impactBox.append(h("p", { class: "muted" }, "Nothing to replay: the draft equals live."));
+      impactBox.append(h("p", { class: "muted" }, "Nothing to compare: the draft is the same as what callers get today."));
     }
 
     historyBox.append(h("h3", { id: "history-title" }, "Version history"));
@@ -145,8 +176,8 @@ export async function draftView(container, { me }) {
           "tr",
           { "data-version": String(version.version) },
           h("td", {}, `v${version.version}`, isLive ? h("span", { class: "badge" }, "live") : null, version.restored_from ? h("span", { class: "badge" }, `restores v${version.restored_from}`) : null),
-          h("td", {}, formatTime(version.published_at)),
-          h("td", {}, version.published_by || ""),
+          h("td", {}, whenIn(version.published_at, timeZone)),
+          h("td", {}, person(version.published_by)),
           h(
             "td",
             {},
@@ -163,17 +194,11 @@ export async function draftView(container, { me }) {
         detail,
       );
     }
-    historyBox.append(table);
+    historyBox.append(h("div", { class: "table-scroll" }, table));
     if (focusSelector) {
       const target = container.querySelector(focusSelector);
       if (target) target.focus();
     }
-  }
-
-  function describe(decision) {
-    if (!decision) return "";
-    if (decision.outcome && decision.outcome !== "config") return `falls back (${decision.reason || decision.outcome})`;
-    return [decision.rule_id && `rule ${decision.rule_id}`, decision.variant && `variant ${decision.variant}`, decision.profile_id && `profile ${decision.profile_id}`].filter(Boolean).join(", ");
   }
 
   async function showChanges(n, detail, button) {
@@ -228,7 +253,7 @@ export async function draftView(container, { me }) {
   async function discard() {
     try {
       const { data } = await api("DELETE", "/draft");
-      showMessage(message, `Discarded ${data.discarded} change${data.discarded === 1 ? "" : "s"}: the draft equals live again.`);
+      showMessage(message, `Discarded ${plural(data.discarded, "change")}: the draft is the same as what callers get again.`);
       announce("Draft discarded");
     } catch (error) {
       showMessage(message, error.message, "error");
@@ -242,8 +267,7 @@ export async function draftView(container, { me }) {
       showMessage(message, `Rolled back: version ${data.version} now serves version ${n}'s configuration.`);
       announce(`Rolled back to version ${n}`);
     } catch (error) {
-      const text = error instanceof ApiError && error.code === "draft_not_empty" ? `${error.message} Publish or discard the draft first.` : error.message;
-      showMessage(message, text, "error");
+      showMessage(message, error.message, "error");
     }
     await refresh("#history-title");
   }

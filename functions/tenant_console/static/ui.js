@@ -169,3 +169,11 @@ export function focusHeading(container) {
     heading.focus();
   }
 }
+
+// Who made a change: the person's sign-in name or e-mail, never the principal string the store records
+// ("tenant:demo:local-admin@demo" -> "local-admin@demo"); the operator's own changes say so.
+export function person(actor) {
+  if (!actor) return "";
+  const match = /^tenant:[^:]+:(.+)$/.exec(actor);
+  return match ? match[1] : "the operator";
+}

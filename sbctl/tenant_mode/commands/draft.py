@@ -2,7 +2,7 @@
 
 The router serves only the published (live) version. `publish` makes every drafted change live at once as a
 new version; `impact` replays recent calls against the draft first and lists the ones it would route
-differently.
+differently or whose callers would hear something else (prompt, acknowledgement, voice, product, tools).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def register(subparsers: SubParsers) -> None:
     publish.set_defaults(handler=cmd_publish)
 
     impact = commands.add_parser(
-        "impact", help="replay recent calls against the draft: which would get another rule, variant or profile"
+        "impact", help="replay recent calls against the draft: which would be routed or heard differently"
     )
     impact.add_argument("--days", type=_days, default=7, help=f"how many days of calls to replay (1-{MAX_DAYS}, 7)")
     impact.add_argument("--format", choices=("table", "yaml", "json"), default="table")
@@ -122,13 +122,40 @@ def cmd_impact(ctx: TenantContext) -> int:
         return EXIT_OK
     changed = data.get("changed") or []
     checked = data.get("calls_checked", 0)
-    ctx.say(f"{checked} call(s) of the last {days} day(s) replayed against the draft: {len(changed)} would change")
+    period = f"the last {_plural(days, 'day')}"
+    ctx.say(f"{_plural(checked, 'call')} of {period} replayed against the draft: {len(changed)} would change")
     if data.get("truncated"):
         ctx.say("(only the most recent calls were replayed: the API stops at its limit; try fewer --days)")
+    heard = data.get("heard_differently")
+    if heard is not None:  # an API without the answer comparison sends only `changed`
+        parts = [f"{part} for {count}" for part, count in (data.get("heard_by_part") or {}).items()]
+        said = ": " + ", ".join([parts[0].replace(" for ", " changed for ", 1), *parts[1:]]) if parts else ""
+        ctx.say(f"  {heard} would hear something different{said}")
+        ctx.say(f"  {data.get('routing_changed', 0)} would be routed differently (rule, variant or profile)")
     if changed:
-        rows = [[c.get("call_id"), _route(c.get("live")), _route(c.get("draft"))] for c in changed]
-        ctx.say(table(["CALL_ID", "LIVE (rule/variant -> profile)", "DRAFT (rule/variant -> profile)"], rows))
+        rows = [
+            [c.get("call_id"), _route(c.get("live")), _route(c.get("draft")), ", ".join(c.get("heard") or []) or "-"]
+            for c in changed
+        ]
+        headers = ["CALL_ID", "LIVE (rule/variant -> profile)", "DRAFT (rule/variant -> profile)", "HEARS NEW"]
+        ctx.say(table(headers, rows))
+    sample = data.get("sample")
+    if isinstance(sample, dict):
+        ctx.say(f"call {sample.get('call_id')}'s prompt, live:")
+        ctx.say(_indented(sample.get("live_prompt")))
+        ctx.say("and with the draft:")
+        ctx.say(_indented(sample.get("draft_prompt")))
     return EXIT_OK
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _indented(prompt: Any) -> str:
+    if not isinstance(prompt, str):
+        return "    (no prompt: the key's static agent answers)"
+    return "\n".join(f"    {line}" for line in prompt.splitlines() or [""])
 
 
 def _route(value: Any) -> str:

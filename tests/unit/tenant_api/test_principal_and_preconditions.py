@@ -58,9 +58,12 @@ def test_if_match_accepts_the_etag_as_read(header: str, version: int) -> None:
 
 def test_preconditions_are_required_and_checked() -> None:
     assert expected_version(None, "*", allow_create=True) is None
-    with pytest.raises(PreconditionRequired, match="If-None-Match"):
+    with pytest.raises(PreconditionRequired, match="say that it is new") as required:
         expected_version(None, None, allow_create=True)
-    with pytest.raises(PreconditionRequired):
+    # The words for people, the headers for programs.
+    assert set(required.value.fields) == {"If-Match", "If-None-Match"} and "If-" not in required.value.message
+    with pytest.raises(PreconditionRequired) as update_only:
         expected_version(None, "*", allow_create=False)
+    assert set(update_only.value.fields) == {"If-Match"} and "new" not in update_only.value.message
     with pytest.raises(InvalidRequest):
         expected_version('"three"', None, allow_create=False)
