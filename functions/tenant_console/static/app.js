@@ -6,9 +6,12 @@ import { callsView } from "./calls.js";
 import { draftView } from "./publishing.js";
 import { profilesView } from "./profiles.js";
 import { rulesView } from "./rules.js";
+import { settingsView } from "./settings.js";
 
 const VIEWS = { profiles: profilesView, rules: rulesView, customers: customersView, draft: draftView, calls: callsView };
 const TITLES = { profiles: "Profiles", rules: "Rules", customers: "Customers", draft: "Draft & history", calls: "Calls" };
+VIEWS.settings = settingsView;
+TITLES.settings = "Settings";
 const $ = (id) => document.getElementById(id);
 
 function signInError(message) {
