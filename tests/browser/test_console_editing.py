@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,7 +94,8 @@ def test_the_builder_edits_an_ab_rule_in_plain_words(page: Any, stack: LocalStac
     form.get_by_label("Weight of variant B").fill("25")
     readback = form.locator(".readback").inner_text()
     assert readback == (
-        "Phone calls → A/B test: A receptionist 75%, B receptionist-warm 25% (a returning caller keeps the same greeting)"
+        "Phone calls → A/B test: A receptionist 75%, B receptionist-warm 25% "
+        "(a returning caller keeps the same greeting)"
     )
     form.get_by_role("button", name="Save rule to draft").click()
     page.wait_for_selector("#rules-message:has-text('greeting-test saved')")
@@ -148,7 +150,10 @@ def test_delete_asks_first_and_a_profile_in_use_is_refused_in_words(page: Any, s
     assert "No rule uses it" in page.locator("#profile-delete-confirm").inner_text()
     page.locator("#profile-delete-yes").click()
     page.locator("ul[aria-label='Profiles']").get_by_role("button", name="receptionist", exact=True).wait_for()
-    page.wait_for_function("() => ![...document.querySelectorAll(\"ul[aria-label='Profiles'] button\")].some(b => b.textContent === 'after-hours')")
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll(\"ul[aria-label='Profiles'] button\")]"
+        ".some(b => b.textContent === 'after-hours')"
+    )
     assert stack.api("GET", "/profiles/after-hours")[0] == 404
     reset_draft(stack)
 
@@ -193,7 +198,7 @@ def test_customers_download_as_csv_for_viewers_too(page: Any, stack: LocalStack)
         page.get_by_role("button", name="Download all as CSV").click()
     download = download_info.value
     assert download.suggested_filename == "customers.csv"
-    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert any(row["phone"].endswith("4155550100") and row["name"] == "Jane Doe" for row in rows)
 
 
