@@ -7,6 +7,9 @@ import { announce, append, clear, clearFieldErrors, diffView, field, formatTime,
 
 const EDITED = ["description", "prompt", "acknowledgement_prompt", "voice", "product", "variables"];
 let selected = null;
+const LABELS = { description: "Description", prompt: "Prompt", acknowledgement_prompt: "Acknowledgement prompt", voice: "Voice", product: "Product", variables: "Profile variables" };
+// A field as the editor shows it: variables as "name = value" lines, never JSON.
+const asText = (key, value) => (key === "variables" ? variablesText(value) : pretty(value ?? ""));
 
 function variablesText(variables) {
   return Object.entries(variables || {})
@@ -273,14 +276,14 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
         h(
           "div",
           { class: "conflict-field" },
-          h("h4", {}, key),
+          h("h4", {}, LABELS[key] || key),
           h(
             "div",
             { class: "cols" },
-            h("div", { class: "side mine" }, h("h4", {}, "Your change"), h("pre", { class: "conflict-mine" }, pretty(body[key] ?? ""))),
-            h("div", { class: "side theirs" }, h("h4", {}, `Their version (${theirs.version})`), h("pre", { class: "conflict-theirs" }, pretty(theirs[key] ?? ""))),
+            h("div", { class: "side mine" }, h("h4", {}, "Your change"), h("pre", { class: "conflict-mine" }, asText(key, body[key]))),
+            h("div", { class: "side theirs" }, h("h4", {}, `Their version (${theirs.version})`), h("pre", { class: "conflict-theirs" }, asText(key, theirs[key]))),
           ),
-          h("details", {}, h("summary", {}, "What they changed compared with yours"), diffView(body[key] ?? "", theirs[key] ?? "", `${key}: yours to theirs`)),
+          h("details", {}, h("summary", {}, "What they changed compared with yours"), diffView(asText(key, body[key]), asText(key, theirs[key]), `${LABELS[key] || key}: yours to theirs`)),
         ),
       ),
       h(
