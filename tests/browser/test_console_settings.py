@@ -81,12 +81,17 @@ def test_mistakes_are_explained_beside_the_field_and_nothing_is_saved(page: Any,
     page.wait_for_selector("[data-field='timezone'] .field-error:not([hidden])")
     assert "unknown time zone" in page.locator("[data-field='timezone'] .field-error").inner_text()
     shot(page, "settings-02-errors")
+    # Removing a variable a prompt uses says which profiles will have a gap
+    page.get_by_role("button", name="Remove variable city").click()
+    warning = page.locator("#settings-save-message").inner_text()
+    assert "city is used by 1 profile (receptionist)" in warning and "say nothing where it was" in warning
     # When fixed from the searchable list, it saves
     page.fill("#settings-timezone", "Europe/Paris")
     page.get_by_role("button", name="Save settings to draft").click()
     page.wait_for_selector("#settings-save-message:has-text('Settings saved')")
     _, after = stack.api("GET", "/settings")
     assert after["timezone"] == "Europe/Paris" and after["variables"]["opening_note"] == "Closed for lunch 12-13"
+    assert "city" not in after["variables"]
     reset_draft(stack)
 
 

@@ -144,7 +144,14 @@ export async function settingsView(container, { me }) {
       valueInput.setAttribute("aria-label", `Value of ${nameInput.value.trim() || "the new variable"}`);
     });
     const row = h("tr", { "data-variable": name }, h("td", {}, nameInput, problem), h("td", {}, valueInput), use);
-    if (!readOnly) row.append(h("td", {}, h("button", { type: "button", class: "secondary", "aria-label": `Remove variable ${name || "(new)"}`, onclick: () => row.remove() }, "Remove")));
+    const removeRow = () => {
+      const gone = nameInput.value.trim();
+      const users = [...(uses.get(gone) || [])];
+      row.remove();
+      // Removing a variable a prompt uses leaves a gap in what callers hear: say so before it is saved.
+      if (users.length) showMessage(message, `${gone} is used by ${plural(users.length, "profile")} (${users.sort().join(", ")}): once saved, they say nothing where it was, unless you add it back or change their prompts.`, "warn");
+    };
+    if (!readOnly) row.append(h("td", {}, h("button", { type: "button", class: "secondary", "aria-label": `Remove variable ${name || "(new)"}`, onclick: removeRow }, "Remove")));
     varsBody.append(row);
     return nameInput;
   };
