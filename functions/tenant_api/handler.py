@@ -3,6 +3,7 @@
 Routes (API Gateway HTTP API, payload v2, behind the Cognito JWT authorizer; base /tenant/v1):
     GET|PUT|DELETE  /profiles/{id}, /rules/{id}, /customers/{id}    GET /profiles, /rules, /customers
     POST            /customers/import       (a CSV file: every row valid, or nothing written)
+    GET             /customers/export       (every customer as one formula-safe CSV file)
     GET|PATCH       /settings
     GET|DELETE      /draft          POST /draft/publish            GET /draft/impact?days=7
     GET             /versions, /versions/{n}, /versions/{n}/changes  POST /versions/{n}/rollback

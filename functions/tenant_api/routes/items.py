@@ -1,8 +1,9 @@
 """/tenant/v1/profiles, /rules (the draft) and /customers (live): list, read, create or replace, delete; and
-/customers/import, a CSV file of customers created or overwritten together."""
+/customers/import, a CSV file of customers created or overwritten together; /customers/export, all of them as one."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -117,6 +118,22 @@ def list_customers(
 ) -> Response[Any]:
     items, next_cursor = deps.editor(caller(router)).page("customer", limit=limit, after=cursor)
     return json_response({"items": [as_json(item) for item in items], "next_cursor": next_cursor})
+
+
+@router.get("/tenant/v1/customers/export", summary="Every customer as a CSV file (the columns an import reads)")
+def export_customers() -> Response[Any]:
+    """Viewers may export too: they can already read every customer page by page, so refusing them the same data
+    as one file would protect nothing. Formula-looking cells are written as text (common/csv_cells.py)."""
+    principal = caller(router)
+    text = deps.editor(principal).export_customers()
+    logger.info("customers exported", extra={"tenant_id": principal.tenant_id})
+    tag = f'W/"{hashlib.sha256(text.encode()).hexdigest()[:16]}"'
+    headers = {
+        "ETag": tag,
+        "Content-Disposition": f'attachment; filename="customers-{principal.tenant_id}.csv"',
+        "Cache-Control": "no-store",
+    }
+    return Response(200, "text/csv; charset=utf-8", text, headers=headers)
 
 
 @router.get("/tenant/v1/customers/<customer_id>", summary="One customer")

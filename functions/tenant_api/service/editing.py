@@ -7,6 +7,7 @@ profile, a deleted profile still in use, no default profile) is refused, naming 
 
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,6 +39,8 @@ DELETED_ON_PUBLISH = "Deleted from the draft. Callers stop getting it after you 
 DELETED_NOW = "Deleted. Calls stop getting it within about a minute."
 IMPORT_ATTEMPTS = 3  # a row someone edits during the import is read again and overwritten (it is a bulk overwrite)
 LISTED_BAD_ROWS = 100  # an answer names at most this many bad lines
+MAX_EXPORT_ROWS = 5000  # a downloaded CSV stays well under a Lambda answer's 6 MB
+EXPORT_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ class Editor:
             users = users_of(before, item_id)
             if item_id in before.profiles and users:
                 raise IntegrityRefused(
-                    f"profile '{item_id}' is still used by {', '.join(users)}; point them at another profile first",
+                    f"profile '{item_id}' is still used by {_listed(users)}; {_what_to_change(users)}",
                     fields={"profile_id": [f"used by {user}" for user in users]},
                 )
         try:
@@ -108,6 +111,28 @@ class Editor:
         except VersionConflict as exc:
             raise self._stale(kind, item_id, expected, exc) from None
         return DELETED_NOW if kind == "customer" else DELETED_ON_PUBLISH
+
+    # -------------------------------------------------------- customer export
+
+    def export_customers(self) -> str:
+        """Every customer as one CSV file, written through the formula-safe writer (customer_files.write_csv),
+        in the columns an import reads back; refused in words past MAX_EXPORT_ROWS (a Lambda answer is small)."""
+        customers: list[Customer] = []
+        after: str | None = None
+        while True:
+            page, after = self.store.page(self.tenant_id, "customer", limit=EXPORT_PAGE, after=after)
+            customers.extend(item for item in page if isinstance(item, Customer))
+            if len(customers) > MAX_EXPORT_ROWS:
+                raise BadRequest(
+                    f"there are more than {MAX_EXPORT_ROWS} customers, too many to download here; "
+                    "ask your operator for a full export",
+                    fields={"customers": [f"at most {MAX_EXPORT_ROWS} customers can be downloaded at once"]},
+                )
+            if after is None:
+                break
+        stream = io.StringIO()
+        customer_files.write_csv(customers, stream)
+        return stream.getvalue()
 
     # -------------------------------------------------------- customer import
 
@@ -220,6 +245,23 @@ class Editor:
             "look at the current one and apply your change again",
             extra={"current": current},
         )
+
+
+def _listed(users: list[str]) -> str:
+    return users[0] if len(users) == 1 else ", ".join(users[:-1]) + " and " + users[-1]
+
+
+def _what_to_change(users: list[str]) -> str:
+    """What the admin does next, in the words of the console: change the rules (or the default) first."""
+    rules = [user for user in users if user.startswith("rule ")]
+    steps = []
+    if rules:
+        steps.append(
+            f"change {'that rule' if len(rules) == 1 else 'those rules'} first (another profile, or delete it)"
+        )
+    if len(rules) != len(users):
+        steps.append("choose another default profile in the settings first")
+    return " and ".join(steps)
 
 
 def _with(snapshot: Snapshot, model: StoredItem) -> Snapshot:

@@ -7,9 +7,12 @@ import { draftView } from "./publishing.js";
 import { profilesView } from "./profiles.js";
 import { rulesView } from "./rules.js";
 import { loadTenantZone } from "./time.js";
+import { settingsView } from "./settings.js";
 
 const VIEWS = { profiles: profilesView, rules: rulesView, customers: customersView, draft: draftView, calls: callsView };
 const TITLES = { profiles: "Profiles", rules: "Rules", customers: "Customers", draft: "Draft & history", calls: "Calls" };
+VIEWS.settings = settingsView;
+TITLES.settings = "Settings";
 const $ = (id) => document.getElementById(id);
 
 function signInError(message) {

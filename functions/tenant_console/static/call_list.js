@@ -3,7 +3,7 @@
 import { api, encode } from "./api.js";
 import { clear, field, h } from "./ui.js";
 import { dayInZone, formatInZone, zoneLabel } from "./time.js";
-import { duration, money, plural, sentence } from "./words.js";
+import { capitalized, duration, money, plural, sentence } from "./words.js";
 
 export const FILTERS = ["day", "channel", "widget", "rule", "fallback"];
 
@@ -53,7 +53,7 @@ export function outcomeShort(outcome) {
   if (outcome.duration_seconds !== null && outcome.duration_seconds !== undefined) bits.push(duration(outcome.duration_seconds));
   if (outcome.end_reason) bits.push(outcome.end_reason);
   if (outcome.cost_cents !== null && outcome.cost_cents !== undefined) bits.push(money(outcome.cost_cents));
-  return sentence(bits.join(" · ") || outcome.status || "Ended");
+  return capitalized(bits.join(" · ") || outcome.status || "Ended");
 }
 
 function callItem(call) {
@@ -126,7 +126,7 @@ export async function callListView(out) {
     } catch (error) {
       status.className = "notice error";
       status.setAttribute("role", "alert");
-      status.textContent = `${sentence(error.message)}.`;
+      status.textContent = sentence(error.message);
       return;
     }
     for (const call of data.calls || []) list.append(callItem(call));

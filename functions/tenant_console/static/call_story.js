@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { h } from "./ui.js";
 import { formatInZone, tenantZone } from "./time.js";
-import { duration, money, plural, sentence } from "./words.js";
+import { capitalized, duration, money, plural, sentence } from "./words.js";
 import { answeredBy, listHref, origin } from "./call_list.js";
 
 function row(label, ...value) {
@@ -15,7 +15,7 @@ function outcomeWords(outcome) {
     return h("p", { id: "story-no-outcome" }, "No outcome yet: ThunderPhone reports how a call went after it ends. Check again in a few minutes.");
   }
   const bits = [];
-  if (outcome.status) bits.push(sentence(outcome.status));
+  if (outcome.status) bits.push(capitalized(outcome.status));
   if (outcome.duration_seconds !== null && outcome.duration_seconds !== undefined) bits.push(`lasted ${duration(outcome.duration_seconds)}`);
   if (outcome.end_reason) bits.push(`ended by ${outcome.end_reason}`);
   if (outcome.billable_minutes !== null && outcome.billable_minutes !== undefined) bits.push(plural(outcome.billable_minutes, "billed minute"));
@@ -50,7 +50,7 @@ export async function callStoryView(out, callId) {
   } catch (error) {
     out.append(
       back,
-      h("p", { class: "notice error", role: "alert", id: "story-error" }, `${sentence(error.message)}.`),
+      h("p", { class: "notice error", role: "alert", id: "story-error" }, sentence(error.message)),
     );
     return;
   }

@@ -1,11 +1,16 @@
 // Profiles: the prompt editor (placeholders, warnings), the rendered preview, and never losing an edit on a 412.
 import { api, ApiError, encode, withoutBookkeeping } from "./api.js";
 import { classify, findPlaceholders, malformedCount } from "./placeholders.js";
+import { productPicker, voicePicker, voiceProblem } from "./pickers.js";
+import { confirmDelete, refusal, sentence } from "./words.js";
 import { announce, append, clear, clearFieldErrors, diffView, field, formatTime, h, pretty, showFieldErrors, showMessage } from "./ui.js";
 import { clockInZone, nowInZone, zoneLabel } from "./time.js";
 
 const EDITED = ["description", "prompt", "acknowledgement_prompt", "voice", "product", "variables"];
 let selected = null;
+const LABELS = { description: "Description", prompt: "Prompt", acknowledgement_prompt: "Acknowledgement prompt", voice: "Voice", product: "Product", variables: "Profile variables" };
+// A field as the editor shows it: variables as "name = value" lines, never JSON.
+const asText = (key, value) => (key === "variables" ? variablesText(value) : pretty(value ?? ""));
 
 function variablesText(variables) {
   return Object.entries(variables || {})
@@ -108,6 +113,7 @@ export async function profilesView(container, { me }) {
     else profiles.push(item);
     selected = item.profile_id;
     drawList();
+    if (index < 0) open(item.profile_id); // a new profile opens as itself, with its preview and delete
   }
 
   drawList();
@@ -127,8 +133,9 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
   prompt.value = item.prompt || "";
   const ack = control("textarea", "acknowledgement_prompt", { rows: 2, spellcheck: "false" });
   ack.value = item.acknowledgement_prompt || "";
-  const voice = control("input", "voice", { value: item.voice || "" });
-  const product = control("input", "product", { value: item.product || "" });
+  const voicePick = voicePicker(item.voice, { readOnly, id: "profile-voice" });
+  const voice = voicePick.input;
+  const product = productPicker(item.product || "spark", { readOnly, id: "profile-product" });
   const variables = control("textarea", "variables", { rows: 3, spellcheck: "false" });
   variables.value = variablesText(item.variables);
   const chips = h("ul", { class: "chips", "aria-label": "Placeholders this profile uses" });
@@ -147,13 +154,16 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
     field("Prompt", prompt, "placeholders: {{ name }}, {{ customer.name | default(\"there\") }}, {{ call.local_time }}"),
     h("div", { class: "placeholders" }, h("p", { class: "hint" }, "Placeholders used:"), chips, chipNotes),
     field("Acknowledgement prompt", ack, "optional"),
-    h("div", { class: "cols" }, field("Voice", voice), field("Product", product)),
+    h("div", { class: "cols" }, field("Voice", voice, voicePick.hint), field("Product", product, "how the agent thinks, and how fast it answers")),
+    voicePick.examples,
     field("Profile variables", variables, "one per line: name = value"),
     message,
     conflictBox,
   ]);
   const save = h("button", { type: "submit", id: "profile-save" }, creating ? "Create profile" : "Save to draft");
-  if (!readOnly) form.append(h("div", { class: "actions" }, save, h("span", { class: "hint" }, "Saved changes reach callers when the draft is published.")));
+  const confirmHost = h("div", { id: "profile-delete-confirm" });
+  const remove = creating ? null : h("button", { type: "button", class: "secondary", id: "profile-delete", onclick: () => askDelete() }, "Delete profile");
+  if (!readOnly) form.append(h("div", { class: "actions" }, save, remove, h("span", { class: "hint" }, "Saved changes reach callers when the draft is published.")), confirmHost);
   else form.append(h("p", { class: "muted" }, "You can read this profile; only admins can change it."));
 
   function drawPlaceholders() {
@@ -215,6 +225,10 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
       showFieldErrors(form, { variables: problems }, message);
       return;
     }
+    if (voiceProblem(voice.value)) {
+      showFieldErrors(form, { voice: [sentence(voiceProblem(voice.value))] }, message);
+      return;
+    }
     if (creating && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) {
       showFieldErrors(form, { profile_id: ["use 1 to 63 lowercase letters, digits or hyphens"] }, message);
       return;
@@ -236,13 +250,13 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
       }
       announce(`Profile saved as draft version ${version}`);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 412 && error.body.current) {
-        showConflict(body, error.body.current, error.message);
+      if (!creating && error instanceof ApiError && error.status === 412 && error.body.current) {
+        showConflict(body, error.body.current, "");
       } else if (error instanceof ApiError && Object.keys(error.fields).length) {
         showFieldErrors(form, error.fields, message);
-        if (!message.textContent) showMessage(message, error.message, "error");
+        if (!message.textContent) showMessage(message, refusal(error, `profile '${id}'`), "error");
       } else {
-        showMessage(message, error.message, "error");
+        showMessage(message, refusal(error, `profile '${id}'`), "error");
       }
     } finally {
       save.disabled = false;
@@ -263,14 +277,14 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
         h(
           "div",
           { class: "conflict-field" },
-          h("h4", {}, key),
+          h("h4", {}, LABELS[key] || key),
           h(
             "div",
             { class: "cols" },
-            h("div", { class: "side mine" }, h("h4", {}, "Your change"), h("pre", { class: "conflict-mine" }, pretty(body[key] ?? ""))),
-            h("div", { class: "side theirs" }, h("h4", {}, `Their version (${theirs.version})`), h("pre", { class: "conflict-theirs" }, pretty(theirs[key] ?? ""))),
+            h("div", { class: "side mine" }, h("h4", {}, "Your change"), h("pre", { class: "conflict-mine" }, asText(key, body[key]))),
+            h("div", { class: "side theirs" }, h("h4", {}, `Their version (${theirs.version})`), h("pre", { class: "conflict-theirs" }, asText(key, theirs[key]))),
           ),
-          h("details", {}, h("summary", {}, "What they changed compared with yours"), diffView(body[key] ?? "", theirs[key] ?? "", `${key}: yours to theirs`)),
+          h("details", {}, h("summary", {}, "What they changed compared with yours"), diffView(asText(key, body[key]), asText(key, theirs[key]), `${LABELS[key] || key}: yours to theirs`)),
         ),
       ),
       h(
@@ -290,6 +304,39 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
     event.preventDefault();
     if (!readOnly) submit(mine(), version);
   });
+
+  // Delete after a confirmation that names who uses the profile; the API's refusal (still in use) is said in words.
+  async function askDelete() {
+    const name = `profile '${base.profile_id}'`;
+    let users = [];
+    try {
+      const [rules, settings] = await Promise.all([api("GET", "/rules"), api("GET", "/settings")]);
+      users = rules.data.items.filter((r) => r.profile_id === base.profile_id || (r.variants || []).some((v) => v.profile_id === base.profile_id)).map((r) => `rule '${r.rule_id}'`);
+      if (settings.data.default_profile_id === base.profile_id) users.unshift("the default profile setting");
+    } catch {
+      users = [];
+    }
+    confirmDelete(confirmHost, {
+      name,
+      id: "profile-delete",
+      consequence: users.length
+        ? `${users.length === 1 ? "It is used by" : `${users.length} things use it:`} ${users.join(", ")}; Switchboard will refuse until ${users.length === 1 ? "that changes" : "they change"}.`
+        : "No rule uses it. Callers notice when the draft is published.",
+      onConfirm: async () => {
+        try {
+          await api("DELETE", `/profiles/${encode(base.profile_id)}`, { ifMatch: version });
+        } catch (error) {
+          clear(confirmHost);
+          showMessage(message, refusal(error, name), "error");
+          remove.focus();
+          return;
+        }
+        announce(`Profile ${base.profile_id} deleted from the draft`);
+        window.location.hash = "#profiles";
+        window.dispatchEvent(new HashChangeEvent("hashchange"));
+      },
+    });
+  }
 
   box.append(form);
   if (!creating) box.append(previewCard({ profileId: item.profile_id, customers, dirty: () => pretty(mine().prompt) !== pretty(base.prompt) }));

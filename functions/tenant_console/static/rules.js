@@ -1,19 +1,12 @@
 // Rules in evaluation order: the first enabled rule (by priority, then id) whose conditions hold answers.
-// Reorder (swap priorities), enable/disable, edit the target profile or the A/B variants and their weights.
+// Reorder (swap priorities), enable/disable, add, delete (after a confirmation), and edit with the rule builder.
 import { api, ApiError, encode, withoutBookkeeping as bodyOf } from "./api.js";
-import { announce, append, clear, clearFieldErrors, diffView, field, formatTime, h, pretty, showFieldErrors, showMessage } from "./ui.js";
+import { announce, clear, formatTime, h, showMessage } from "./ui.js";
+import { readBack, ruleBuilder, showBuilderProblems } from "./rule-builder.js";
+import { confirmDelete, plural, refusal, sentence } from "./words.js";
 
 function byOrder(a, b) {
   return a.priority - b.priority || (a.rule_id < b.rule_id ? -1 : 1);
-}
-
-function describeWhen(when) {
-  const parts = [];
-  for (const [key, value] of Object.entries(when || {})) {
-    if (value === null || (Array.isArray(value) && !value.length)) continue;
-    parts.push(`${key.replace(/_/g, " ")}: ${[].concat(value).join(", ")}`);
-  }
-  return parts.length ? parts.join(" · ") : "every call";
 }
 
 export async function rulesView(container, { me }) {
@@ -21,8 +14,28 @@ export async function rulesView(container, { me }) {
   const status = h("div", { id: "rules-message", hidden: true });
   const listBox = h("ol", { class: "list", id: "rules-list", "aria-label": "Rules in evaluation order" });
   container.append(status, listBox);
+  const newBox = h("div", { id: "new-rule" });
+  const newActions = h("div", { class: "actions" });
+  if (me.canEdit) container.append(newActions, newBox);
   let rules = [];
   let profiles = [];
+  // What the pickers offer: the tenant's numbers (settings), widgets its rules name or its calls came from, and
+  // segments its rules and customers use. Nothing here reads another tenant's items or the operator's key records.
+  const known = { numbers: [], widgets: new Set(), segments: new Set() };
+  const choices = () => ({
+    rules,
+    numbers: known.numbers,
+    widgets: [...new Set([...known.widgets, ...rules.flatMap((r) => (r.when && r.when.widget_ids) || [])])],
+    segments: [...new Set([...known.segments, ...rules.flatMap((r) => (r.when && r.when.segments) || [])])],
+  });
+  const [settingsRead, reportRead, customersRead] = await Promise.allSettled([
+    api("GET", "/settings"),
+    api("GET", "/calls/report?days=90"),
+    api("GET", "/customers?limit=500"),
+  ]);
+  if (settingsRead.status === "fulfilled") known.numbers = settingsRead.value.data.phone_numbers || [];
+  if (reportRead.status === "fulfilled") for (const w of Object.keys(reportRead.value.data.by_widget || {})) if (w !== "(none)") known.widgets.add(w);
+  if (customersRead.status === "fulfilled") for (const c of customersRead.value.data.items || []) if (c.segment) known.segments.add(c.segment);
 
   async function reload(focusId) {
     try {
@@ -30,7 +43,7 @@ export async function rulesView(container, { me }) {
       rules = r.data.items.sort(byOrder);
       profiles = p.data.items.map((x) => x.profile_id);
     } catch (error) {
-      showMessage(status, error.message, "error");
+      showMessage(status, refusal(error, "the rules"), "error");
       return;
     }
     draw();
@@ -59,7 +72,7 @@ export async function rulesView(container, { me }) {
       showMessage(status, success);
     } else {
       const stale = failure instanceof ApiError && failure.status === 412;
-      showMessage(status, stale ? `${failure.message} The list is reloaded: try again.` : failure.message, "error");
+      showMessage(status, stale ? "Someone else changed this rule meanwhile. The list now shows their version: try again." : refusal(failure, "this rule"), "error");
     }
   }
 
@@ -85,9 +98,6 @@ export async function rulesView(container, { me }) {
   function draw() {
     clear(listBox);
     rules.forEach((rule, index) => {
-      const target = rule.variants && rule.variants.length
-        ? `A/B: ${rule.variants.map((v) => `${v.name} → ${v.profile_id} (${v.weight})`).join(", ")}`
-        : `profile ${rule.profile_id}`;
       const controls = me.canEdit
         ? h(
             "div",
@@ -106,6 +116,7 @@ export async function rulesView(container, { me }) {
               rule.enabled ? "Disable" : "Enable",
             ),
             h("button", { type: "button", "data-focus": `edit:${rule.rule_id}`, "aria-label": `Edit ${rule.rule_id}`, onclick: (event) => edit(rule, event.target.closest("li")) }, "Edit"),
+            h("button", { type: "button", class: "secondary", "data-focus": `delete:${rule.rule_id}`, "aria-label": `Delete ${rule.rule_id}`, onclick: (event) => remove(rule, event.target.closest("li")) }, "Delete"),
           )
         : null;
       listBox.append(
@@ -121,12 +132,12 @@ export async function rulesView(container, { me }) {
               {},
               h("strong", {}, rule.rule_id),
               h("span", { class: `badge ${rule.enabled ? "" : "off"}` }, rule.enabled ? "enabled" : "disabled"),
-              h("span", { class: "badge" }, `priority ${rule.priority}`),
               rule.description ? h("div", { class: "muted" }, rule.description) : null,
-              h("div", {}, `When ${describeWhen(rule.when)} → ${target}`),
+              h("div", { class: "rule-sentence" }, readBack(rule)),
             ),
             controls,
           ),
+          h("div", { class: "confirm-host" }),
         ),
       );
     });
@@ -139,102 +150,99 @@ export async function rulesView(container, { me }) {
       existing.remove();
       return;
     }
-    const form = h("form", { class: "rule-editor", "aria-label": `Edit rule ${rule.rule_id}`, novalidate: true });
-    const description = h("input", { name: "description", value: rule.description || "" });
-    const bucket = h("select", { name: "bucket_by" }, ["call_id", "caller"].map((v) => h("option", { value: v, selected: rule.bucket_by === v }, v)));
-    const when = h("textarea", { name: "when", rows: 4, spellcheck: "false" });
-    when.value = JSON.stringify(rule.when || {}, null, 2);
-    const profileSelect = (value, name) => h("select", { name }, profiles.map((p) => h("option", { value: p, selected: p === value }, p)));
-    const single = profileSelect(rule.profile_id, "profile_id");
-    const variantsBody = h("tbody");
-    const addVariantRow = (variant) => {
-      const row2 = h(
-        "tr",
-        {},
-        h("td", {}, h("input", { name: "variant-name", value: variant.name, "aria-label": "Variant name" })),
-        h("td", {}, (() => { const s = profileSelect(variant.profile_id, "variant-profile"); s.setAttribute("aria-label", "Variant profile"); return s; })()),
-        h("td", {}, h("input", { name: "variant-weight", type: "number", min: "0", max: "10000", value: String(variant.weight), "aria-label": `Weight of variant ${variant.name}` })),
-        h("td", {}, h("button", { type: "button", class: "secondary", "aria-label": `Remove variant ${variant.name}`, onclick: () => row2.remove() }, "Remove")),
-      );
-      variantsBody.append(row2);
-    };
-    (rule.variants || []).forEach(addVariantRow);
-    const message = h("div", { hidden: true });
-    const conflict = h("div");
-    append(form, [
-      field("Description", description),
-      field("Conditions (JSON)", when, "channel, widget_ids, to_numbers, caller_numbers, caller_prefixes, customer, segments, schedule"),
-      field("Keep callers on one variant", bucket, "call_id buckets each call; caller keeps a returning caller on one variant"),
-      rule.variants && rule.variants.length ? null : field("Profile", single),
-      h("h4", {}, "A/B variants (weights split the calls)"),
-      h("table", { class: "variants" }, h("thead", {}, h("tr", {}, h("th", {}, "Variant"), h("th", {}, "Profile"), h("th", {}, "Weight"), h("th", {}, ""))), variantsBody),
-      h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: () => addVariantRow({ name: `V${variantsBody.children.length + 1}`, profile_id: profiles[0], weight: 50 }) }, "+ Add variant")),
-      message,
-      conflict,
-      h("div", { class: "actions" }, h("button", { type: "submit" }, "Save rule to draft"), h("button", { type: "button", class: "secondary", onclick: () => form.remove() }, "Cancel")),
-    ]);
-
-    function collect() {
-      const body = bodyOf(rule);
-      body.description = description.value.trim() || null;
-      body.bucket_by = bucket.value;
-      body.when = JSON.parse(when.value || "{}");
-      const variants = [...variantsBody.querySelectorAll("tr")].map((tr) => ({
-        name: tr.querySelector('[name="variant-name"]').value.trim(),
-        profile_id: tr.querySelector('[name="variant-profile"]').value,
-        weight: Number(tr.querySelector('[name="variant-weight"]').value),
-      }));
-      body.variants = variants;
-      body.profile_id = variants.length ? null : single.value || rule.profile_id;
-      return body;
-    }
+    const builder = ruleBuilder({ rule, creating: false, profiles, ...choices() });
+    const { form, message, conflict } = builder;
+    form.append(h("div", { class: "actions" }, h("button", { type: "submit" }, "Save rule to draft"), h("button", { type: "button", class: "secondary", onclick: () => form.remove() }, "Cancel")));
 
     async function save(body, version) {
-      clearFieldErrors(form);
+      showBuilderProblems(form, []);
+      showMessage(message, "");
+      clear(conflict);
       try {
         await put(rule, body, version);
-        announce(`Rule ${rule.rule_id} saved to the draft`);
-        showMessage(status, `Rule ${rule.rule_id} saved to the draft.`);
         await reload(`edit:${rule.rule_id}`);
+        announce(`Rule ${rule.rule_id} saved to the draft`);
+        showMessage(status, `Rule ${rule.rule_id} saved to the draft. Callers get it when the draft is published.`);
       } catch (error) {
         if (error instanceof ApiError && error.status === 412 && error.body.current) {
           const theirs = error.body.current;
-          clear(conflict);
           conflict.append(
             h(
               "div",
               { class: "card conflict", tabindex: "-1", role: "group", "aria-label": "Conflicting change" },
-              h("p", {}, `Version ${theirs.version} was saved ${formatTime(theirs.updated_at)} by ${theirs.updated_by || "someone"} while you edited.`),
-              h("div", { class: "cols" }, h("pre", {}, pretty(body)), h("pre", {}, pretty(bodyOf(theirs)))),
-              diffView(bodyOf(theirs), body, "theirs to yours"),
+              h("p", {}, `Someone else saved this rule while you edited${theirs.updated_at ? ` (${formatTime(theirs.updated_at)})` : ""}. Nothing of yours was saved yet.`),
+              h("div", { class: "cols" },
+                h("div", { class: "side mine" }, h("h4", {}, "Your change"), h("p", { class: "conflict-mine" }, readBack(body))),
+                h("div", { class: "side theirs" }, h("h4", {}, "Their version"), h("p", { class: "conflict-theirs" }, readBack(theirs)))),
               h("div", { class: "actions" },
-                h("button", { type: "button", onclick: () => save(body, theirs.version) }, `Keep mine (save over version ${theirs.version})`),
+                h("button", { type: "button", onclick: () => save(body, theirs.version) }, "Keep mine"),
                 h("button", { type: "button", class: "secondary", onclick: () => reload(`edit:${rule.rule_id}`) }, "Take theirs")),
             ),
           );
           conflict.firstChild.focus();
-        } else if (error instanceof ApiError && Object.keys(error.fields).length) {
-          showFieldErrors(form, error.fields, message);
         } else {
-          showMessage(message, error.message, "error");
+          const leftovers = showBuilderProblems(form, Object.entries(error.fields || {}).flatMap(([k, v]) => [].concat(v).map((t) => [k, t])));
+          showMessage(message, [refusal(error, `rule '${rule.rule_id}'`), ...leftovers.map(sentence)].join(" "), "error");
         }
       }
     }
 
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      let body;
-      try {
-        body = collect();
-      } catch (error) {
-        showFieldErrors(form, { when: [`not valid JSON: ${error.message}`] }, message);
+      const { rule: body, problems } = builder.collect();
+      if (problems.length) {
+        const leftovers = showBuilderProblems(form, problems);
+        showMessage(message, `${plural(problems.length, "thing")} to fix: ${problems.map(([, t]) => sentence(t)).join(" ")}${leftovers.length ? "" : ""}`, "error");
         return;
       }
       save(body, rule.version);
     });
     row.append(form);
-    description.focus();
+    builder.focus();
+  }
+
+  // A new rule, built from named controls; placed first or after a chosen rule.
+  function create() {
+    clear(newBox);
+    const builder = ruleBuilder({ rule: { when: {}, profile_id: profiles[0], variants: [], bucket_by: "call_id", enabled: true }, creating: true, profiles, ...choices() });
+    const { form, message } = builder;
+    form.classList.add("card");
+    form.prepend(h("h3", {}, "New rule"));
+    form.append(h("div", { class: "actions" }, h("button", { type: "submit", id: "rule-create" }, "Add rule to draft"), h("button", { type: "button", class: "secondary", onclick: () => clear(newBox) }, "Cancel")));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const { rule: body, problems } = builder.collect();
+      if (problems.length) {
+        showBuilderProblems(form, problems);
+        showMessage(message, `${plural(problems.length, "thing")} to fix: ${problems.map(([, t]) => sentence(t)).join(" ")}`, "error");
+        return;
+      }
+      try {
+        await api("PUT", `/rules/${encode(body.rule_id)}`, { body, create: true });
+      } catch (error) {
+        const leftovers = showBuilderProblems(form, Object.entries(error.fields || {}).flatMap(([k, v]) => [].concat(v).map((t) => [k, t])));
+        showMessage(message, [refusal(error, `a rule named '${body.rule_id}'`), ...leftovers.map(sentence)].join(" "), "error");
+        return;
+      }
+      clear(newBox);
+      await reload(`edit:${body.rule_id}`); // the message comes once the list shows the new rule
+      announce(`Rule ${body.rule_id} added to the draft`);
+      showMessage(status, `Rule ${body.rule_id} added to the draft: ${readBack(body)}. Callers get it when the draft is published.`);
+    });
+    newBox.append(form);
+    builder.focus();
+  }
+
+  function remove(rule, row) {
+    confirmDelete(row.querySelector(".confirm-host"), {
+      name: `rule '${rule.rule_id}'`,
+      id: `delete-rule-${rule.rule_id}`,
+      consequence: "Calls it answers now will go to the next rule that fits, or to the default profile, once the draft is published.",
+      onConfirm: () => guarded(() => api("DELETE", `/rules/${encode(rule.rule_id)}`, { ifMatch: rule.version }), `Rule ${rule.rule_id} deleted from the draft. Callers notice when the draft is published.`),
+    });
   }
 
   await reload();
+  // Offered once the rules are read: a new rule is placed among them.
+  newActions.append(h("button", { type: "button", id: "rule-new", onclick: () => create() }, "+ New rule"));
 }

@@ -33,6 +33,7 @@ def test_every_route_of_the_contract_is_documented() -> None:
         "/tenant/v1/versions/{version}/changes": {"get"},
         "/tenant/v1/simulate": {"post"},
         "/tenant/v1/customers/import": {"post"},
+        "/tenant/v1/customers/export": {"get"},
         "/tenant/v1/calls/report": {"get"},
         "/tenant/v1/calls": {"get"},
         "/tenant/v1/calls/{call_id}": {"get"},
