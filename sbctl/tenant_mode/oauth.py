@@ -105,6 +105,8 @@ class Callback:
 
     def __init__(self, ports: tuple[int, ...]) -> None:
         self.arrived = threading.Event()
+        self.lock = threading.Lock()
+        self.taken = False  # a request to the callback path came (its page may still be on its way)
         self.params: dict[str, str] = {}
         self.server = _bind(ports, self)
         self.port = int(self.server.server_address[1])
@@ -165,10 +167,14 @@ def _handler(callback: Callback) -> type[BaseHTTPRequestHandler]:
     class Answer(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            if parts.path != SBCTL_CALLBACK_PATH or callback.arrived.is_set():
+            with callback.lock:  # the first answer to arrive is the one sbctl judges; later ones are ignored
+                first = parts.path == SBCTL_CALLBACK_PATH and not callback.taken
+                if first:
+                    callback.taken = True
+                    callback.params = {name: values[0] for name, values in parse_qs(parts.query).items()}
+            if not first:
                 self._page(404, "Nothing here", "This address only receives sbctl's sign-in.")
                 return
-            callback.params = {name: values[0] for name, values in parse_qs(parts.query).items()}
             if "code" in callback.params:
                 self._page(200, "Signed in", "You can close this tab and go back to the terminal.")
             else:

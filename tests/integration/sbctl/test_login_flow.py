@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import socket
 import stat
 import threading
 import urllib.error
@@ -21,10 +22,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from sbctl.errors import UsageError
 from sbctl.settings import SbctlSettings
 from sbctl.tenant_mode import app, oauth
 from sbctl.tenant_mode.http import urllib_transport
 from tests.fixtures.local_run import LocalRun, local_run, send_json
+from tests.fixtures.network import free_port
 
 SECOND_TENANT = "initech"
 
@@ -275,3 +278,27 @@ def test_an_answer_for_another_sign_in_is_refused(run: LocalRun) -> None:
         # Then sbctl refuses it: its state is not the one sbctl sent
         with pytest.raises(Exception, match="not for this sign-in"):
             callback.wait("ours")
+
+
+def test_the_callback_takes_the_first_free_port_of_the_clients_list() -> None:
+    # Given the first of the ports a stage's client lists taken by another program
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken, free = int(busy.getsockname()[1]), free_port()
+        # Then sbctl listens on the next one, and says what to do when none is free
+        with oauth.Callback((taken, free)) as callback:
+            assert callback.redirect_uri == f"http://127.0.0.1:{free}/callback"
+        with pytest.raises(UsageError, match=f"port {taken} on this machine, and all are in use"):
+            oauth.Callback((taken,))
+
+
+def test_a_deployed_stage_needs_its_sign_in_domain_and_client_once(sbctl: Sbctl) -> None:
+    url = "https://api.example.com/tenant/v1"
+    code, _, err = sbctl("login", "--url", url, "--browser")
+    assert code == 2
+    assert "--sign-in-domain https://... --client-id ..." in err and "SbctlLoginCommand" in err
+    code, _, err = sbctl("login", "--url", url, "--sign-in-domain", "http://evil.example", "--client-id", "abc")
+    assert code == 2 and "is not a sign-in domain" in err
+    code, _, err = sbctl("login", "--url", url, "--browser", "--token", "x")
+    assert code == 2 and "takes no --token" in err
