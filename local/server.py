@@ -142,7 +142,7 @@ def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 def sign_in_route(flow: LocalSignIn) -> Handler:
     """LOCAL ONLY: the sign-in flow (local/sign_in.py) at the paths of a Cognito domain under /local."""
-    from local.sign_in import AUTHORIZE_PATH, TENANTS_PATH, TOKEN_PATH
+    from local.sign_in import AUTHORIZE_PATH, REVOKE_PATH, TENANTS_PATH, TOKEN_PATH
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         http = event["requestContext"]["http"]
@@ -153,6 +153,8 @@ def sign_in_route(flow: LocalSignIn) -> Handler:
             answer = flow.authorize(method, event.get("rawQueryString") or "", raw)
         elif path == TOKEN_PATH:
             answer = flow.token(method, raw)
+        elif path == REVOKE_PATH:
+            answer = flow.revoke(method, raw)
         elif path == TENANTS_PATH and method == "GET":
             answer = flow.tenant_list()
         else:

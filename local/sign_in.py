@@ -2,7 +2,8 @@
 
 `GET /local/oauth2/authorize` shows a page (choose one of the run's tenants and a role) that redirects back to the
 client with a code; `POST /local/oauth2/token` swaps the code for tokens (grant_type=authorization_code, with the
-PKCE verifier) or a refresh token for fresh ones (grant_type=refresh_token). Parameter names, answers and error
+PKCE verifier) or a refresh token for fresh ones (grant_type=refresh_token); `POST /local/oauth2/revoke` ends a
+sign-in (its refresh token renews nothing any more). Parameter names, answers and error
 shapes are Cognito's (`{"error": "invalid_grant"}` and the like), so `sbctl login` signs in the same way here and
 against a deployed stage. `GET /local/tenants` lists the run's tenants for the console's sign-in picker.
 
@@ -31,6 +32,7 @@ from local.tokens import ROLES, LocalTokens
 
 AUTHORIZE_PATH = "/local/oauth2/authorize"
 TOKEN_PATH = "/local/oauth2/token"
+REVOKE_PATH = "/local/oauth2/revoke"
 TENANTS_PATH = "/local/tenants"
 CODE_LIFETIME_S = 300  # Cognito's authorization codes live five minutes too
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -187,6 +189,16 @@ class LocalSignIn:
         tokens = self.tokens.session(*subject, client_id)
         tokens.pop("refresh_token")  # as Cognito (no rotation): the refresh token stays the one the client has
         return _json(200, tokens)
+
+    def revoke(self, method: str, body: bytes) -> Response:
+        """Cognito's revocation endpoint (RFC 7009): 200 with no body, also for a token it does not know."""
+        params = _form(body)
+        if method != "POST":
+            return _token_error("invalid_request", 405)
+        if not params.get("token") or not _CLIENT_ID.match(params.get("client_id", "")):
+            return _token_error("invalid_request")
+        self.tokens.revoke(params["token"], params["client_id"])
+        return Response(200, {"cache-control": "no-store"}, b"")
 
     # -------------------------------------------------------------- tenants
 

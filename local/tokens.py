@@ -44,6 +44,7 @@ class LocalTokens:
 
     secret: bytes = field(default_factory=lambda: os.urandom(32))
     clock: Callable[[], float] = time.time  # injected by tests that let tokens expire
+    revoked: set[str] = field(default_factory=set)  # the ids of refresh tokens signed out (revoke)
     key: OctKey = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +75,7 @@ class LocalTokens:
         refresh = {
             "iss": ISSUER,
             "token_use": "refresh",
+            "jti": secrets.token_urlsafe(12),  # what revoke() remembers
             "client_id": client_id,
             "custom:tenant_id": tenant_id,
             "role": role,
@@ -93,10 +95,19 @@ class LocalTokens:
         claims = self._verified(refresh_token)
         if claims is None or claims.get("token_use") != "refresh" or claims.get("client_id") != client_id:
             return None
+        if claims.get("jti") in self.revoked:
+            return None
         tenant_id, role = claims.get("custom:tenant_id"), claims.get("role")
         if not isinstance(tenant_id, str) or role not in ROLES:
             return None
         return tenant_id, str(role)
+
+    def revoke(self, refresh_token: str, client_id: str) -> None:
+        """End a sign-in: its refresh token renews nothing any more (until the run stops: revocations are kept in
+        memory only, and a refresh token lasts a week at most)."""
+        claims = self._verified(refresh_token)
+        if claims is not None and claims.get("token_use") == "refresh" and claims.get("client_id") == client_id:
+            self.revoked.add(str(claims.get("jti")))
 
     def _id_token(self, tenant_id: str, role: str, client_id: str | None) -> str:
         now = self.now()

@@ -21,7 +21,7 @@ from sbctl.errors import UsageError
 from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
 from sbctl.tenant_mode import messages, oauth, session
 from sbctl.tenant_mode.context import TenantContext
-from sbctl.tenant_mode.http import ApiClient, ApiError
+from sbctl.tenant_mode.http import ApiClient, ApiError, Unreachable
 
 UNVERIFIED = "tenant and role are read from the token without verifying it; the API verifies it on every request"
 
@@ -189,6 +189,20 @@ def read_token() -> str:
 
 def cmd_logout(ctx: TenantContext) -> int:
     path = session.login_path(ctx.settings)
+    try:
+        login = session.read_login(path)
+    except UsageError:
+        login = None  # a damaged file is removed all the same
+    if login is not None and login.refresh_token and login.sign_in:
+        try:
+            ended = oauth.revoke(ctx.transport, login.sign_in, login.refresh_token)
+        except Unreachable:
+            ended = False
+        if not ended:
+            ctx.warn(
+                "note: the sign-in service could not be told to end this sign-in: its refresh token stays valid "
+                "until it expires, but sbctl forgets it now"
+            )
     if session.remove_login(path):
         ctx.say(f"logged out: removed {path}")
     else:

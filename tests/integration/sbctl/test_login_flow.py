@@ -145,6 +145,16 @@ def test_login_in_the_browser_as_a_second_tenant_then_commands_use_it(
     assert code == 0, err
     assert json.loads(out)["tenant_id"] == SECOND_TENANT
 
+    # When they log out, Then the sign-in is ended at the service (its refresh token renews nothing) and forgotten
+    refresh_token = saved_login(tmp_path)["refresh_token"]
+    code, out, err = sbctl("logout")
+    assert code == 0 and err == ""
+    assert not path.exists()
+    sign_in = oauth.local_sign_in(url)
+    with pytest.raises(oauth.SignInFailed) as refused:
+        oauth.refresh(urllib_transport(), sign_in, refresh_token)
+    assert refused.value.error == "invalid_grant"
+
 
 def test_an_expired_id_token_is_renewed_before_the_request(run: LocalRun, sbctl: Sbctl, tmp_path: Path) -> None:
     # Given a browser login as the demo admin

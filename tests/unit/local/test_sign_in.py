@@ -219,3 +219,16 @@ def test_the_tenant_list_is_the_runs(flow: LocalSignIn) -> None:
         {"tenant_id": "acme", "display_name": "Acme <Shop>"},
     ]
     assert listed["local_only"] is True
+
+
+def test_a_revoked_refresh_token_renews_nothing(flow: LocalSignIn) -> None:
+    verifier, challenge = pkce()
+    tokens = body(exchange(flow, sign_in(flow, challenge), verifier))
+    refresh = {"grant_type": "refresh_token", "client_id": CLIENT, "refresh_token": str(tokens["refresh_token"])}
+    # another client cannot end it; its own client can
+    flow.revoke("POST", urlencode({"token": tokens["refresh_token"], "client_id": "other"}).encode())
+    assert flow.token("POST", urlencode(refresh).encode()).status == 200
+    ended = flow.revoke("POST", urlencode({"token": tokens["refresh_token"], "client_id": CLIENT}).encode())
+    assert (ended.status, ended.body) == (200, b"")
+    assert body(flow.token("POST", urlencode(refresh).encode())) == {"error": "invalid_grant"}
+    assert flow.revoke("POST", urlencode({"client_id": CLIENT}).encode()).status == 400
