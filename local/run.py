@@ -33,6 +33,7 @@ from local.terminal import HEADER, RequestLines, Terminal, WarningLines, json_to
 if TYPE_CHECKING:
     from local.history import Seeded
     from local.server import Handler
+    from local.sign_in import TenantChoice
     from tests.fixtures.thunderphone import FakeThunderPhone
 
 DEFAULT_API_KEY = "sk_live_local_fake_key"
@@ -199,18 +200,35 @@ def routes(token_secret: bytes) -> list[tuple[str, str, Handler]]:
     from functions.provisioning.handler import lambda_handler as admin_handler
     from functions.tenant_console.handler import lambda_handler as console_handler
     from functions.webhook.handler import lambda_handler as webhook_handler
-    from local.server import one_at_a_time, tenant_api, token_route
+    from local.server import one_at_a_time, sign_in_route, tenant_api, token_route
+    from local.sign_in import LocalSignIn
     from local.tokens import LocalTokens
 
     tenant_tokens = LocalTokens(secret=token_secret)
+    sign_in = sign_in_route(LocalSignIn(tenant_tokens, run_tenants))
     return [
         ("webhook", "/webhooks", webhook_handler),
         ("provisioning", "/admin", one_at_a_time(admin_handler)),
         ("tenant-api", "/tenant/v1", one_at_a_time(tenant_api(tenant_tokens))),
         ("local-tokens", "/local/tenant-token", token_route(tenant_tokens)),
+        ("local-sign-in", "/local/oauth2/", sign_in),  # LOCAL ONLY: Cognito's managed login, in AWS
+        ("local-sign-in", "/local/tenants", sign_in),
         # the tenant console (docs/console.md); no authorizer in AWS either
         ("console", "/console", one_at_a_time(console_handler)),
     ]
+
+
+def run_tenants() -> list[TenantChoice]:
+    """The tenants the run's table holds (the local sign-in's picker), read on each sign-in: onboarding adds some."""
+    import boto3
+
+    from functions.tenant_config.models import Tenant
+    from functions.tenant_config.store import ConfigStore
+    from local.sign_in import TenantChoice
+
+    store = ConfigStore(boto3.client("dynamodb"), emulator.TABLE_NAME, actor="local-sign-in", writer="operator")
+    tenants = [item for item in store.list_tenants().items if isinstance(item, Tenant)]
+    return [TenantChoice(item.tenant_id, item.display_name) for item in sorted(tenants, key=lambda t: t.tenant_id)]
 
 
 def _stopped_by_signals() -> threading.Event:

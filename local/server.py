@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 # Re-exported: the benchmarks and tests build their bodies and curls from here.
 from local.examples import DEFAULT_SIGNING_SECRET, curl_command, sample_body
+from local.sign_in import LocalSignIn, Response
 from local.terminal import Served
 from local.tokens import LocalTokens
 from tests.fixtures.apigw import LambdaContext, to_event
@@ -137,3 +138,36 @@ def token_route(tokens: LocalTokens) -> Handler:
 
 def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+
+
+def sign_in_route(flow: LocalSignIn) -> Handler:
+    """LOCAL ONLY: the sign-in flow (local/sign_in.py) at the paths of a Cognito domain under /local."""
+    from local.sign_in import AUTHORIZE_PATH, REVOKE_PATH, TENANTS_PATH, TOKEN_PATH
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        http = event["requestContext"]["http"]
+        method, path = http["method"], http["path"]
+        body = event.get("body") or ""
+        raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+        if path == AUTHORIZE_PATH:
+            answer = flow.authorize(method, event.get("rawQueryString") or "", raw)
+        elif path == TOKEN_PATH:
+            answer = flow.token(method, raw)
+        elif path == REVOKE_PATH:
+            answer = flow.revoke(method, raw)
+        elif path == TENANTS_PATH and method == "GET":
+            answer = flow.tenant_list()
+        else:
+            return _json(404, {"error": "not_found"})
+        return _proxy(answer)
+
+    return handle
+
+
+def _proxy(answer: Response) -> dict[str, Any]:
+    return {
+        "statusCode": answer.status,
+        "headers": answer.headers,
+        "body": base64.b64encode(answer.body).decode(),
+        "isBase64Encoded": True,
+    }

@@ -27,8 +27,11 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
     ".html": "text/html; charset=utf-8",
 }
+# The tenant picker starts with the demo tenant; the page's script fills in the run's other tenants (auth.js).
 LOCAL_SIGN_IN = """
-      <p class="local-only">Local run only: tokens come from <code>POST /local/tenant-token</code>.</p>
+      <p class="local-only">Local run only: sign in as any tenant of this run, with no password.</p>
+      <label id="sign-in-tenant-field">Tenant
+        <select id="sign-in-tenant"><option value="demo">demo</option></select></label>
       <button type="button" id="sign-in-local-admin" data-role="admin">Sign in as the demo admin</button>
       <button type="button" id="sign-in-local-viewer" data-role="viewer" class="secondary">
         Sign in as the demo viewer</button>"""

@@ -15,7 +15,8 @@ _DOMAIN = re.compile(r"^https://[^\s/?#@;,'\"<>\\]+$")
 
 
 class ConsoleSettings(FunctionSettings):
-    """CONSOLE_AUTH=local is `make run` only (its "sign in as the demo admin" buttons call /local/tenant-token);
+    """CONSOLE_AUTH=local is `make run` only (its tenant picker and "sign in as" buttons call /local/tenants and
+    /local/tenant-token);
     CONSOLE_AUTH=cognito (AWS) signs in with the user pool's managed login (authorization code + PKCE)."""
 
     CONSOLE_AUTH: Literal["local", "cognito"] = "cognito"

@@ -1,6 +1,12 @@
 """Who tenant admins are: a Cognito user pool the operator fills (no self sign-up), the app client `sbctl` signs in
 with, and `tenant_client`, which makes every app client of the pool (the tenant console's too) alike.
 
+`sbctl login` signs in in the browser, on the pool's managed-login domain (the console's, infra/constructs/
+tenant_console.py): the authorization code flow with PKCE and a loopback redirect (RFC 8252). Cognito accepts only
+the callback URLs a client lists, ports included, so sbctl's client lists `http://127.0.0.1:<port>/callback` for a
+few fixed ports (functions/common/identity.py) and sbctl listens on the first free one. The code is only good with
+the verifier sbctl never lets out of its process, and only reaches a listener on the same machine as the browser.
+
 A tenant user's ID token carries `custom:tenant_id` (set by the operator when the user is created, immutable,
 and not writable through the app client) and `cognito:groups` (`tenant-admin` or `tenant-viewer`). The tenant
 API's JWT authorizer trusts this pool and this client only; tenant users get no AWS credentials at all.
@@ -14,7 +20,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from functions.common.identity import ROLE_GROUPS, TENANT_ATTRIBUTE
+from functions.common.identity import ROLE_GROUPS, SBCTL_CALLBACK_PATH, SBCTL_CALLBACK_PORTS, TENANT_ATTRIBUTE
 from infra import nag
 
 # functions.common.types.TENANT_ID_PATTERN allows up to 63 characters; a custom attribute cannot be changed once
@@ -28,6 +34,8 @@ INVITATION_BODY = (
     "Open {console_url} and sign in with {{username}} and the temporary password {{####}}; you will be asked to "
     "choose a new one. The temporary password works for {days} days."
 )
+SBCTL_CALLBACK_URLS = [f"http://127.0.0.1:{port}{SBCTL_CALLBACK_PATH}" for port in SBCTL_CALLBACK_PORTS]
+SBCTL_SCOPES = (cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL)
 GROUP_DESCRIPTIONS = {
     "admin": "Tenant admins: read and change their tenant's configuration through the tenant API",
     "viewer": "Tenant viewers: read their tenant's configuration through the tenant API",
@@ -94,12 +102,19 @@ class TenantIdentity(Construct):
             )
             for role, group in ROLE_GROUPS.items()
         }
-        # sbctl's client: SRP sign-in only, no hosted UI or redirect flows (the console has its own client).
+        # sbctl's client: the browser sign-in on a loopback redirect (and SRP); its own client, so its callbacks
+        # (this machine's ports) and week-long refresh tokens never apply to the console's.
         self.client = tenant_client(
             self.user_pool,
             "Client",
             user_pool=self.user_pool,
             refresh_token_validity=Duration.days(7),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),  # no implicit grant
+                scopes=list(SBCTL_SCOPES),
+                callback_urls=SBCTL_CALLBACK_URLS,
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
         )
 
     @property

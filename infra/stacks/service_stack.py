@@ -382,7 +382,16 @@ class ServiceStack(SwitchboardStack):
             self,
             "TenantUserPoolClientId",
             value=identity.client_id,
-            description="App client tenant users sign in with (SRP, no secret); the tenant API's token audience",
+            description="sbctl's app client (browser sign-in on a loopback redirect, no secret); a token audience",
+        )
+        CfnOutput(
+            self,
+            "SbctlLoginCommand",
+            value=(
+                f"sbctl login --url {public_base}/tenant/v1 --sign-in-domain {console.domain.base_url()} "
+                f"--client-id {identity.client_id}"
+            ),
+            description="What a tenant admin runs once to sign sbctl in with their browser (docs/admin-tooling.md)",
         )
         CfnOutput(self, "ConsoleUrl", value=f"{public_base}/{CONSOLE_PATH}", description="The tenant console")
         CfnOutput(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import NoReturn, TextIO
 
 from sbctl.arguments import parse_quietly
@@ -56,12 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(
-    argv: Sequence[str], *, out: TextIO, err: TextIO, settings: SbctlSettings, transport: Transport | None = None
+    argv: Sequence[str],
+    *,
+    out: TextIO,
+    err: TextIO,
+    settings: SbctlSettings,
+    transport: Transport | None = None,
+    clock: Callable[[], datetime] | None = None,
+    open_browser: Callable[[str], bool] | None = None,
 ) -> int:
+    """One command. `clock` and `open_browser` are for tests (a token's expiry, the browser sign-in)."""
     args = parse_quietly(build_parser(), argv, out=out, err=err)
     if isinstance(args, int):
         return args
     ctx = TenantContext(args=args, settings=settings, out=out, err=err, transport=transport or urllib_transport())
+    if clock is not None:
+        ctx.clock = clock
+    if open_browser is not None:
+        ctx.open_browser = open_browser
     try:
         return int(args.handler(ctx))
     except UsageError as exc:

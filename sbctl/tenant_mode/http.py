@@ -117,6 +117,8 @@ class ApiClient:
     base_url: str  # …/tenant/v1, no trailing slash
     token: str | None
     transport: Transport
+    # A fresh token after a 401 (a saved browser sign-in's refresh token); used once, then the 401 stands.
+    renew: Callable[[], str] | None = None
 
     def request(
         self,
@@ -132,18 +134,23 @@ class ApiClient:
         if query:
             url += "?" + urlencode({key: value for key, value in query.items() if value is not None})
         sent = {"accept": "application/json", "user-agent": USER_AGENT, **(headers or {})}
-        if self.token:
-            sent["authorization"] = f"Bearer {self.token}"
         raw = b""
         if body is not None:
             raw = json.dumps(body, ensure_ascii=False).encode()
             sent["content-type"] = "application/json"
-        status, got, payload = self.transport(method, url, sent, raw)
+        status, got, payload = self.transport(method, url, self._authorized(sent), raw)
+        if status == 401 and self.renew is not None:
+            renew, self.renew = self.renew, None
+            self.token = renew()
+            status, got, payload = self.transport(method, url, self._authorized(sent), raw)
         lowered = {key.lower(): value for key, value in got.items()}
         data = _json(payload)
         if status >= 300:  # a 3xx too: it is not followed (_NoRedirect)
             raise error_of(status, data, payload)
         return Answer(status, lowered, data)
+
+    def _authorized(self, headers: dict[str, str]) -> dict[str, str]:
+        return {**headers, "authorization": f"Bearer {self.token}"} if self.token else headers
 
 
 def _json(payload: bytes) -> Any:

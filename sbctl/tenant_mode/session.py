@@ -1,7 +1,9 @@
 """Who sbctl talks to in tenant mode: the login file, the environment, and what a token says about itself.
 
 `sbctl login` saves `{"url", "token"}` to `$XDG_CONFIG_HOME/switchboard/sbctl.json` (else
-`~/.config/switchboard/sbctl.json`), readable by its owner only (0600, in a 0700 directory).
+`~/.config/switchboard/sbctl.json`), readable by its owner only (0600, in a 0700 directory). A browser sign-in
+(sbctl/tenant_mode/oauth.py) also saves its refresh token and where it signed in (`sign_in`: the user pool's domain
+and app client), so an expired ID token is renewed without asking again.
 `SWITCHBOARD_API_URL` and `SWITCHBOARD_TOKEN` win over the file, each on its own, but a saved token only ever
 goes to the origin it was saved for, and a token only over HTTPS (plain HTTP only to this machine, for `make run`).
 
@@ -46,9 +48,36 @@ def login_path(settings: SbctlSettings) -> Path:
 
 
 @dataclass(frozen=True)
+class SignIn:
+    """Where the browser sign-in happens: a Cognito user pool domain (`https://<prefix>.auth.<region>.amazoncognito.com`)
+    or the local run's stand-in (`http://127.0.0.1:8787/local`), the public app client, and the loopback ports its
+    callback URLs allow (empty: any port, as RFC 8252 asks and the local run does)."""
+
+    domain: str
+    client_id: str
+    ports: tuple[int, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"domain": self.domain, "client_id": self.client_id, "ports": list(self.ports)}
+
+    @classmethod
+    def of(cls, data: Any) -> SignIn | None:
+        if not isinstance(data, dict):
+            return None
+        domain, client_id, ports = data.get("domain"), data.get("client_id"), data.get("ports") or []
+        if not isinstance(domain, str) or not isinstance(client_id, str) or not isinstance(ports, list):
+            return None
+        if not all(isinstance(port, int) and 0 < port < 65536 for port in ports):
+            return None
+        return cls(domain, client_id, tuple(ports))
+
+
+@dataclass(frozen=True)
 class Login:
     url: str
     token: str
+    refresh_token: str | None = None
+    sign_in: SignIn | None = None
 
 
 def read_login(path: Path) -> Login | None:
@@ -61,13 +90,24 @@ def read_login(path: Path) -> Login | None:
         raise UsageError(f"cannot read {path} ({exc}): run `sbctl logout`, then `sbctl login` again") from None
     if not isinstance(data, dict) or not isinstance(data.get("url"), str) or not isinstance(data.get("token"), str):
         raise UsageError(f"{path} is not an sbctl login file: run `sbctl logout`, then `sbctl login` again")
-    return Login(url=data["url"], token=data["token"])
+    refresh = data.get("refresh_token")
+    return Login(
+        url=data["url"],
+        token=data["token"],
+        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+        sign_in=SignIn.of(data.get("sign_in")),
+    )
 
 
 def save_login(path: Path, login: Login) -> None:
     """Write the file atomically, created 0600 (never readable by others, not even for a moment)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    body = json.dumps({"url": login.url, "token": login.token, "saved_at": datetime.now(UTC).isoformat()}, indent=2)
+    saved: dict[str, Any] = {"url": login.url, "token": login.token}
+    if login.refresh_token:
+        saved["refresh_token"] = login.refresh_token
+    if login.sign_in:
+        saved["sign_in"] = login.sign_in.as_dict()
+    body = json.dumps(saved | {"saved_at": datetime.now(UTC).isoformat()}, indent=2)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".sbctl-", suffix=".json")  # mode 0600
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
@@ -97,6 +137,7 @@ class Credentials:
     url_source: str
     token_source: str
     token_saved_for: str | None = None  # the URL a saved login's token was saved with; None from the environment
+    login: Login | None = None  # the saved login when its token is the one used (it may be renewed)
 
     @property
     def complete(self) -> bool:
@@ -122,15 +163,16 @@ def credentials(settings: SbctlSettings) -> Credentials:
     url, url_source = settings.SWITCHBOARD_API_URL, "SWITCHBOARD_API_URL"
     if not url and saved is not None:
         url, url_source = saved.url, str(path)
-    token, token_source, saved_for = settings.SWITCHBOARD_TOKEN, "SWITCHBOARD_TOKEN", None
+    token, token_source, saved_for, login = settings.SWITCHBOARD_TOKEN, "SWITCHBOARD_TOKEN", None, None
     if not token and saved is not None:
-        token, token_source, saved_for = saved.token, str(path), saved.url
+        token, token_source, saved_for, login = saved.token, str(path), saved.url, saved
     return Credentials(
         url=url or None,
         token=token or None,
         url_source=url_source,
         token_source=token_source,
         token_saved_for=saved_for,
+        login=login,
     )
 
 

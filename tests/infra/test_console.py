@@ -28,7 +28,7 @@ def _console_client(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     ((key, client),) = [
         (k, c["Properties"])
         for k, c in resources(template, "AWS::Cognito::UserPoolClient").items()
-        if c["Properties"].get("AllowedOAuthFlowsUserPoolClient")
+        if c["Properties"].get("AllowedOAuthFlowsUserPoolClient") and k.startswith("Console")
     ]
     return key, client
 

@@ -107,7 +107,11 @@ def test_without_a_hosted_zone_the_output_names_the_cname_target() -> None:
 
 
 def test_the_console_signs_in_on_the_custom_domain_and_the_invitation_says_so(domain_only: dict[str, Any]) -> None:
-    clients = [c["Properties"] for c in resources(domain_only, "AWS::Cognito::UserPoolClient").values()]
+    clients = [
+        c["Properties"]
+        for k, c in resources(domain_only, "AWS::Cognito::UserPoolClient").items()
+        if k.startswith("Console")
+    ]
     (console,) = [c for c in clients if c.get("AllowedOAuthFlowsUserPoolClient")]
     assert {f"https://{DOMAIN}/console", f"https://{DOMAIN}/console/"} <= {
         u for u in console["CallbackURLs"] if isinstance(u, str)

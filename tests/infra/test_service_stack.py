@@ -527,7 +527,7 @@ def test_tenant_client_reads_but_never_writes_the_tenant_attribute(dev: dict[str
     assert "email" not in props["WriteAttributes"]
     assert props["GenerateSecret"] is False
     assert set(props["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
-    assert props["AllowedOAuthFlowsUserPoolClient"] is False
+    assert props["AllowedOAuthFlows"] == ["code"]  # the browser sign-in (tests/infra/test_sbctl_login.py)
     assert props["PreventUserExistenceErrors"] == "ENABLED"
 
 

@@ -1,5 +1,5 @@
 // The console's entry point: sign-in, the section navigation (#profiles, #rules, ...) and focus management.
-import { config, finishCognitoSignIn, forgetToken, signInCognito, signInLocal, signOut, whoAmI } from "./auth.js";
+import { config, fillTenantPicker, finishCognitoSignIn, forgetToken, signInCognito, signInLocal, signOut, whoAmI } from "./auth.js";
 import { announce, clear, focusHeading } from "./ui.js";
 import { customersView } from "./customers.js";
 import { callsView } from "./calls.js";
@@ -66,7 +66,7 @@ async function start() {
     button.addEventListener("click", async () => {
       try {
         await signInLocal(button.dataset.role);
-        announce(`Signed in as the demo ${button.dataset.role}`);
+        announce(`Signed in as the ${whoAmI().tenant} ${button.dataset.role}`);
         await render();
       } catch (error) {
         signInError(error.message);
@@ -90,6 +90,7 @@ async function start() {
   } catch (error) {
     signInError(error.message);
   }
+  await fillTenantPicker().catch((error) => signInError(error.message));
   document.body.dataset.auth = config.auth.mode;
   await render();
   document.body.dataset.ready = "true";

@@ -1,7 +1,7 @@
 // Signing in. The ID token lives in sessionStorage: this tab only, gone when it closes, never sent by the browser on
 // its own (so no CSRF), and the strict CSP (scripts from this origin only, no inline script) is what keeps other
-// scripts away from it. Locally, "Sign in as the demo admin" asks the local run's token issuer; in AWS, Cognito's
-// managed login (authorization code + PKCE, public client, no secret).
+// scripts away from it. Locally, the tenant picker (any tenant of the run) and "Sign in as the <tenant> admin" ask the
+// local run's token issuer; in AWS, Cognito's managed login (authorization code + PKCE, public client, no secret).
 
 export const config = JSON.parse(document.getElementById("config").textContent);
 
@@ -56,14 +56,48 @@ function redirectUri() {
   return `${window.location.origin}/console`;
 }
 
+function pickedTenant() {
+  const picker = document.getElementById("sign-in-tenant");
+  return (picker && picker.value) || config.auth.tenantId || "demo";
+}
+
+function labelLocalButtons() {
+  for (const button of document.querySelectorAll("#sign-in button[data-role]")) {
+    button.textContent = `Sign in as the ${pickedTenant()} ${button.dataset.role}`;
+  }
+}
+
+// Local run only: the picker lists the run's tenants (by name, with their id), the demo tenant chosen first.
+export async function fillTenantPicker() {
+  const picker = document.getElementById("sign-in-tenant");
+  if (config.auth.mode !== "local" || !picker) return;
+  picker.addEventListener("change", labelLocalButtons);
+  const response = await fetch("/local/tenants");
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok || !Array.isArray(body.tenants)) {
+    throw new Error("The local run did not list its tenants, so only the demo tenant is offered. Restart make run.");
+  }
+  const chosen = pickedTenant();
+  picker.replaceChildren(
+    ...body.tenants.map(({ tenant_id: id, display_name: name }) => {
+      const option = document.createElement("option");
+      option.value = id;
+      option.textContent = name && name !== id ? `${name} (${id})` : id;
+      option.selected = id === chosen;
+      return option;
+    }),
+  );
+  labelLocalButtons();
+}
+
 export async function signInLocal(role) {
   const response = await fetch("/local/tenant-token", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ tenant_id: config.auth.tenantId || "demo", role }),
+    body: JSON.stringify({ tenant_id: pickedTenant(), role }),
   });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok || !body.token) throw new Error(body.message || `the local token issuer answered ${response.status}`);
+  if (!response.ok || !body.token) throw new Error(body.message || "The local run refused the sign-in. Restart make run and try again.");
   sessionStorage.setItem(TOKEN_KEY, body.token);
 }
 

@@ -70,7 +70,7 @@ def test_console_page_is_no_store_with_strict_csp_and_local_buttons(console_env:
     assert_security_headers(headers)
     assert "connect-src 'self';" in headers["content-security-policy"]
     assert "strict-transport-security" not in headers  # plain HTTP on loopback in `make run`
-    assert b"Sign in as the demo admin" in body and b"/local/tenant-token" in body
+    assert b"Sign in as the demo admin" in body and b"Local run only" in body and b'id="sign-in-tenant"' in body
     assert page_config(body)["auth"] == {"mode": "local", "tenantId": "demo"}
 
 
@@ -133,6 +133,7 @@ def test_console_in_cognito_mode_has_no_local_buttons_and_allows_only_its_cognit
     status, headers, body = get("/console")
     assert status == 200
     assert b"demo admin" not in body and b"/local/tenant-token" not in body and b"sign-in-local" not in body
+    assert b"sign-in-tenant" not in body and b"Local run only" not in body
     assert b'id="sign-in-cognito"' in body
     csp = headers["content-security-policy"]
     assert f"connect-src 'self' {COGNITO['COGNITO_DOMAIN']};" in csp
