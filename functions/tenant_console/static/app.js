@@ -9,10 +9,8 @@ import { rulesView } from "./rules.js";
 import { loadTenantZone } from "./time.js";
 import { settingsView } from "./settings.js";
 
-const VIEWS = { profiles: profilesView, rules: rulesView, customers: customersView, draft: draftView, calls: callsView };
-const TITLES = { profiles: "Profiles", rules: "Rules", customers: "Customers", draft: "Draft & history", calls: "Calls" };
-VIEWS.settings = settingsView;
-TITLES.settings = "Settings";
+const VIEWS = { profiles: profilesView, rules: rulesView, customers: customersView, settings: settingsView, draft: draftView, calls: callsView };
+const TITLES = { profiles: "Profiles", rules: "Rules", customers: "Customers", settings: "Settings", draft: "Draft & history", calls: "Calls" };
 const $ = (id) => document.getElementById(id);
 
 function signInError(message) {
