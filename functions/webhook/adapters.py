@@ -32,7 +32,13 @@ from functions.webhook_routes.repository import RouteRepository
 T = TypeVar("T")
 
 DEFAULT_STALE_MAX_SECONDS = 86_400.0
-ROUTES_GROUP = "routes"  # the loader group of every route read (DynamoTenantStore.route says why)
+
+# Loader groups of reads that are no tenant's. A tenant's reads use its id as their group, so these are names no
+# tenant id can be (like "number:{n}"): a tenant named "routes" would otherwise share its slots and queue.
+ROUTES_GROUP = "#routes"  # every route read (DynamoTenantStore.route says why)
+SIGNING_GROUP = "#signing-secrets"  # the one read every tenant's calls share
+ORIGIN_GROUP = "#origin-secret"
+INTERNAL_GROUPS = (ROUTES_GROUP, SIGNING_GROUP, ORIGIN_GROUP)
 
 
 class DynamoTenantStore:
@@ -130,7 +136,7 @@ class DynamoTenantStore:
         """Cached like the rest: a retired route stops opening anything within the cache time.
 
         Every route read is in one loader group, ROUTES_GROUP: the tenant is what a route read finds out, so
-        until it is read the only group it can belong to is "routes". Made-up tokens (any tenant can have
+        until it is read the only group it can belong to is one for all routes. Made-up tokens (any tenant can have
         ThunderPhone sign bodies and send them anywhere) then take at most `loads_per_tenant` of the loader's
         workers and one turn in each round, like a single tenant, and every known tenant's reads go on beside
         them. (As a group each, a flood took a turn per token for every turn of a real tenant, and every worker.)
@@ -213,8 +219,6 @@ class SecretsManagerSource:
     missing secret costs no AWS call per answer either."""
 
     REFRESH_INTERVAL_S = 10.0  # a bad signature may force a re-read at most this often
-    SIGNING_GROUP = "signing-secrets"  # the loader group of the one read every tenant's calls share
-    ORIGIN_GROUP = "origin-secret"
 
     def __init__(
         self,
@@ -258,8 +262,8 @@ class SecretsManagerSource:
         deadline = self._clock() + self._max_wait
         name = self._signing_name
         if refresh and self._may_force():
-            return _secrets_read(self._signing.reload(name, self.SIGNING_GROUP, self._read_signing), deadline)
-        return _secrets_read(self._signing.lookup(name, self.SIGNING_GROUP, self._read_signing), deadline)
+            return _secrets_read(self._signing.reload(name, SIGNING_GROUP, self._read_signing), deadline)
+        return _secrets_read(self._signing.lookup(name, SIGNING_GROUP, self._read_signing), deadline)
 
     def tool_secrets(self, tenant_id: str) -> tuple[Mapping[str, str], bool]:
         deadline = self._clock() + self._max_wait
@@ -305,7 +309,7 @@ class SecretsManagerSource:
         if name is None:
             raise SecretsUnavailable("ORIGIN_SECRET_NAME is not set")
         deadline = self._clock() + self._max_wait
-        values, _stale = _secrets_read(self._origin.lookup(name, self.ORIGIN_GROUP, self._read_origin), deadline)
+        values, _stale = _secrets_read(self._origin.lookup(name, ORIGIN_GROUP, self._read_origin), deadline)
         return values
 
     def _read_origin(self) -> tuple[str, ...]:
