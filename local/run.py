@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from local import emulator
 from local.banner import RunFacts, banner
@@ -33,6 +33,8 @@ from local.terminal import HEADER, RequestLines, Terminal, WarningLines, json_to
 if TYPE_CHECKING:
     from local.history import Seeded
     from local.server import Handler
+    from local.state import StateKeeper
+    from tests.fixtures.outcomes import OutcomeDrainer
     from tests.fixtures.thunderphone import FakeThunderPhone
 
 DEFAULT_API_KEY = "sk_live_local_fake_key"
@@ -125,16 +127,30 @@ def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: di
             server.shutdown()
             server.server_close()
         time.sleep(emulator.DECISION_DELIVERY_S + 0.1)  # the last answers' decisions are delivered, as CloudWatch does
-        decisions.stop()
         drainer.wait_until_empty(timeout_s=2)
-        drainer.stop()
-        drainer.thread.join(timeout=5)
     finally:
-        keeper.stop()  # whatever stopped the run, what it served since the last save is kept
+        finish(decisions, drainer, keeper)  # whatever stopped the run
     folder.run_file.unlink(missing_ok=True)
     stack.stop()
     terminal.say(f"Stopped. All is kept in {folder.shown()}: `make run` goes on from it, `make reset` forgets it.")
     return 0
+
+
+def finish(decisions: Stoppable, drainer: OutcomeDrainer, keeper: StateKeeper) -> None:
+    """Stops what reads and writes the outcome queue before the last dump looks at it, then saves what the run
+    served since the last save, outcome events the recorder deferred (invisible until their visibility timeout)
+    included: ThunderPhone got a 200 for them."""
+    try:
+        decisions.stop()
+        drainer.stop()
+        drainer.thread.join(timeout=5)
+        drainer.release_deferred()
+    finally:
+        keeper.stop()
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
 
 
 @dataclass
