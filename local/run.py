@@ -12,6 +12,7 @@ import base64
 import contextlib
 import errno
 import json
+import math
 import os
 import signal
 import sys
@@ -27,7 +28,7 @@ from local import emulator
 from local.banner import RunFacts, banner
 from local.examples import DEFAULT_PORT, base_url, signing_secret
 from local.folder import FolderInUse, LocalFolder, write_atomically
-from local.state import Clients, Resources, dump_aws, restore_aws
+from local.state import SAVE_SECONDS, Clients, Resources, dump_aws, restore_aws
 from local.terminal import HEADER, RequestLines, Terminal, WarningLines, json_to_terminal, route_json_lines
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def main() -> None:
 
 def run() -> int:
     port = _port()
+    save_seconds = _save_seconds()
     folder = LocalFolder.from_environment()
     try:
         lock = folder.lock()
@@ -63,10 +65,17 @@ def run() -> int:
     server = _bind(port, folder)
     saved = _saved(folder)
     with lock:
-        return serve(server, port, folder, saved)
+        return serve(server, port, folder, saved, save_seconds=save_seconds)
 
 
-def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: dict[str, Any] | None) -> int:
+def serve(
+    server: ThreadingHTTPServer,
+    port: int,
+    folder: LocalFolder,
+    saved: dict[str, Any] | None,
+    *,
+    save_seconds: float = SAVE_SECONDS,
+) -> int:
     settings = emulator.settings_shown()  # before the local defaults join the environment
     os.environ.update(emulator.function_environment())  # before any function's module reads it (Powertools' do)
 
@@ -93,7 +102,7 @@ def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: di
     else:
         history = "the calls kept from earlier runs (make reset starts over with a fresh demo week)"
         terminal.say(f"Restored the state kept in {folder.shown()}.")
-    keeper = StateKeeper(folder, stack.snapshot, interval_s=float(os.environ.get(SAVE_SECONDS_ENV) or 5))
+    keeper = StateKeeper(folder, stack.snapshot, interval_s=save_seconds)
     keeper.save()  # the webhook URLs are on disk before anyone copies them (`make sign` reads them there)
     keeper.start()
 
@@ -259,6 +268,23 @@ def _port() -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise CannotStart(f"PORT={text} is not a port: give a number from 1 to 65535, e.g. PORT=8790 make run")
     return int(text)
+
+
+def _save_seconds() -> float:
+    """LOCAL_SAVE_SECONDS, checked before anything starts: a positive number of seconds."""
+    text = os.environ.get(SAVE_SECONDS_ENV, "").strip()
+    if not text:
+        return SAVE_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise CannotStart(
+            f"{SAVE_SECONDS_ENV}={text} is not a number of seconds: give a positive number, e.g. "
+            f"{SAVE_SECONDS_ENV}=5 make run (or leave it out for {SAVE_SECONDS:g})"
+        )
+    return seconds
 
 
 def _bind(port: int, folder: LocalFolder) -> ThreadingHTTPServer:
