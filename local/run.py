@@ -30,6 +30,7 @@ from local.examples import DEFAULT_PORT, base_url, signing_secret
 from local.folder import FolderInUse, LocalFolder, write_atomically
 from local.state import SAVE_SECONDS, Clients, Resources, dump_aws, restore_aws
 from local.terminal import HEADER, RequestLines, Terminal, WarningLines, json_to_terminal, route_json_lines
+from local.writes import Writes, watched
 
 if TYPE_CHECKING:
     from local.history import Seeded
@@ -102,7 +103,7 @@ def serve(
     else:
         history = "the calls kept from earlier runs (make reset starts over with a fresh demo week)"
         terminal.say(f"Restored the state kept in {folder.shown()}.")
-    keeper = StateKeeper(folder, stack.snapshot, interval_s=save_seconds)
+    keeper = StateKeeper(folder, stack.snapshot, interval_s=save_seconds, writes=stack.writes)
     keeper.save()  # the webhook URLs are on disk before anyone copies them (`make sign` reads them there)
     keeper.start()
 
@@ -174,6 +175,8 @@ class Stack:
     fake: FakeThunderPhone | None
     tokens: dict[str, str]
     token_secret: bytes
+    writes: Writes
+    watching: contextlib.ExitStack  # moto answering as local/writes.py says, until stop()
 
     @property
     def thunderphone_base(self) -> str:
@@ -183,11 +186,13 @@ class Stack:
         """The state to keep; the outcome queue's messages only in the `final` one (local/state.py says why)."""
         drained = os.environ["OUTCOME_QUEUE_URL"]
         queues = self.resources.queue_urls if final else tuple(q for q in self.resources.queue_urls if q != drained)
+        with self.writes.dumping():
+            aws = dump_aws(self.clients, self.resources, queues=queues)
         return {
             "tokens": self.tokens,
             "tenant_token_key": base64.b64encode(self.token_secret).decode(),
             "moto_port": int(self.aws_endpoint.rsplit(":", 1)[1]),
-            "aws": dump_aws(self.clients, self.resources, queues=queues),
+            "aws": aws,
             "thunderphone": self.fake.saved() if self.fake is not None else None,
         }
 
@@ -195,22 +200,26 @@ class Stack:
         if self.fake is not None:
             self.fake.stop()
         self.moto.stop()
+        self.watching.close()
 
 
 def start_stack(saved: dict[str, Any] | None, url: str, secret: str) -> Stack:
     """A deployment's resources in a fresh moto, then either the demo tenant (a first start) or what `saved` holds."""
+    writes, watching = Writes(), contextlib.ExitStack()
+    watching.enter_context(watched(writes))
     moto, aws_endpoint = emulator.start_moto(saved.get("moto_port") if saved else None)
     api_key, fake = thunderphone_api(url)
     resources = emulator.create_resources(signing_secret=secret, thunderphone_api_key=api_key)
     clients = Clients.default()
     if saved is None:
-        return Stack(moto, aws_endpoint, resources, clients, fake, emulator.seed_demo(), os.urandom(32))
-    restore_aws(saved["aws"], clients, resources)
-    emulator.after_restore(signing_secret=secret, thunderphone_api_key=api_key)
-    if fake is not None and saved.get("thunderphone"):
-        fake.restore(saved["thunderphone"])
-    token_secret = base64.b64decode(saved["tenant_token_key"])
-    return Stack(moto, aws_endpoint, resources, clients, fake, dict(saved["tokens"]), token_secret)
+        tokens, token_secret = emulator.seed_demo(), os.urandom(32)
+    else:
+        restore_aws(saved["aws"], clients, resources)
+        emulator.after_restore(signing_secret=secret, thunderphone_api_key=api_key)
+        if fake is not None and saved.get("thunderphone"):
+            fake.restore(saved["thunderphone"])
+        tokens, token_secret = dict(saved["tokens"]), base64.b64decode(saved["tenant_token_key"])
+    return Stack(moto, aws_endpoint, resources, clients, fake, tokens, token_secret, writes, watching)
 
 
 def demo_week(stack: Stack, secret: str) -> Seeded:
