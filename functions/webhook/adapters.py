@@ -23,7 +23,7 @@ from functions.tenant_config.live import TenantConfig, config_of
 from functions.tenant_config.models import Customer
 from functions.thunderphone.signing import parse_signing_secrets
 from functions.webhook import inline
-from functions.webhook.caching import Lookup, RefreshingCache
+from functions.webhook.caching import CacheFactory, Lookup, RefreshingCache
 from functions.webhook.loading import FairLoader
 from functions.webhook.origin import accepted_values
 from functions.webhook_routes.model import Route
@@ -70,8 +70,6 @@ class DynamoTenantStore:
     ) -> None:
         self.client = client
         self._table = table_name
-        self._max_wait = max_wait_seconds
-        self._clock = clock
         # Loads queued longer than an answer waits are run for nobody: they fail instead of taking a thread.
         self.loader = FairLoader(
             workers=loader_workers,
@@ -80,17 +78,9 @@ class DynamoTenantStore:
             name="store-loader",
             clock=clock,
         )
-
-        def cache(name: str, maxsize: int) -> RefreshingCache[Any, Any]:
-            return RefreshingCache(
-                name,
-                self.loader,
-                maxsize=maxsize,
-                ttl_seconds=ttl_seconds,
-                stale_max_seconds=stale_max_seconds,
-                clock=clock,
-            )
-
+        # Shared with the secrets source (dependencies.py): its caches read on this loader, by the same rules.
+        self.caches = CacheFactory(self.loader, ttl_seconds, stale_max_seconds, max_wait_seconds, clock)
+        cache = self.caches.new_cache
         self._configs: RefreshingCache[str, TenantConfig] = cache("configuration", max_tenants)
         self._numbers: RefreshingCache[str, str | None] = cache("number claim", max_tenants * 4)
         self._routes: RefreshingCache[str, Route | None] = cache("route", max_tenants * 8)
@@ -114,7 +104,7 @@ class DynamoTenantStore:
 
     def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
         # Both reads start before either is waited for: a cold call costs one round trip of latency.
-        deadline = self._clock() + self._max_wait
+        deadline = self.caches.deadline()
         config_read = self._configs.lookup(tenant_id, tenant_id, lambda: self._read_config(tenant_id))
         customer_read = (
             self._customers.lookup(
@@ -150,7 +140,7 @@ class DynamoTenantStore:
             route_id,
             ROUTES_GROUP,
             lambda: self._route_repository.get(route_id),
-            deadline=self._clock() + self._max_wait,
+            deadline=self.caches.deadline(),
         )
         return value
 
@@ -160,7 +150,7 @@ class DynamoTenantStore:
             number,
             f"number:{number}",
             lambda: dynamo.number_owner(self.client, self._table, number),
-            deadline=self._clock() + self._max_wait,
+            deadline=self.caches.deadline(),
         )
         return value
 
@@ -223,57 +213,45 @@ class SecretsManagerSource:
     def __init__(
         self,
         client: Any,
-        loader: FairLoader,
+        caches: CacheFactory,
         *,
         signing_secret_name: str,
         tool_secret_prefix: str,
-        ttl_seconds: float,
         max_tenants: int,
-        origin_secret_name: str | None = None,
-        stale_max_seconds: float = DEFAULT_STALE_MAX_SECONDS,
-        max_wait_seconds: float = 10.0,
-        clock: Clock = MONOTONIC,
+        origin_secret_name: str | None,
     ) -> None:
         self.client = client
+        self._caches = caches
         self._signing_name = signing_secret_name
         self._origin_name = origin_secret_name
         self._tool_prefix = tool_secret_prefix
-        self._max_wait = max_wait_seconds
-        self._clock = clock
         self._last_forced = -self.REFRESH_INTERVAL_S
         self._lock = threading.Lock()
 
         def cache(name: str, maxsize: int) -> RefreshingCache[Any, Any]:
-            return RefreshingCache(
-                name,
-                loader,
-                maxsize=maxsize,
-                ttl_seconds=ttl_seconds,
-                stale_max_seconds=stale_max_seconds,
-                unavailable=(SecretsUnavailable, StoreUnavailable),  # StoreUnavailable: the loader's own refusals
-                clock=clock,
-            )
+            # StoreUnavailable: the loader's own refusals
+            return caches.new_cache(name, maxsize, unavailable=(SecretsUnavailable, StoreUnavailable))
 
         self._signing: RefreshingCache[str, tuple[str, ...]] = cache("signing secrets", 1)
         self._tools: RefreshingCache[str, Mapping[str, str]] = cache("tool credentials", max_tenants)
         self._origin: RefreshingCache[str, tuple[str, ...]] = cache("origin secret", 1)
 
     def signing_secrets(self, *, refresh: bool = False) -> tuple[tuple[str, ...], bool]:
-        deadline = self._clock() + self._max_wait
+        deadline = self._caches.deadline()
         name = self._signing_name
         if refresh and self._may_force():
             return _secrets_read(self._signing.reload(name, SIGNING_GROUP, self._read_signing), deadline)
         return _secrets_read(self._signing.lookup(name, SIGNING_GROUP, self._read_signing), deadline)
 
     def tool_secrets(self, tenant_id: str) -> tuple[Mapping[str, str], bool]:
-        deadline = self._clock() + self._max_wait
+        deadline = self._caches.deadline()
         lookup = self._tools.lookup(tenant_id, tenant_id, lambda: self._read_tool_credentials(tenant_id))
         return _secrets_read(lookup, deadline)
 
     def _may_force(self) -> bool:
         """Whether a forced re-read may run now (rate-limited: anyone can send a bad signature)."""
         with self._lock:
-            now = self._clock()
+            now = self._caches.clock()
             if now - self._last_forced < self.REFRESH_INTERVAL_S:
                 return False
             inline.before_waiting()  # before the rate limit is spent: the pool's run re-reads
@@ -308,7 +286,7 @@ class SecretsManagerSource:
         name = self._origin_name
         if name is None:
             raise SecretsUnavailable("ORIGIN_SECRET_NAME is not set")
-        deadline = self._clock() + self._max_wait
+        deadline = self._caches.deadline()
         values, _stale = _secrets_read(self._origin.lookup(name, ORIGIN_GROUP, self._read_origin), deadline)
         return values
 

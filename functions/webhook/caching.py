@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
 
@@ -237,3 +237,32 @@ class RefreshingCache(Generic[K, V]):
                 del self._pending[key]
         if not ran.is_set() and not future.cancelled() and future.exception() is not None:
             self._failed(key, generation)  # the loader refused the load (run() recorded its own failures)
+
+
+@dataclass(frozen=True)
+class CacheFactory:
+    """What every cache of one container shares: the loader its reads run on, how long values live and are served
+    stale, how long an answer waits for a read, and the clock all of that is measured by."""
+
+    loader: FairLoader
+    ttl_seconds: float
+    stale_max_seconds: float
+    max_wait_seconds: float
+    clock: Clock = MONOTONIC
+
+    def new_cache(
+        self, name: str, maxsize: int, *, unavailable: tuple[type[Exception], ...] = (StoreUnavailable,)
+    ) -> RefreshingCache[Any, Any]:
+        return RefreshingCache(
+            name,
+            self.loader,
+            maxsize=maxsize,
+            ttl_seconds=self.ttl_seconds,
+            stale_max_seconds=self.stale_max_seconds,
+            unavailable=unavailable,
+            clock=self.clock,
+        )
+
+    def deadline(self) -> float:
+        """The clock's instant until which a read started now is waited for."""
+        return self.clock() + self.max_wait_seconds

@@ -118,19 +118,16 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
 
     @cached_property
     def secrets(self) -> SecretsManagerSource:
-        """Read on the store's loader: a tenant's tool credentials count toward its share like its items."""
+        """Read on the store's loader, cached by the store's rules: a tenant's tool credentials count toward its share
+        like its items."""
         settings = self.settings
         return SecretsManagerSource(
             self.secretsmanager,
-            self.store.loader,
+            self.store.caches,
             signing_secret_name=settings.SIGNING_SECRET_NAME,
             tool_secret_prefix=settings.TOOL_SECRET_PREFIX,
-            ttl_seconds=settings.CACHE_TTL_SECONDS,
             max_tenants=settings.CACHE_MAX_TENANTS,
             origin_secret_name=settings.ORIGIN_SECRET_NAME,
-            stale_max_seconds=settings.STALE_MAX_SECONDS,
-            max_wait_seconds=self._read_wait_s,
-            clock=self.clock,
         )
 
     @cached_property

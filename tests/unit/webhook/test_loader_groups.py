@@ -60,13 +60,11 @@ def test_a_tenant_named_like_an_internal_read_shares_no_loader_group_with_it(ten
     store = DynamoTenantStore(aws, "table", ttl_seconds=60, max_tenants=4, max_customers=4, clock=clock)
     secrets = SecretsManagerSource(
         aws,
-        store.loader,
+        store.caches,
         signing_secret_name="signing",
         tool_secret_prefix="tools/",
-        ttl_seconds=60,
         max_tenants=4,
         origin_secret_name="origin",
-        clock=clock,
     )
     groups = recording(store.loader)
     # The tenant's own reads: its configuration, a customer and its tool credentials
