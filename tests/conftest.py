@@ -107,8 +107,8 @@ def webhook_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     from functions.webhook.lifecycle import Lifecycle
 
     clock = FakeClock()
-    monkeypatch.setattr(deps, "clock", clock)
-    monkeypatch.setattr(handler, "lifecycle", Lifecycle(clock(), clock=clock))  # no INIT to count from
+    monkeypatch.setattr(deps, "monotonic", clock)
+    monkeypatch.setattr(handler, "lifecycle", Lifecycle(clock()))  # no INIT to count from
     return clock
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from functions.common import dynamo, table
 from functions.common.aws import secret_errors
-from functions.common.clock import MONOTONIC, Clock
+from functions.common.clock import MONOTONIC, Monotonic
 from functions.common.errors import InvalidItem, SecretNotFound, SecretsUnavailable, StoreUnavailable
 from functions.common.observability import logger
 from functions.tenant_config.items import from_item
@@ -66,7 +66,7 @@ class DynamoTenantStore:
         loader_workers: int = 8,
         loads_per_tenant: int = 2,
         max_wait_seconds: float = 10.0,
-        clock: Clock = MONOTONIC,
+        clock: Monotonic = MONOTONIC,
     ) -> None:
         self.client = client
         self._table = table_name

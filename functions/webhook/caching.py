@@ -34,7 +34,7 @@ from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
 
-from functions.common.clock import MONOTONIC, Clock
+from functions.common.clock import MONOTONIC, Monotonic
 from functions.common.errors import StoreUnavailable
 from functions.webhook import inline
 from functions.webhook.loading import FairLoader
@@ -60,7 +60,7 @@ class Lookup(Generic[V]):
     """One read of a key: a value at hand, or a load to wait for (with the last-known-good value, if any)."""
 
     name: str
-    clock: Clock
+    clock: Monotonic
     value: V | None = None
     stale: bool = False
     pending: Future[V] | None = None
@@ -104,7 +104,7 @@ class RefreshingCache(Generic[K, V]):
         stale_wait_seconds: float = 0.25,
         retry_seconds: float = 1.0,
         unavailable: tuple[type[Exception], ...] = (StoreUnavailable,),
-        clock: Clock = MONOTONIC,
+        clock: Monotonic = MONOTONIC,
     ) -> None:
         self.name = name
         self._loader = loader
@@ -248,7 +248,7 @@ class CacheFactory:
     ttl_seconds: float
     stale_max_seconds: float
     max_wait_seconds: float
-    clock: Clock = MONOTONIC
+    clock: Monotonic = MONOTONIC
 
     def new_cache(
         self, name: str, maxsize: int, *, unavailable: tuple[type[Exception], ...] = (StoreUnavailable,)
