@@ -17,7 +17,7 @@ def utc_now() -> datetime:
 
 def iso(at: datetime) -> str:
     """UTC, milliseconds, 'Z': sorts as text (the calls table's time index relies on it); a naive time is UTC."""
-    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    at = aware(at).astimezone(UTC)
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 

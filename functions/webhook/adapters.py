@@ -282,18 +282,18 @@ class SecretsManagerSource:
 
     def origin_values(self) -> tuple[str, ...]:
         """The values CloudFront's origin header may carry (origin.py), cached and served last-known-good like the
-        signing secrets; raises SecretsUnavailable."""
+        signing secrets; raises SecretsUnavailable. Asked only when ORIGIN_SECRET_NAME is set (handler.answer)."""
         name = self._origin_name
-        if name is None:
-            raise SecretsUnavailable("ORIGIN_SECRET_NAME is not set")
+        assert name is not None
         deadline = self._caches.deadline()
-        values, _stale = _secrets_read(self._origin.lookup(name, ORIGIN_GROUP, self._read_origin), deadline)
+        values, _stale = _secrets_read(
+            self._origin.lookup(name, ORIGIN_GROUP, lambda: self._read_origin(name)), deadline
+        )
         return values
 
-    def _read_origin(self) -> tuple[str, ...]:
-        assert self._origin_name is not None
+    def _read_origin(self, name: str) -> tuple[str, ...]:
         try:
-            return accepted_values(self._read(self._origin_name))
+            return accepted_values(self._read(name))
         except ValueError as exc:
             raise SecretsUnavailable(str(exc)) from None
 
