@@ -134,7 +134,8 @@ class DynamoTenantStore:
         different URLs read their routes `loads_per_tenant` at a time (one GetItem each; a Lambda container
         answers one request at a time, so only the multi-threaded local front and reads outliving their answer
         ever queue there), and in a flood a URL's first call on a new container waits behind the flood's reads,
-        at most its budget (then `{}`). More slots for routes would give a flood more of the loader and real
+        at most its budget (then `{}`), or, once the flood fills the group's queue (the loader's `max_queued`,
+        256), is refused at once (`{}` too). More slots for routes would give a flood more of the loader and real
         calls nothing they could count on."""
         value, _ = self._routes.get(
             route_id,
@@ -198,10 +199,11 @@ class SecretsManagerSource:
     """Signing secrets, tool credentials and (with edge protection) the origin secret, cached like the store's
     items (caching.py) and read on the store's loader: each is refreshed ahead of expiry by one background read,
     concurrent reads of an expired one share one read, and when Secrets Manager fails the last good value is
-    served for up to `stale_max_seconds` past its TTL, marked `stale` (the answer's line says so;
-    `StaleSecretsServed` counts it). Past that bound a read fails (`{}`, or 503 for an outcome event). A signature
-    that fails against the cached secrets forces one current read (at most every REFRESH_INTERVAL_S), so a
-    rotated secret works at once.
+    served for up to `stale_max_seconds` past its TTL. Stale signing secrets and tool credentials are marked
+    `stale` (the answer's line says so; `StaleSecretsServed` counts it); a stale origin secret is served
+    unmarked, like a stale route: it only tells whether a request came through CloudFront. Past that bound a
+    read fails (`{}`, or 503 for an outcome event). A signature that fails against the cached secrets forces
+    one current read (at most every REFRESH_INTERVAL_S), so a rotated secret works at once.
 
     Secrets Manager is called directly rather than through Powertools' secrets provider: its cache has no
     refresh ahead and no last-known-good, so it would only be a second cache in front of this one. A tenant
