@@ -63,7 +63,7 @@ def run() -> int:
         lock = folder.lock()
     except FolderInUse:
         raise CannotStart(_folder_in_use(folder)) from None
-    server = _bind(port, folder)
+    server = _bind(port)
     saved = _saved(folder)
     with lock:
         return serve(server, port, folder, saved, save_seconds=save_seconds)
@@ -296,7 +296,7 @@ def _save_seconds() -> float:
     return seconds
 
 
-def _bind(port: int, folder: LocalFolder) -> ThreadingHTTPServer:
+def _bind(port: int) -> ThreadingHTTPServer:
     """The front's socket, bound before anything else starts (its handler comes once the functions are ready)."""
     try:
         server = ThreadingHTTPServer(("127.0.0.1", port), BaseHTTPRequestHandler)
