@@ -123,6 +123,7 @@ def serve(
         table=emulator.TABLE_NAME,
         calls_table=emulator.CALLS_TABLE_NAME,
         now=datetime.now(UTC),
+        restored=saved is not None,
     )
     stop = _stopped_by_signals()
     try:
