@@ -116,7 +116,7 @@ def configure(ttl_s: int, read_s: float) -> Reads:
 
 
 def signed_call(path: str, call_id: int, caller: str) -> dict[str, Any]:
-    from local.server import sample_body
+    from local.examples import sample_body
     from tests.fixtures import tenants as demo
     from tests.fixtures.apigw import signed_event
 

@@ -40,7 +40,7 @@ def import_seconds(statement: str, runs: int = 7) -> float:
 def main() -> dict[str, Any]:
     """Start moto, seed the demo tenant, measure, write the results file."""
     from local import emulator
-    from local.server import sample_body
+    from local.examples import sample_body
     from tests.fixtures import tenants as demo
     from tests.fixtures.apigw import LambdaContext, to_event
 

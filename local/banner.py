@@ -30,6 +30,7 @@ class RunFacts:
     table: str
     calls_table: str
     now: datetime
+    restored: bool = False  # the run went on from a kept state: what earlier runs created is still there
 
 
 def banner(run: RunFacts) -> str:
@@ -84,8 +85,8 @@ Switchboard is running at {base}
   Admin API: {base}/admin/tenants ...  (LOCAL ONLY: no SigV4 here; IAM-authorised in AWS)
   Tenant API: {base}/tenant/v1/...  (Bearer tokens from {base}/local/tenant-token; Cognito in AWS)
 
-Every command below works as printed. Webhook calls are signed with $THUNDERPHONE_WEBHOOK_SECRET
-(default '{DEFAULT_SIGNING_SECRET}').
+Every command below works as printed{_onboarded_before(run)}. Webhook calls are signed with
+$THUNDERPHONE_WEBHOOK_SECRET (default '{DEFAULT_SIGNING_SECRET}').
 
 A widget session on the demo tenant's pricing page:
 
@@ -140,3 +141,13 @@ Operator tooling against this run (sbctl --operator reads the tables directly):
 
 {BANNER_END}; the state stays in {run.folder} for the next `make run`.
 """
+
+
+def _onboarded_before(run: RunFacts) -> str:
+    """On a restored run an earlier one may have onboarded the example's tenant: say what its example then answers."""
+    if not run.restored:
+        return ""
+    return (
+        ", but the onboarding example answers 409 already_exists if an earlier run\n"
+        "already onboarded globex: use another tenant id there"
+    )

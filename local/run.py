@@ -12,6 +12,7 @@ import base64
 import contextlib
 import errno
 import json
+import math
 import os
 import signal
 import sys
@@ -21,19 +22,22 @@ import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from local import emulator
 from local.banner import RunFacts, banner
 from local.examples import DEFAULT_PORT, base_url, signing_secret
 from local.folder import FolderInUse, LocalFolder, write_atomically
-from local.state import Clients, Resources, dump_aws, restore_aws
+from local.state import SAVE_SECONDS, Clients, Resources, dump_aws, restore_aws
 from local.terminal import HEADER, RequestLines, Terminal, WarningLines, json_to_terminal, route_json_lines
+from local.writes import Writes, watched
 
 if TYPE_CHECKING:
     from local.history import Seeded
     from local.server import Handler
     from local.sign_in import TenantChoice
+    from local.state import StateKeeper
+    from tests.fixtures.outcomes import OutcomeDrainer
     from tests.fixtures.thunderphone import FakeThunderPhone
 
 DEFAULT_API_KEY = "sk_live_local_fake_key"
@@ -54,18 +58,26 @@ def main() -> None:
 
 def run() -> int:
     port = _port()
+    save_seconds = _save_seconds()
     folder = LocalFolder.from_environment()
     try:
         lock = folder.lock()
     except FolderInUse:
         raise CannotStart(_folder_in_use(folder)) from None
-    server = _bind(port, folder)
+    server = _bind(port)
     saved = _saved(folder)
     with lock:
-        return serve(server, port, folder, saved)
+        return serve(server, port, folder, saved, save_seconds=save_seconds)
 
 
-def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: dict[str, Any] | None) -> int:
+def serve(
+    server: ThreadingHTTPServer,
+    port: int,
+    folder: LocalFolder,
+    saved: dict[str, Any] | None,
+    *,
+    save_seconds: float = SAVE_SECONDS,
+) -> int:
     settings = emulator.settings_shown()  # before the local defaults join the environment
     os.environ.update(emulator.function_environment())  # before any function's module reads it (Powertools' do)
 
@@ -92,7 +104,7 @@ def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: di
     else:
         history = "the calls kept from earlier runs (make reset starts over with a fresh demo week)"
         terminal.say(f"Restored the state kept in {folder.shown()}.")
-    keeper = StateKeeper(folder, stack.snapshot, interval_s=float(os.environ.get(SAVE_SECONDS_ENV) or 5))
+    keeper = StateKeeper(folder, stack.snapshot, interval_s=save_seconds, writes=stack.writes)
     keeper.save()  # the webhook URLs are on disk before anyone copies them (`make sign` reads them there)
     keeper.start()
 
@@ -112,6 +124,7 @@ def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: di
         table=emulator.TABLE_NAME,
         calls_table=emulator.CALLS_TABLE_NAME,
         now=datetime.now(UTC),
+        restored=saved is not None,
     )
     stop = _stopped_by_signals()
     try:
@@ -126,16 +139,30 @@ def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: di
             server.shutdown()
             server.server_close()
         time.sleep(emulator.DECISION_DELIVERY_S + 0.1)  # the last answers' decisions are delivered, as CloudWatch does
-        decisions.stop()
         drainer.wait_until_empty(timeout_s=2)
-        drainer.stop()
-        drainer.thread.join(timeout=5)
     finally:
-        keeper.stop()  # whatever stopped the run, what it served since the last save is kept
+        finish(decisions, drainer, keeper)  # whatever stopped the run
     folder.run_file.unlink(missing_ok=True)
     stack.stop()
     terminal.say(f"Stopped. All is kept in {folder.shown()}: `make run` goes on from it, `make reset` forgets it.")
     return 0
+
+
+def finish(decisions: Stoppable, drainer: OutcomeDrainer, keeper: StateKeeper) -> None:
+    """Stops what reads and writes the outcome queue before the last dump looks at it, then saves what the run
+    served since the last save, outcome events the recorder deferred (invisible until their visibility timeout)
+    included: ThunderPhone got a 200 for them."""
+    try:
+        decisions.stop()
+        drainer.stop()
+        drainer.thread.join(timeout=5)
+        drainer.release_deferred()
+    finally:
+        keeper.stop()
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -150,6 +177,8 @@ class Stack:
     fake: FakeThunderPhone | None
     tokens: dict[str, str]
     token_secret: bytes
+    writes: Writes
+    watching: contextlib.ExitStack  # moto answering as local/writes.py says, until stop()
 
     @property
     def thunderphone_base(self) -> str:
@@ -159,11 +188,13 @@ class Stack:
         """The state to keep; the outcome queue's messages only in the `final` one (local/state.py says why)."""
         drained = os.environ["OUTCOME_QUEUE_URL"]
         queues = self.resources.queue_urls if final else tuple(q for q in self.resources.queue_urls if q != drained)
+        with self.writes.dumping():
+            aws = dump_aws(self.clients, self.resources, queues=queues)
         return {
             "tokens": self.tokens,
             "tenant_token_key": base64.b64encode(self.token_secret).decode(),
             "moto_port": int(self.aws_endpoint.rsplit(":", 1)[1]),
-            "aws": dump_aws(self.clients, self.resources, queues=queues),
+            "aws": aws,
             "thunderphone": self.fake.saved() if self.fake is not None else None,
         }
 
@@ -171,22 +202,26 @@ class Stack:
         if self.fake is not None:
             self.fake.stop()
         self.moto.stop()
+        self.watching.close()
 
 
 def start_stack(saved: dict[str, Any] | None, url: str, secret: str) -> Stack:
     """A deployment's resources in a fresh moto, then either the demo tenant (a first start) or what `saved` holds."""
+    writes, watching = Writes(), contextlib.ExitStack()
+    watching.enter_context(watched(writes))
     moto, aws_endpoint = emulator.start_moto(saved.get("moto_port") if saved else None)
     api_key, fake = thunderphone_api(url)
     resources = emulator.create_resources(signing_secret=secret, thunderphone_api_key=api_key)
     clients = Clients.default()
     if saved is None:
-        return Stack(moto, aws_endpoint, resources, clients, fake, emulator.seed_demo(), os.urandom(32))
-    restore_aws(saved["aws"], clients, resources)
-    emulator.after_restore(signing_secret=secret, thunderphone_api_key=api_key)
-    if fake is not None and saved.get("thunderphone"):
-        fake.restore(saved["thunderphone"])
-    token_secret = base64.b64decode(saved["tenant_token_key"])
-    return Stack(moto, aws_endpoint, resources, clients, fake, dict(saved["tokens"]), token_secret)
+        tokens, token_secret = emulator.seed_demo(), os.urandom(32)
+    else:
+        restore_aws(saved["aws"], clients, resources)
+        emulator.after_restore(signing_secret=secret, thunderphone_api_key=api_key)
+        if fake is not None and saved.get("thunderphone"):
+            fake.restore(saved["thunderphone"])
+        tokens, token_secret = dict(saved["tokens"]), base64.b64decode(saved["tenant_token_key"])
+    return Stack(moto, aws_endpoint, resources, clients, fake, tokens, token_secret, writes, watching)
 
 
 def demo_week(stack: Stack, secret: str) -> Seeded:
@@ -263,7 +298,24 @@ def _port() -> int:
     return int(text)
 
 
-def _bind(port: int, folder: LocalFolder) -> ThreadingHTTPServer:
+def _save_seconds() -> float:
+    """LOCAL_SAVE_SECONDS, checked before anything starts: a positive number of seconds."""
+    text = os.environ.get(SAVE_SECONDS_ENV, "").strip()
+    if not text:
+        return SAVE_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise CannotStart(
+            f"{SAVE_SECONDS_ENV}={text} is not a number of seconds: give a positive number, e.g. "
+            f"{SAVE_SECONDS_ENV}=5 make run (or leave it out for {SAVE_SECONDS:g})"
+        )
+    return seconds
+
+
+def _bind(port: int) -> ThreadingHTTPServer:
     """The front's socket, bound before anything else starts (its handler comes once the functions are ready)."""
     try:
         server = ThreadingHTTPServer(("127.0.0.1", port), BaseHTTPRequestHandler)

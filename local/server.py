@@ -16,21 +16,12 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-# Re-exported: the benchmarks and tests build their bodies and curls from here.
-from local.examples import DEFAULT_SIGNING_SECRET, curl_command, sample_body
 from local.sign_in import LocalSignIn, Response
 from local.terminal import Served
 from local.tokens import LocalTokens
 from tests.fixtures.apigw import LambdaContext, to_event
 
-__all__ = [
-    "DEFAULT_SIGNING_SECRET",
-    "Handler",
-    "curl_command",
-    "make_request_handler",
-    "one_at_a_time",
-    "sample_body",
-]
+__all__ = ["Handler", "make_request_handler", "one_at_a_time"]
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Observer = Callable[[Served], None]

@@ -3,8 +3,9 @@ messages on the outcome queues, the tenant users), the fake ThunderPhone's keys 
 tokens and the local sign-in key, dumped through the same boto3 APIs the functions use into one JSON file
 (.local/state.json, written whole or not at all), restored into a fresh moto before the run serves.
 
-The dump runs every few seconds on a thread (`StateKeeper`, only writing when something changed) and once more
-when the run stops, so a crash loses at most that interval. An outcome event still on its queue is kept at the
+The dump runs every few seconds on a thread (`StateKeeper`, only when something was written since the last one,
+never beside a DynamoDB write: local/writes.py) and once more when the run stops, so a crash loses at most that
+interval. An outcome event still on its queue is kept at the
 stop only: reading the queue while the recorder drains it would count as a receive towards its dead-letter
 redrive, and an event lives there about a second locally.
 
@@ -21,9 +22,12 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local.folder import LocalFolder, write_atomically
+
+if TYPE_CHECKING:
+    from local.writes import Writes
 
 FORMAT = 1
 SAVE_SECONDS = 5.0
@@ -205,14 +209,22 @@ def _decoded(value: Any) -> Any:
 
 class StateKeeper:
     """Writes the run's state to its folder every `interval_s` when it changed, and once more at `stop()`.
-    `snapshot(final)` returns the state; `final` is True for the last one (the run has stopped serving)."""
+    `snapshot(final)` returns the state; `final` is True for the last one (the run has stopped serving). Given
+    `writes` (local/writes.py), a round takes no snapshot at all unless something was written since the last one:
+    an idle run reads nothing."""
 
     def __init__(
-        self, folder: LocalFolder, snapshot: Callable[[bool], dict[str, Any]], *, interval_s: float = SAVE_SECONDS
+        self,
+        folder: LocalFolder,
+        snapshot: Callable[[bool], dict[str, Any]],
+        *,
+        interval_s: float = SAVE_SECONDS,
+        writes: Writes | None = None,
     ) -> None:
         self._folder = folder
         self._snapshot = snapshot
         self._interval_s = interval_s
+        self._writes = writes
         self._written = ""
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -232,6 +244,17 @@ class StateKeeper:
             self._written = text
             return True
 
+    def save_if_written(self) -> bool:
+        """One round: no snapshot unless something was written since the last round (or no `writes` to ask)."""
+        if self._writes is not None and not self._writes.take():
+            return False
+        try:
+            return self.save()
+        except Exception:
+            if self._writes is not None:
+                self._writes.mark()  # not saved: the next round tries again
+            raise
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
@@ -242,7 +265,7 @@ class StateKeeper:
 
         while not self._stop.wait(self._interval_s):
             try:
-                self.save()
+                self.save_if_written()
             except Exception:  # kept for the next round; the log says why
                 with contextlib.suppress(Exception):
                     logger.exception("the local run's state could not be saved; trying again")

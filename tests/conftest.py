@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 # Set before anything imports boto3 or Powertools.
 os.environ.update(
@@ -43,6 +44,10 @@ from tests.fixtures.aws import (
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.decisions import inline_decisions
 from tests.fixtures.tenant_api import tenant_api_env
+
+# No per-example deadline anywhere: Hypothesis's default (200 ms of real time) fails a property on a busy machine.
+settings.register_profile("switchboard", deadline=None)
+settings.load_profile("switchboard")
 
 # The admin API's fixtures (tests/fixtures/admin.py), for every test that calls it.
 __all__ = ["call", "fake_thunderphone", "provisioning_env", "tenant", "tenant_api_env"]
@@ -102,8 +107,8 @@ def webhook_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     from functions.webhook.lifecycle import Lifecycle
 
     clock = FakeClock()
-    monkeypatch.setattr(deps, "clock", clock)
-    monkeypatch.setattr(handler, "lifecycle", Lifecycle(clock(), clock=clock))  # no INIT to count from
+    monkeypatch.setattr(deps, "monotonic", clock)
+    monkeypatch.setattr(handler, "lifecycle", Lifecycle(clock()))  # no INIT to count from
     return clock
 
 

@@ -17,7 +17,7 @@ def utc_now() -> datetime:
 
 def iso(at: datetime) -> str:
     """UTC, milliseconds, 'Z': sorts as text (the calls table's time index relies on it); a naive time is UTC."""
-    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    at = aware(at).astimezone(UTC)
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
@@ -26,7 +26,7 @@ def aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-class Clock(Protocol):
+class Monotonic(Protocol):
     """Monotonic seconds, and waits that end at an instant of the same clock. Code that keeps a budget, a TTL
     or a bound takes one, so that tests drive time by hand (tests/fixtures/clock.py) instead of by the
     machine's speed. Waits take a deadline rather than a timeout: "until 12.5" means the same thing however

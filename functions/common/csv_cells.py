@@ -7,9 +7,8 @@ LibreOffice and Google Sheets then take it as text and do not show the apostroph
 control characters (NUL and the like; tabs and line breaks stay) are dropped.
 
 Reading undoes exactly what writing did: an apostrophe is removed only where the writer would have put one, so
-every value reads back as it was, a phone number such as `+14155550100` or a variable such as `-10%` included;
-a cell a person typed with a leading apostrophe to keep a spreadsheet from reading it as a number reads back
-without it, as the spreadsheet itself would save it.
+every value reads back as it was, a phone number such as `+14155550100` or a variable such as `-10%` included.
+Any other leading apostrophe is part of the value: `'0123` reads back as `'0123`.
 
 Hand-written rather than with defusedcsv: that library wraps such a cell in apostrophes on both sides and escapes
 `|`, which do not read back, and leaves tabs, carriage returns and cells behind spaces or quotes alone.

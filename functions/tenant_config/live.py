@@ -31,9 +31,9 @@ from functions.tenant_config.models import AgentProfile, RoutingRule, Tenant
 # Compressed; DynamoDB's item limit is 400 KB and the item has a few small attributes beside it.
 MAX_COMPILED_BYTES = 350_000
 TENANT_FIELDS = ("timezone", "variables", "business_hours", "default_profile_id", "keep_transcripts")
-# The tenant item's fields only the operator changes; the first two are also LIVE's own attributes.
-OPERATOR_FIELDS = ("status", "display_name", "phone_numbers")
-LIVE_OPERATOR_FIELDS = OPERATOR_FIELDS[:2]
+# The tenant item's fields only the operator changes: those that are also LIVE's own attributes, and the rest.
+LIVE_OPERATOR_FIELDS = ("status", "display_name")
+OPERATOR_FIELDS = (*LIVE_OPERATOR_FIELDS, "phone_numbers")
 
 
 class TooLarge(ValueError):

@@ -160,18 +160,22 @@ class Drafts:
 
     def publish(self, tenant_id: str) -> Published:
         """The whole draft goes live as the next version, or nothing does."""
-        return self._again_if_settings_change(lambda: self._publish_draft(tenant_id))
+        return self._again_if_settings_change(tenant_id, lambda: self._publish_draft(tenant_id))
 
     def rollback(self, tenant_id: str, number: int) -> Published:
         """Publish version `number`'s content as a new version, then make the draft match it."""
-        return self._again_if_settings_change(lambda: self._rollback(tenant_id, number))
+        return self._again_if_settings_change(tenant_id, lambda: self._rollback(tenant_id, number))
 
-    def _again_if_settings_change(self, attempt: Callable[[], Published]) -> Published:
+    def _again_if_settings_change(self, tenant_id: str, attempt: Callable[[], Published]) -> Published:
         for _ in range(PUBLISH_ATTEMPTS):
             try:
                 return attempt()
             except _SettingsChanged:
                 continue
+        if self.store.get_raw(tenant_id, "tenant", tenant_id) is None:  # one read, on this rare path only
+            raise PublishConflict(
+                "this tenant's settings have been removed, so nothing can be published; ask the operator"
+            )
         raise PublishConflict("the settings kept changing while publishing; look at them again and publish")
 
     def _publish_draft(self, tenant_id: str) -> Published:
@@ -289,15 +293,26 @@ class Drafts:
             "ExpressionAttributeNames": names,
         }
         settings = snapshot.settings
-        unchanged = self.store.still_at(tenant_id, "tenant", settings.tenant_id, settings.version)
+        actions = {
+            "live": {"Put": live_put},
+            "archive": {"Put": archive},
+            "settings": self.store.still_at(tenant_id, "tenant", settings.tenant_id, settings.version),
+        }
         try:
             with store_errors(f"publish version {version}"):
-                self.client.transact_write_items(TransactItems=[{"Put": live_put}, {"Put": archive}, unchanged])
+                self.client.transact_write_items(TransactItems=list(actions.values()))
         except TransactionCancelled as exc:
-            if exc.codes[2:3] == ["ConditionalCheckFailed"]:
+            failed = {
+                action for action, code in zip(actions, exc.codes, strict=False) if code == "ConditionalCheckFailed"
+            }
+            if "settings" in failed:
                 raise _SettingsChanged from None
-            raise PublishConflict(
-                f"someone else published version {version} a moment ago; look at the draft again and publish"
+            if failed:
+                raise PublishConflict(
+                    f"someone else published version {version} a moment ago; look at the draft again and publish"
+                ) from None
+            raise PublishConflict(  # TransactionConflict: another write to these items at the same moment
+                "another change to this configuration was being saved at the same moment; publish again"
             ) from None
         return Published(version=version, published_at=now, changes=changes, restored_from=restored_from)
 

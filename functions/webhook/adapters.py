@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from functions.common import dynamo, table
 from functions.common.aws import secret_errors
-from functions.common.clock import MONOTONIC, Clock
+from functions.common.clock import MONOTONIC, Monotonic
 from functions.common.errors import InvalidItem, SecretNotFound, SecretsUnavailable, StoreUnavailable
 from functions.common.observability import logger
 from functions.tenant_config.items import from_item
@@ -23,7 +23,7 @@ from functions.tenant_config.live import TenantConfig, config_of
 from functions.tenant_config.models import Customer
 from functions.thunderphone.signing import parse_signing_secrets
 from functions.webhook import inline
-from functions.webhook.caching import Lookup, RefreshingCache
+from functions.webhook.caching import CacheFactory, Lookup, RefreshingCache
 from functions.webhook.loading import FairLoader
 from functions.webhook.origin import accepted_values
 from functions.webhook_routes.model import Route
@@ -32,7 +32,13 @@ from functions.webhook_routes.repository import RouteRepository
 T = TypeVar("T")
 
 DEFAULT_STALE_MAX_SECONDS = 86_400.0
-ROUTES_GROUP = "routes"  # the loader group of every route read (DynamoTenantStore.route says why)
+
+# Loader groups of reads that are no tenant's. A tenant's reads use its id as their group, so these are names no
+# tenant id can be (like "number:{n}"): a tenant named "routes" would otherwise share its slots and queue.
+ROUTES_GROUP = "#routes"  # every route read (DynamoTenantStore.route says why)
+SIGNING_GROUP = "#signing-secrets"  # the one read every tenant's calls share
+ORIGIN_GROUP = "#origin-secret"
+INTERNAL_GROUPS = (ROUTES_GROUP, SIGNING_GROUP, ORIGIN_GROUP)
 
 
 class DynamoTenantStore:
@@ -60,12 +66,10 @@ class DynamoTenantStore:
         loader_workers: int = 8,
         loads_per_tenant: int = 2,
         max_wait_seconds: float = 10.0,
-        clock: Clock = MONOTONIC,
+        clock: Monotonic = MONOTONIC,
     ) -> None:
         self.client = client
         self._table = table_name
-        self._max_wait = max_wait_seconds
-        self._clock = clock
         # Loads queued longer than an answer waits are run for nobody: they fail instead of taking a thread.
         self.loader = FairLoader(
             workers=loader_workers,
@@ -74,17 +78,9 @@ class DynamoTenantStore:
             name="store-loader",
             clock=clock,
         )
-
-        def cache(name: str, maxsize: int) -> RefreshingCache[Any, Any]:
-            return RefreshingCache(
-                name,
-                self.loader,
-                maxsize=maxsize,
-                ttl_seconds=ttl_seconds,
-                stale_max_seconds=stale_max_seconds,
-                clock=clock,
-            )
-
+        # Shared with the secrets source (dependencies.py): its caches read on this loader, by the same rules.
+        self.caches = CacheFactory(self.loader, ttl_seconds, stale_max_seconds, max_wait_seconds, clock)
+        cache = self.caches.new_cache
         self._configs: RefreshingCache[str, TenantConfig] = cache("configuration", max_tenants)
         self._numbers: RefreshingCache[str, str | None] = cache("number claim", max_tenants * 4)
         self._routes: RefreshingCache[str, Route | None] = cache("route", max_tenants * 8)
@@ -108,7 +104,7 @@ class DynamoTenantStore:
 
     def load(self, tenant_id: str, customer_id: str | None) -> tuple[TenantConfig, Customer | None]:
         # Both reads start before either is waited for: a cold call costs one round trip of latency.
-        deadline = self._clock() + self._max_wait
+        deadline = self.caches.deadline()
         config_read = self._configs.lookup(tenant_id, tenant_id, lambda: self._read_config(tenant_id))
         customer_read = (
             self._customers.lookup(
@@ -130,7 +126,7 @@ class DynamoTenantStore:
         """Cached like the rest: a retired route stops opening anything within the cache time.
 
         Every route read is in one loader group, ROUTES_GROUP: the tenant is what a route read finds out, so
-        until it is read the only group it can belong to is "routes". Made-up tokens (any tenant can have
+        until it is read the only group it can belong to is one for all routes. Made-up tokens (any tenant can have
         ThunderPhone sign bodies and send them anywhere) then take at most `loads_per_tenant` of the loader's
         workers and one turn in each round, like a single tenant, and every known tenant's reads go on beside
         them. (As a group each, a flood took a turn per token for every turn of a real tenant, and every worker.)
@@ -138,13 +134,14 @@ class DynamoTenantStore:
         different URLs read their routes `loads_per_tenant` at a time (one GetItem each; a Lambda container
         answers one request at a time, so only the multi-threaded local front and reads outliving their answer
         ever queue there), and in a flood a URL's first call on a new container waits behind the flood's reads,
-        at most its budget (then `{}`). More slots for routes would give a flood more of the loader and real
+        at most its budget (then `{}`), or, once the flood fills the group's queue (the loader's `max_queued`,
+        256), is refused at once (`{}` too). More slots for routes would give a flood more of the loader and real
         calls nothing they could count on."""
         value, _ = self._routes.get(
             route_id,
             ROUTES_GROUP,
             lambda: self._route_repository.get(route_id),
-            deadline=self._clock() + self._max_wait,
+            deadline=self.caches.deadline(),
         )
         return value
 
@@ -154,7 +151,7 @@ class DynamoTenantStore:
             number,
             f"number:{number}",
             lambda: dynamo.number_owner(self.client, self._table, number),
-            deadline=self._clock() + self._max_wait,
+            deadline=self.caches.deadline(),
         )
         return value
 
@@ -202,10 +199,11 @@ class SecretsManagerSource:
     """Signing secrets, tool credentials and (with edge protection) the origin secret, cached like the store's
     items (caching.py) and read on the store's loader: each is refreshed ahead of expiry by one background read,
     concurrent reads of an expired one share one read, and when Secrets Manager fails the last good value is
-    served for up to `stale_max_seconds` past its TTL, marked `stale` (the answer's line says so;
-    `StaleSecretsServed` counts it). Past that bound a read fails (`{}`, or 503 for an outcome event). A signature
-    that fails against the cached secrets forces one current read (at most every REFRESH_INTERVAL_S), so a
-    rotated secret works at once.
+    served for up to `stale_max_seconds` past its TTL. Stale signing secrets and tool credentials are marked
+    `stale` (the answer's line says so; `StaleSecretsServed` counts it); a stale origin secret is served
+    unmarked, like a stale route: it only tells whether a request came through CloudFront. Past that bound a
+    read fails (`{}`, or 503 for an outcome event). A signature that fails against the cached secrets forces
+    one current read (at most every REFRESH_INTERVAL_S), so a rotated secret works at once.
 
     Secrets Manager is called directly rather than through Powertools' secrets provider: its cache has no
     refresh ahead and no last-known-good, so it would only be a second cache in front of this one. A tenant
@@ -213,63 +211,49 @@ class SecretsManagerSource:
     missing secret costs no AWS call per answer either."""
 
     REFRESH_INTERVAL_S = 10.0  # a bad signature may force a re-read at most this often
-    SIGNING_GROUP = "signing-secrets"  # the loader group of the one read every tenant's calls share
-    ORIGIN_GROUP = "origin-secret"
 
     def __init__(
         self,
         client: Any,
-        loader: FairLoader,
+        caches: CacheFactory,
         *,
         signing_secret_name: str,
         tool_secret_prefix: str,
-        ttl_seconds: float,
         max_tenants: int,
-        origin_secret_name: str | None = None,
-        stale_max_seconds: float = DEFAULT_STALE_MAX_SECONDS,
-        max_wait_seconds: float = 10.0,
-        clock: Clock = MONOTONIC,
+        origin_secret_name: str | None,
     ) -> None:
         self.client = client
+        self._caches = caches
         self._signing_name = signing_secret_name
         self._origin_name = origin_secret_name
         self._tool_prefix = tool_secret_prefix
-        self._max_wait = max_wait_seconds
-        self._clock = clock
         self._last_forced = -self.REFRESH_INTERVAL_S
         self._lock = threading.Lock()
 
         def cache(name: str, maxsize: int) -> RefreshingCache[Any, Any]:
-            return RefreshingCache(
-                name,
-                loader,
-                maxsize=maxsize,
-                ttl_seconds=ttl_seconds,
-                stale_max_seconds=stale_max_seconds,
-                unavailable=(SecretsUnavailable, StoreUnavailable),  # StoreUnavailable: the loader's own refusals
-                clock=clock,
-            )
+            # StoreUnavailable: the loader's own refusals
+            return caches.new_cache(name, maxsize, unavailable=(SecretsUnavailable, StoreUnavailable))
 
         self._signing: RefreshingCache[str, tuple[str, ...]] = cache("signing secrets", 1)
         self._tools: RefreshingCache[str, Mapping[str, str]] = cache("tool credentials", max_tenants)
         self._origin: RefreshingCache[str, tuple[str, ...]] = cache("origin secret", 1)
 
     def signing_secrets(self, *, refresh: bool = False) -> tuple[tuple[str, ...], bool]:
-        deadline = self._clock() + self._max_wait
+        deadline = self._caches.deadline()
         name = self._signing_name
         if refresh and self._may_force():
-            return _secrets_read(self._signing.reload(name, self.SIGNING_GROUP, self._read_signing), deadline)
-        return _secrets_read(self._signing.lookup(name, self.SIGNING_GROUP, self._read_signing), deadline)
+            return _secrets_read(self._signing.reload(name, SIGNING_GROUP, self._read_signing), deadline)
+        return _secrets_read(self._signing.lookup(name, SIGNING_GROUP, self._read_signing), deadline)
 
     def tool_secrets(self, tenant_id: str) -> tuple[Mapping[str, str], bool]:
-        deadline = self._clock() + self._max_wait
+        deadline = self._caches.deadline()
         lookup = self._tools.lookup(tenant_id, tenant_id, lambda: self._read_tool_credentials(tenant_id))
         return _secrets_read(lookup, deadline)
 
     def _may_force(self) -> bool:
         """Whether a forced re-read may run now (rate-limited: anyone can send a bad signature)."""
         with self._lock:
-            now = self._clock()
+            now = self._caches.clock()
             if now - self._last_forced < self.REFRESH_INTERVAL_S:
                 return False
             inline.before_waiting()  # before the rate limit is spent: the pool's run re-reads
@@ -300,18 +284,18 @@ class SecretsManagerSource:
 
     def origin_values(self) -> tuple[str, ...]:
         """The values CloudFront's origin header may carry (origin.py), cached and served last-known-good like the
-        signing secrets; raises SecretsUnavailable."""
+        signing secrets; raises SecretsUnavailable. Asked only when ORIGIN_SECRET_NAME is set (handler.answer)."""
         name = self._origin_name
-        if name is None:
-            raise SecretsUnavailable("ORIGIN_SECRET_NAME is not set")
-        deadline = self._clock() + self._max_wait
-        values, _stale = _secrets_read(self._origin.lookup(name, self.ORIGIN_GROUP, self._read_origin), deadline)
+        assert name is not None
+        deadline = self._caches.deadline()
+        values, _stale = _secrets_read(
+            self._origin.lookup(name, ORIGIN_GROUP, lambda: self._read_origin(name)), deadline
+        )
         return values
 
-    def _read_origin(self) -> tuple[str, ...]:
-        assert self._origin_name is not None
+    def _read_origin(self, name: str) -> tuple[str, ...]:
         try:
-            return accepted_values(self._read(self._origin_name))
+            return accepted_values(self._read(name))
         except ValueError as exc:
             raise SecretsUnavailable(str(exc)) from None
 

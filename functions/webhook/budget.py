@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from functions.common.clock import MONOTONIC, Clock
+from functions.common.clock import MONOTONIC, Monotonic
 from functions.common.observability import logger
 from functions.webhook import inline, service
 from functions.webhook.models import Reply
@@ -28,7 +28,7 @@ def answer_within(
     budget_ms: int,
     outcome_budget_ms: int | None = None,
     is_outcome: Callable[[], bool] = lambda: False,
-    clock: Clock = MONOTONIC,
+    clock: Monotonic = MONOTONIC,
 ) -> Reply:
     """`answer` runs inline when none of its reads waits (inline.py), else on `pool`, waited for until
     `budget_ms` after `started` (an instant of `clock`). `is_outcome` is asked only when the answer has failed

@@ -6,9 +6,10 @@ use is normally reloaded before it expires and its answers never wait for a read
 refreshed on the next read, which waits for the refresh at most `stale_wait_seconds`: if the refresh fails
 with one of the cache's `unavailable` errors (throttled, down, timed out) or is slower, the previous value is
 served and marked stale, for at most `stale_max_seconds` past the TTL; later, the entry is as good as absent.
-Once a refresh of an entry has failed, its stale value is served at once (the next try runs in the
+Once a refresh of an expired entry has failed, its stale value is served at once (the next try runs in the
 background, at most every `retry_seconds`): a throttled or unreachable service is not hammered, and no
-answer waits for a read that is known to fail.
+answer waits for a read that is known to fail. A refresh that failed before expiry (ahead of it, or forced)
+only spaces out the next tries: the first read after expiry still waits for a fresh one.
 
 Absent values (None: an unknown route, an unclaimed number, a caller who is no customer) are kept in an LRU
 of their own, as large as the one for values: keys that name nothing cost an attacker nothing to invent (any
@@ -29,11 +30,11 @@ import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
 
-from functions.common.clock import MONOTONIC, Clock
+from functions.common.clock import MONOTONIC, Monotonic
 from functions.common.errors import StoreUnavailable
 from functions.webhook import inline
 from functions.webhook.loading import FairLoader
@@ -48,13 +49,18 @@ class _Entry(Generic[V]):
     loaded_at: float  # when the read that produced the value started
     failed_at: float | None = None  # the last failed reload since the value was read
 
+    def known_failing(self, ttl: float) -> bool:
+        """Whether a refresh failed after the entry expired (one that failed while it was fresh says nothing of
+        the source now)."""
+        return self.failed_at is not None and self.failed_at >= self.loaded_at + ttl
+
 
 @dataclass(frozen=True)
 class Lookup(Generic[V]):
     """One read of a key: a value at hand, or a load to wait for (with the last-known-good value, if any)."""
 
     name: str
-    clock: Clock
+    clock: Monotonic
     value: V | None = None
     stale: bool = False
     pending: Future[V] | None = None
@@ -98,7 +104,7 @@ class RefreshingCache(Generic[K, V]):
         stale_wait_seconds: float = 0.25,
         retry_seconds: float = 1.0,
         unavailable: tuple[type[Exception], ...] = (StoreUnavailable,),
-        clock: Clock = MONOTONIC,
+        clock: Monotonic = MONOTONIC,
     ) -> None:
         self.name = name
         self._loader = loader
@@ -128,7 +134,7 @@ class RefreshingCache(Generic[K, V]):
                         self._load(key, group, load)  # ahead of expiry, in the background
                     return self._hit(entry.value)
                 if age < self._ttl + self._stale_max:
-                    if entry.failed_at is not None:  # its refresh is known to fail: no answer waits for it
+                    if entry.known_failing(self._ttl):  # its refresh is known to fail: no answer waits for it
                         if not retrying:
                             self._load(key, group, load)
                         return self._hit(entry.value, stale=True)
@@ -197,10 +203,18 @@ class RefreshingCache(Generic[K, V]):
         if running is not None and not running.done():
             return running
         generation = self._generation
+        ran = threading.Event()
 
         def run() -> V:
+            ran.set()
             started = self._clock()
-            value = load()
+            try:
+                value = load()
+            except BaseException:
+                # Recorded before the future fails, as a value is stored before it succeeds: a waiter woken by the
+                # failure, and the read after it, already find the refresh known to fail.
+                self._failed(key, generation)
+                raise
             with self._lock:
                 if generation == self._generation:
                     self._store(key, _Entry(value, started))
@@ -208,15 +222,47 @@ class RefreshingCache(Generic[K, V]):
 
         future = self._loader.submit(group, run)
         self._pending[key] = future
-        future.add_done_callback(lambda done: self._settled(key, done, generation))
+        future.add_done_callback(lambda done: self._settled(key, done, generation, ran))
         return future
 
-    def _settled(self, key: K, future: Future[V], generation: int) -> None:
+    def _failed(self, key: K, generation: int) -> None:
+        with self._lock:
+            entry = self._entry(key)
+            if entry is not None and generation == self._generation:
+                entry.failed_at = self._clock()
+
+    def _settled(self, key: K, future: Future[V], generation: int, ran: threading.Event) -> None:
         with self._lock:
             if self._pending.get(key) is future:
                 del self._pending[key]
-            if future.cancelled() or future.exception() is None or generation != self._generation:
-                return
-            entry = self._entry(key)
-            if entry is not None:
-                entry.failed_at = self._clock()
+        if not ran.is_set() and not future.cancelled() and future.exception() is not None:
+            self._failed(key, generation)  # the loader refused the load (run() recorded its own failures)
+
+
+@dataclass(frozen=True)
+class CacheFactory:
+    """What every cache of one container shares: the loader its reads run on, how long values live and are served
+    stale, how long an answer waits for a read, and the clock all of that is measured by."""
+
+    loader: FairLoader
+    ttl_seconds: float
+    stale_max_seconds: float
+    max_wait_seconds: float
+    clock: Monotonic = MONOTONIC
+
+    def new_cache(
+        self, name: str, maxsize: int, *, unavailable: tuple[type[Exception], ...] = (StoreUnavailable,)
+    ) -> RefreshingCache[Any, Any]:
+        return RefreshingCache(
+            name,
+            self.loader,
+            maxsize=maxsize,
+            ttl_seconds=self.ttl_seconds,
+            stale_max_seconds=self.stale_max_seconds,
+            unavailable=unavailable,
+            clock=self.clock,
+        )
+
+    def deadline(self) -> float:
+        """The clock's instant until which a read started now is waited for."""
+        return self.clock() + self.max_wait_seconds

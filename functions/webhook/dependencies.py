@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from functions.common.aws import client_config, make_client
-from functions.common.clock import MONOTONIC, Clock, utc_now
+from functions.common.clock import MONOTONIC, Monotonic, utc_now
 from functions.common.dependencies import Dependencies
 from functions.common.observability import logger
 from functions.outcomes.queue import SqsOutcomeQueue
@@ -43,7 +43,7 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
         # Outlives reset(): the pool holds no configuration, and tests would otherwise pile up threads.
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="webhook")
         # What budgets, cache ages and waits are measured by; tests put in one they move by hand.
-        self.clock: Clock = MONOTONIC
+        self.monotonic: Monotonic = MONOTONIC
 
     def _client(self, service: str) -> Any:
         """A client with the answer's time limits."""
@@ -59,7 +59,7 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
     def now(self) -> Callable[[], datetime]:
         """When a request arrived (aware UTC): what business hours and the decision's time are read from. The local
         demo sets it to each past call's start to replay a week of calls (local/history.py); reset() restores it.
-        (`clock`, beside it, is the monotonic clock budgets and cache ages are measured by.)"""
+        (`monotonic`, beside it, is the clock budgets and cache ages are measured by.)"""
         return utc_now
 
     @cached_property
@@ -109,7 +109,7 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
             loader_workers=settings.LOADER_WORKERS,
             loads_per_tenant=settings.LOADS_PER_TENANT,
             max_wait_seconds=self._read_wait_s,
-            clock=self.clock,
+            clock=self.monotonic,
         )
 
     @property
@@ -118,19 +118,16 @@ class WebhookDependencies(Dependencies[WebhookSettings]):
 
     @cached_property
     def secrets(self) -> SecretsManagerSource:
-        """Read on the store's loader: a tenant's tool credentials count toward its share like its items."""
+        """Read on the store's loader, cached by the store's rules: a tenant's tool credentials count toward its share
+        like its items."""
         settings = self.settings
         return SecretsManagerSource(
             self.secretsmanager,
-            self.store.loader,
+            self.store.caches,
             signing_secret_name=settings.SIGNING_SECRET_NAME,
             tool_secret_prefix=settings.TOOL_SECRET_PREFIX,
-            ttl_seconds=settings.CACHE_TTL_SECONDS,
             max_tenants=settings.CACHE_MAX_TENANTS,
             origin_secret_name=settings.ORIGIN_SECRET_NAME,
-            stale_max_seconds=settings.STALE_MAX_SECONDS,
-            max_wait_seconds=self._read_wait_s,
-            clock=self.clock,
         )
 
     @cached_property

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from functions.common.apigw import MalformedRequest, header, raw_body
-from functions.common.clock import Clock
+from functions.common.clock import Monotonic
 from functions.common.observability import logger, tracer
 from functions.thunderphone.signing import SIGNATURE_HEADER
 from functions.webhook import budget, service, telemetry
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 ROUTE_PREFIX = "/webhooks/"
 
 # In Lambda INIT counts from the process's start, whenever this line runs (lifecycle.process_age_s); on the
-# clock answers are timed by (deps.clock).
-lifecycle = Lifecycle(deps.clock() - process_age_s(), clock=deps.clock)
+# clock answers are timed by (deps.monotonic), which only this module reads for the lifecycle.
+lifecycle = Lifecycle(deps.monotonic() - process_age_s())
 
 
 def webhook_token(event: dict[str, Any]) -> str | None:
@@ -55,7 +55,7 @@ def webhook_token(event: dict[str, Any]) -> str | None:
     return rest if rest and "/" not in rest else None
 
 
-def respond(event: dict[str, Any], token: str, started: float, clock: Clock) -> dict[str, Any]:
+def respond(event: dict[str, Any], token: str, started: float, clock: Monotonic) -> dict[str, Any]:
     try:
         settings: WebhookSettings | None = deps.settings
     except ValidationError:  # a deployment mistake: every answer is `{}` until it is fixed, and says why
@@ -125,7 +125,7 @@ def _response(status: int, body: str, headers: dict[str, str]) -> dict[str, Any]
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    clock = deps.clock
+    clock = deps.monotonic
     started = lifecycle.request_started(clock())
     if not isinstance(event, dict) or "requestContext" not in event:
         logger.warning("not an API Gateway event")
@@ -144,9 +144,9 @@ def _before_snapshot() -> None:
 
 
 def _after_restore() -> None:
-    lifecycle.restored()
+    lifecycle.restored(deps.monotonic())
 
 
 deps.build_clients()  # INIT builds what the first answer needs (no AWS call): see dependencies.py
 if not register_snapstart_hooks(_before_snapshot, _after_restore):
-    lifecycle.init_done()
+    lifecycle.init_done(deps.monotonic())

@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from functions.common.clock import MONOTONIC
-
 # A first request arriving later than this after INIT ended was not waiting for INIT.
 INIT_GAP_S = 0.25
 
@@ -41,19 +39,20 @@ def process_age_s() -> float:
 class Lifecycle:
     """One per container: INIT's start and end, and whether the first request has come."""
 
-    def __init__(self, init_started: float, clock: Callable[[], float] = MONOTONIC) -> None:
-        self._clock = clock
+    """Instants are the webhook's monotonic clock's (deps.monotonic), read by the handler and passed in."""
+
+    def __init__(self, init_started: float) -> None:
         self._init_started = init_started
         self._init_ended: float | None = None
         self._first_request = True
 
-    def init_done(self) -> None:
-        self._init_ended = self._clock()
+    def init_done(self, now: float) -> None:
+        self._init_ended = now
 
-    def restored(self) -> None:
+    def restored(self, now: float) -> None:
         """After a SnapStart restore: INIT is long past; the restore is this container's start."""
-        self._init_started = self._clock()
-        self._init_ended = self._init_started
+        self._init_started = now
+        self._init_ended = now
         self._first_request = True
 
     def request_started(self, now: float) -> float:

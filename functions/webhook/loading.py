@@ -64,7 +64,7 @@ class FairLoader:
 
     def submit(self, group: str, run: Callable[[], T]) -> Future[T]:
         """Queue `run` for `group` (a tenant; or, for reads whose tenant is not known yet, one group for all of
-        their kind, such as "routes"); never blocks."""
+        their kind, named so no tenant id can be the same, such as "#routes"); never blocks."""
         future: Future[T] = Future()
         with self._lock:
             queue = self._queues.setdefault(group, deque())

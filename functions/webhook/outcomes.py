@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from functions.common.errors import StoreUnavailable
 from functions.common.metric_names import Metric
 from functions.common.observability import logger
-from functions.outcomes.message import MAX_MESSAGE_BYTES, QueuedOutcome, call_id_of, message_text
+from functions.outcomes.message import MAX_MESSAGE_BYTES, QueuedOutcome, message_text
 from functions.webhook import inline, telemetry
 from functions.webhook.models import Reply
 from functions.webhook_routes.model import Route
@@ -57,13 +57,13 @@ def store_unavailable(call_id: int | None = None) -> Reply:
 def enqueue_outcome(
     route: Route,
     event_type: str,
-    data: dict[str, Any],
+    call_id: int,
     body: bytes,
     received_at: datetime,
     *,
     queue: Callable[[], OutcomeQueue | None] | None,
 ) -> Reply:
-    call_id = call_id_of(data)
+    """Queues a signed outcome event whose `call_id` (from its data) ThunderPhone can send."""
     target = queue() if queue is not None else None
     if target is None:
         logger.error(

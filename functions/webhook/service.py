@@ -186,12 +186,13 @@ def _answer_signed(
     if envelope is None:
         return fallback("malformed_payload")
     if is_outcome:
-        if call_id_of(envelope.data) is None:
+        call_id = call_id_of(envelope.data)
+        if call_id is None:
             # Signed bytes never change: ThunderPhone retrying an event whose call id it could never have sent
             # gains nothing (and 24 h of non-2xx marks the endpoint failing). Acknowledged like any malformed
             # payload, never queued.
             return fallback("malformed_payload")
-        return enqueue_outcome(route, envelope.type, envelope.data, request.body, request.received_at, queue=queue)
+        return enqueue_outcome(route, envelope.type, call_id, request.body, request.received_at, queue=queue)
     if envelope.type not in INCOMING_EVENTS:
         return Reply(200, {"received": True}, "acknowledged", envelope.type, tenant_id=route.tenant_id)
     try:

@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SIGNING_SECRET = "whsec_local_demo_secret"  # local.server.DEFAULT_SIGNING_SECRET
+SIGNING_SECRET = "whsec_local_demo_secret"  # local.examples.DEFAULT_SIGNING_SECRET
 
 
 def _unavailable() -> str | None:

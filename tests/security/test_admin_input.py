@@ -373,7 +373,6 @@ REQUESTS = st.one_of(
 
 @settings(
     max_examples=200,
-    deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

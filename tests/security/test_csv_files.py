@@ -108,7 +108,6 @@ def assert_refusal_in_words(answer: dict[str, Any]) -> None:
 
 @settings(
     max_examples=200,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(text=csv_texts(), not_utf8=st.booleans())
@@ -123,7 +122,7 @@ def test_no_csv_file_ever_gets_a_server_error(
         assert_refusal_in_words(answer)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
+@settings(max_examples=400, suppress_health_check=[HealthCheck.data_too_large])
 @given(text=csv_texts())
 @example(text=NESTED_CELL)
 def test_reading_any_csv_gives_rows_and_their_problems_or_a_file_problem_never_an_error(text: str) -> None:

@@ -199,8 +199,9 @@ class Editor:
         before = self.drafts.draft(self.tenant_id, strict=False)
         current = before.settings or self.settings()  # settings(): 404, or 409 for an invalid stored item
         if current.version != expected:
-            # The change is applied to what was just read, so it may only be written over that same version:
-            # anything else could write back operator fields the read saw before the operator changed them.
+            # The change is applied to what was just read, so it may only be written over that same version. The
+            # store would refuse the write anyway (a version mismatch, or 403 operator_owned where the read's
+            # operator fields are out of date); this check answers the clearer 412 first.
             conflict = VersionConflict(self.tenant_id, "tenant", self.tenant_id, expected, current)
             raise self._stale("settings", self.tenant_id, expected, conflict)
         updated = Tenant.model_validate(current.model_dump() | patch.changes())

@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from functions.common.errors import StoreUnavailable
-from local.server import sample_body
+from local.examples import sample_body
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import LambdaContext, to_event
 from tests.fixtures.aws import SIGNING_SECRET, get_call

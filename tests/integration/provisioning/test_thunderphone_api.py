@@ -17,7 +17,7 @@ from functions.thunderphone.client import (
     ThunderPhoneUnavailable,
 )
 from tests.fixtures.admin import API_KEY
-from tests.fixtures.thunderphone import FakeThunderPhone
+from tests.fixtures.thunderphone import FakeThunderPhone, in_process_api
 
 KEY_BODY = {
     "name": "Site",
@@ -29,8 +29,12 @@ LIST = ("GET", "/v1/publishable-key")
 CREATE = ("POST", "/v1/publishable-key")
 
 
-def client(fake: FakeThunderPhone, *, key: str = API_KEY, timeout_s: float = 0.3, retries: int = 2) -> ThunderPhoneApi:
-    return ThunderPhoneApi(fake.base_url, lambda: key, timeout_s=timeout_s, max_retries=retries, backoff_factor=0.01)
+# Generous: no test here depends on how fast the loopback fake answers (timeouts are in_process_api's).
+TIMEOUT_S = 10.0
+
+
+def client(fake: FakeThunderPhone, *, key: str = API_KEY, retries: int = 2) -> ThunderPhoneApi:
+    return ThunderPhoneApi(fake.base_url, lambda: key, timeout_s=TIMEOUT_S, max_retries=retries, backoff_factor=0.01)
 
 
 def test_api_sends_the_bearer_key_and_parses_json(fake_thunderphone: FakeThunderPhone) -> None:
@@ -104,21 +108,23 @@ def test_api_5xx_on_an_idempotent_post_is_retried(fake_thunderphone: FakeThunder
 
 def test_api_timeout_on_post_is_not_repeated(fake_thunderphone: FakeThunderPhone) -> None:
     # ThunderPhone makes the key but answers too late: one key, and the caller learns it is unknown
-    fake_thunderphone.delay_next(0.6)
+    fake_thunderphone.delay_next(0.6)  # in process: a read timeout without waiting
     with pytest.raises(ThunderPhoneUnavailable):
-        client(fake_thunderphone, timeout_s=0.2).post("publishable-key", KEY_BODY)
+        in_process_api(fake_thunderphone, max_retries=2, timeout_s=0.2).post("publishable-key", KEY_BODY)
     assert fake_thunderphone.count(*CREATE) == 1
     assert len(fake_thunderphone.keys) == 1
 
 
 def test_api_timeout_on_get_is_retried(fake_thunderphone: FakeThunderPhone) -> None:
-    fake_thunderphone.delay_next(0.6)
-    assert client(fake_thunderphone, timeout_s=0.2).get("publishable-key") == []
+    fake_thunderphone.delay_next(0.6)  # in process: a read timeout without waiting
+    assert in_process_api(fake_thunderphone, max_retries=2, timeout_s=0.2).get("publishable-key") == []
     assert fake_thunderphone.count(*LIST) == 2
 
 
 def test_api_connection_refused_is_unavailable() -> None:
-    api = ThunderPhoneApi("http://127.0.0.1:9/v1", lambda: API_KEY, timeout_s=0.2, max_retries=1, backoff_factor=0.01)
+    api = ThunderPhoneApi(
+        "http://127.0.0.1:9/v1", lambda: API_KEY, timeout_s=TIMEOUT_S, max_retries=1, backoff_factor=0.01
+    )
     with pytest.raises(ThunderPhoneUnavailable) as caught:
         api.get("publishable-key")
     assert caught.value.status is None

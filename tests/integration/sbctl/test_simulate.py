@@ -135,7 +135,7 @@ moments = st.builds(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     channel=st.sampled_from(["web", "phone"]),
     caller=callers,

@@ -1,14 +1,12 @@
 """The webhook's clock is a collaborator of its composition root: what "now" is decides business hours and the
-decision's time, so a past call can be answered as it was answered then (the local demo's week of history)."""
+decision's time, so a past call can be answered as it was answered then (the local demo's week of history).
+Each test's deps.reset() (tests/conftest.py) gives it the real clock back."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-
-import pytest
 
 from functions.common.clock import utc_now
 from functions.webhook import handler
@@ -22,12 +20,6 @@ TUESDAY_MORNING = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 in New York
 SUNDAY_NIGHT = datetime(2026, 11, 29, 3, 30, tzinfo=UTC)  # Saturday 22:30 in New York: closed
 
 
-@pytest.fixture
-def restored_clock() -> Iterator[None]:
-    yield
-    deps.__dict__.pop("now", None)
-
-
 def phone_call(call_id: int, lambda_context: Any) -> dict[str, Any]:
     body = webhook_body("telephony.incoming", call_id, UNKNOWN_CALLER, demo.DEMO_NUMBER)
     response = handler.lambda_handler(signed_event(f"/webhooks/{demo.ORG_TOKEN}", body), lambda_context)
@@ -36,7 +28,7 @@ def phone_call(call_id: int, lambda_context: Any) -> dict[str, Any]:
 
 
 def test_a_call_is_answered_and_recorded_as_of_the_injected_clock(
-    demo_tenant: str, aws: dict[str, Any], lambda_context: Any, restored_clock: None
+    demo_tenant: str, aws: dict[str, Any], lambda_context: Any
 ) -> None:
     # Given the webhook's clock set to a weekday morning, then to a Saturday night (New York time)
     deps.now = lambda: TUESDAY_MORNING
@@ -55,7 +47,7 @@ def test_a_call_is_answered_and_recorded_as_of_the_injected_clock(
     assert closed_call["rule_id"] == "after-hours"
 
 
-def test_reset_gives_the_webhook_the_real_clock_again(restored_clock: None) -> None:
+def test_reset_gives_the_webhook_the_real_clock_again() -> None:
     deps.now = lambda: SUNDAY_NIGHT
     deps.reset()
     assert deps.now is utc_now

@@ -129,9 +129,9 @@ def answer(token: str, body: bytes) -> Reply:
     return budget.answer_within(
         deps.pool,
         lambda: handler.answer(call, settings),
-        started=deps.clock(),
+        started=deps.monotonic(),
         budget_ms=settings.BUDGET_MS,
-        clock=deps.clock,
+        clock=deps.monotonic,
     )
 
 

@@ -8,7 +8,6 @@ import gzip
 import json
 import math
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,6 +29,7 @@ from tests.fixtures.aws import (
     OUTCOME_QUEUE_URL,
     TABLE_NAME,
     add_route,
+    count_webhook_aws_calls,
     get_call,
     seed,
     wait_for_decision,
@@ -76,9 +76,6 @@ def test_secrets_manager_down_is_503_and_the_retry_after_recovery_is_stored(
 ) -> None:
     # Given a cold container whose Secrets Manager read fails
     deps.reset()  # nothing cached: the signing secrets must be read for this request
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()
     body = completion(decided_call, status="completed", billable_minutes=4)
     stubber = Stubber(deps.secrets.client)
     stubber.add_client_error("get_secret_value", service_error_code="InternalServiceError", http_status_code=500)
@@ -285,14 +282,8 @@ def test_an_unsigned_outcome_is_401_without_any_aws_call_but_the_signing_secrets
 ) -> None:
     # A warm container (the signing secrets cached by a real call)
     assert post(signed_event(PRICING, webhook_body("web.incoming", 1, "web", "")), lambda_context)[0] == 200
-    calls: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        calls[f"{model.service_model.service_name}.{model.name}"] += 1
-
     assert deps.outcome_queue is not None
-    for client in (deps.store.client, deps.secrets.client, deps.outcome_queue.client):
-        client.meta.events.register("before-call", count)
+    calls = count_webhook_aws_calls(deps.outcome_queue.client)
     body = completion(2, status="completed", pad="x" * size)
 
     for signature in (None, "0" * 64):

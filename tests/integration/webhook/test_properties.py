@@ -32,7 +32,7 @@ payloads = st.one_of(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     body=payloads,
     signing=st.sampled_from(["valid", "wrong", "missing", "garbage"]),

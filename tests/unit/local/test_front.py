@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -35,6 +35,24 @@ class Inside:
         return {"statusCode": 200, "body": "{}"}
 
 
+class ObservedLock:
+    """The front's per-function lock, telling when a request finds it held and starts to wait for it."""
+
+    contended = threading.Event()  # a new one for each test
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> ObservedLock:
+        if not self._lock.acquire(blocking=False):
+            ObservedLock.contended.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+
+
 @pytest.mark.parametrize("name", [*RESOLVER_ROUTES, "console"])
 def test_a_resolver_function_never_answers_two_requests_at_once(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the function behind the front replaced by one that holds its first request
@@ -42,6 +60,8 @@ def test_a_resolver_function_never_answers_two_requests_at_once(name: str, monke
     module = RESOLVER_ROUTES.get(name, "functions.tenant_console.handler")
     monkeypatch.setattr(f"{module}.lambda_handler", inside)
     monkeypatch.setattr("local.server.LocalTokens.claims", lambda *_: {"custom:tenant_id": "demo"})
+    monkeypatch.setattr("local.server.threading", SimpleNamespace(Lock=ObservedLock))
+    ObservedLock.contended = threading.Event()
     handler = next(handler for route, _, handler in run.routes(b"k" * 32) if route == name)
     event: dict[str, Any] = {"headers": {"authorization": "Bearer x"}, "requestContext": {}}
 
@@ -51,7 +71,8 @@ def test_a_resolver_function_never_answers_two_requests_at_once(name: str, monke
     assert inside.first_inside.wait(timeout=30)
     second = threading.Thread(target=handler, args=(dict(event, requestContext={}), None))
     second.start()
-    time.sleep(0.2)  # time for the second to get inside, if anything let it: it never should
+    assert ObservedLock.contended.wait(timeout=30), "the second request never waited for the first"
+    assert inside.now == 1  # it waits outside the function, however slow the machine
     inside.release.set()
     first.join(timeout=30)
     second.join(timeout=30)

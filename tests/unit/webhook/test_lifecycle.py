@@ -9,27 +9,17 @@ from functions.webhook import priming
 from functions.webhook.lifecycle import INIT_GAP_S, Lifecycle
 
 
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_first_request_right_after_init_counts_from_init_start() -> None:
-    clock = Clock(10.0)
-    lifecycle = Lifecycle(init_started=9.2, clock=clock)  # 800 ms of INIT
-    lifecycle.init_done()
+    lifecycle = Lifecycle(init_started=9.2)  # 800 ms of INIT
+    lifecycle.init_done(10.0)
 
     assert lifecycle.request_started(10.01) == 9.2
     assert lifecycle.request_started(10.5) == 10.5  # the second request counts from itself
 
 
 def test_a_container_initialised_ahead_of_its_first_request_counts_from_the_request() -> None:
-    clock = Clock(10.0)
-    lifecycle = Lifecycle(init_started=9.2, clock=clock)
-    lifecycle.init_done()
+    lifecycle = Lifecycle(init_started=9.2)
+    lifecycle.init_done(10.0)
 
     assert lifecycle.request_started(10.0 + INIT_GAP_S + 5) == 10.0 + INIT_GAP_S + 5
 
@@ -39,18 +29,16 @@ def test_only_an_on_demand_init_is_on_the_first_requests_path(
     initialization: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", initialization)
-    lifecycle = Lifecycle(init_started=9.2, clock=Clock(10.0))
-    lifecycle.init_done()
+    lifecycle = Lifecycle(init_started=9.2)
+    lifecycle.init_done(10.0)
 
     assert lifecycle.request_started(10.01) == 10.01
 
 
 def test_after_a_snapstart_restore_the_restore_is_the_containers_start() -> None:
-    clock = Clock(10.0)
-    lifecycle = Lifecycle(init_started=1.0, clock=clock)  # INIT ran long ago, before the snapshot
+    lifecycle = Lifecycle(init_started=1.0)  # INIT ran long ago, before the snapshot
     lifecycle.request_started(2.0)  # the snapshot's own priming is long past too
-    clock.now = 500.0
-    lifecycle.restored()
+    lifecycle.restored(500.0)
 
     assert lifecycle.request_started(500.02) == 500.0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -214,6 +215,35 @@ def test_budget_waits_longer_for_an_outcome_event_and_then_answers_503() -> None
     assert (reply.status, reply.reason, reply.retry_after_s) == (503, "budget_exceeded", 30)
     released.set()
     answers.shutdown()
+
+
+def test_budget_turns_an_unexpected_error_into_503_for_an_outcome_only() -> None:
+    clock = FakeClock()
+    pool = ThreadPoolExecutor(max_workers=1)
+
+    def broken() -> Reply:
+        raise RuntimeError("bug")
+
+    def broken_on_the_pool() -> Reply:
+        inline.before_waiting()  # as every read that waits does: answered on the pool
+        raise RuntimeError("bug")
+
+    def within(answer: Callable[[], Reply], is_outcome: bool) -> Reply:
+        return budget.answer_within(
+            pool,
+            answer,
+            started=clock(),  # never moved: a failure on the pool is seen however long it takes
+            budget_ms=500,
+            outcome_budget_ms=1000,
+            is_outcome=lambda: is_outcome,
+            clock=clock,
+        )
+
+    for answer in (broken, broken_on_the_pool):
+        outcome, call = within(answer, is_outcome=True), within(answer, is_outcome=False)
+        assert (outcome.status, outcome.reason, outcome.retry_after_s) == (503, "internal_error", 30)
+        assert (call.status, call.body, call.reason) == (200, {}, "internal_error")
+    pool.shutdown()
 
 
 def test_claims_outcome_reads_only_the_type() -> None:
