@@ -183,8 +183,9 @@ class Drafts:
             draft = self.draft(tenant_id)
         except InvalidItem as exc:
             label = described(exc.sort_key)
+            remedy = "fix them" if label == "the settings" else "fix or delete it"
             raise PublishRefused(
-                f"the draft's {label} is invalid; fix or delete it, then publish", {label: list(exc.problems)}
+                f"there is a problem with {label} in the draft; {remedy}, then publish", {label: list(exc.problems)}
             ) from None
         live = self.live(tenant_id)
         changes = diff(live.snapshot if live else None, draft)
