@@ -37,7 +37,7 @@ class Forbidden(Exception):
 class Principal:
     tenant_id: str
     role: TenantRole
-    subject: str  # the user's `sub`; recorded as who made each change
+    subject: str  # the user's e-mail, else `sub`: recorded in the tenant's own history as who made each change
 
     @property
     def actor(self) -> str:
@@ -73,11 +73,13 @@ def principal_of(event: Mapping[str, Any]) -> Principal:
     roles = {ROLES[group] for group in groups(claims.get(GROUPS_CLAIM)) if group in ROLES}
     if not roles:
         raise Forbidden("your user has no role in this tenant yet: ask the operator to make you an admin or a viewer")
-    subject = claims.get("sub")
+    # Changes are recorded under the person's e-mail when the token carries one (Cognito's ID token does), so the
+    # tenant's own history names people its admins recognise; else under the user's `sub`.
+    subject = next((value for value in (claims.get("email"), claims.get("sub")) if isinstance(value, str) and value), None)
     return Principal(
         tenant_id=tenant_id,
         role="admin" if "admin" in roles else "viewer",
-        subject=subject if isinstance(subject, str) and subject else "unknown",
+        subject=subject or "unknown",
     )
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.calls.read_model import CallRecord, CallsReader
+from functions.common.clock import iso
 from functions.common.types import is_e164
 from functions.tenant_api.errors import NotFound
 from functions.tenant_api.models import SimulateRequest
@@ -100,7 +101,8 @@ class Previewer:
         end = datetime.now(UTC)
         customers: dict[str, Customer | None] = {}
         summary = ImpactSummary()
-        for record in self.calls.tenant_calls(self.tenant_id, end - timedelta(days=days), end):
+        # Newest first, so past the limit it is the latest calls that are replayed ("the last M calls").
+        for record in self.calls.newest_first(self.tenant_id, end - timedelta(days=days), iso(end)):
             if not record.has_decision or record.decided_at is None:
                 continue
             if summary.checked >= max_calls:

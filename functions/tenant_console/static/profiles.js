@@ -3,7 +3,7 @@ import { api, ApiError, encode, withoutBookkeeping } from "./api.js";
 import { classify, findPlaceholders, malformedCount } from "./placeholders.js";
 import { productPicker, voicePicker, voiceProblem } from "./pickers.js";
 import { confirmDelete, refusal, sentence } from "./words.js";
-import { announce, append, clear, clearFieldErrors, diffView, field, formatTime, h, pretty, showFieldErrors, showMessage } from "./ui.js";
+import { announce, append, clear, clearFieldErrors, diffView, field, formatTime, h, person, pretty, showFieldErrors, showMessage } from "./ui.js";
 import { clockInZone, nowInZone, zoneLabel } from "./time.js";
 
 const EDITED = ["description", "prompt", "acknowledgement_prompt", "voice", "product", "variables"];
@@ -145,7 +145,7 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
   const form = h("form", { class: "card", id: "profile-form", novalidate: true, "aria-label": "Profile editor" });
 
   const title = creating ? "New profile" : `Profile ${item.profile_id}`;
-  const meta = creating ? "" : `Draft version ${version}, saved ${formatTime(item.updated_at)} by ${item.updated_by || "?"}`;
+  const meta = creating ? "" : `Draft version ${version}, saved ${formatTime(item.updated_at)} by ${person(item.updated_by) || "someone"}`;
   append(form, [
     h("h3", {}, title),
     meta ? h("p", { class: "muted", id: "profile-meta" }, meta) : null,
@@ -213,7 +213,7 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
     variables.value = variablesText(record.variables);
     drawPlaceholders();
     const metaLine = form.querySelector("#profile-meta");
-    if (metaLine) metaLine.textContent = `Draft version ${version}, saved ${formatTime(record.updated_at)} by ${record.updated_by || "?"}`;
+    if (metaLine) metaLine.textContent = `Draft version ${version}, saved ${formatTime(record.updated_at)} by ${person(record.updated_by) || "someone"}`;
   }
 
   async function submit(body, expected) {
@@ -272,7 +272,7 @@ function editor(box, { item, etag, me, tenantVariables, customers, creating, onS
       "section",
       { class: "card conflict", id: "conflict-panel", "aria-labelledby": "conflict-title", tabindex: "-1" },
       h("h3", { id: "conflict-title" }, "Someone else changed this profile while you were editing"),
-      h("p", {}, `Version ${theirs.version} was saved ${formatTime(theirs.updated_at)} by ${theirs.updated_by || "someone"}. Nothing of yours was saved yet. `, text),
+      h("p", {}, `Version ${theirs.version} was saved ${formatTime(theirs.updated_at)} by ${person(theirs.updated_by) || "someone"}. Nothing of yours was saved yet. `, text),
       differing.map((key) =>
         h(
           "div",

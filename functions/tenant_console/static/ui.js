@@ -62,6 +62,12 @@ export function clearFieldErrors(form) {
 
 // Put each message of an API `fields` map beside its control ("body.prompt", "prompt", "line 3", ...); what has
 // no control goes to `fallback`. Focus moves to the first field in error.
+// "body.rules.0.profile_id" -> "profile id": the field a person filled in, not the request's path to it.
+function fieldInWords(name) {
+  const parts = String(name).split(".").filter((part) => part && part !== "body" && !/^\d+$/.test(part));
+  return (parts[parts.length - 1] || "this field").replace(/_/g, " ");
+}
+
 export function showFieldErrors(form, fields, fallback) {
   clearFieldErrors(form);
   const leftovers = [];
@@ -70,7 +76,7 @@ export function showFieldErrors(form, fields, fallback) {
     const key = name.replace(/^body\./, "").split(".")[0];
     const control = form.querySelector(`[name="${CSS.escape(key)}"]`);
     if (!control) {
-      leftovers.push(`${name}: ${[].concat(messages).join("; ")}`);
+      leftovers.push(`${fieldInWords(name)}: ${[].concat(messages).join("; ")}`);
       continue;
     }
     control.setAttribute("aria-invalid", "true");

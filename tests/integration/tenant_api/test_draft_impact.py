@@ -125,3 +125,16 @@ def test_viewers_read_the_impact_and_strangers_do_not(viewer: TenantClient, call
     assert tenant_api_transport(demo.TENANT_ID, "owner")("GET", url, {}, b"")[0] == 403
     status, body, _ = viewer.get("/draft/impact?days=91")
     assert status == 422 and "days" in body["fields"]
+
+
+def test_past_the_limit_the_latest_calls_are_the_ones_replayed(
+    admin: TenantClient, calls: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.tenant_api.dependencies import deps
+
+    monkeypatch.setattr(deps, "settings", deps.settings.model_copy(update={"IMPACT_MAX_CALLS": 2}))
+    edit(admin, "/profiles/vip-concierge", prompt="Welcome back, {{customer.name}}. Ask how we can help today.")
+    body = impact(admin)
+    # The VIP's two calls came last: with room for two, they are the ones replayed, so both are changed.
+    assert (body["calls_checked"], body["truncated"]) == (2, True)
+    assert sorted(call["call_id"] for call in body["changed"]) == VIP_IDS

@@ -67,3 +67,10 @@ def test_preconditions_are_required_and_checked() -> None:
     assert set(update_only.value.fields) == {"If-Match"} and "new" not in update_only.value.message
     with pytest.raises(InvalidRequest):
         expected_version('"three"', None, allow_create=False)
+
+
+def test_changes_are_recorded_under_the_persons_email_when_the_token_carries_one() -> None:
+    claims = {"custom:tenant_id": "acme", "cognito:groups": ["tenant-admin"], "sub": "0f1e2d3c-uuid"}
+    assert principal_of(event({**claims, "email": "jane@acme.example"})).actor == "tenant:acme:jane@acme.example"
+    assert principal_of(event(claims)).actor == "tenant:acme:0f1e2d3c-uuid"
+    assert principal_of(event({**claims, "email": ""})).actor == "tenant:acme:0f1e2d3c-uuid"
