@@ -102,6 +102,7 @@ def answer(request: service.WebhookRequest, settings: WebhookSettings) -> Reply:
         max_outcome_body_bytes=settings.MAX_OUTCOME_BODY_BYTES,
         queue=lambda: deps.outcome_queue,  # built only for outcome events
         origin_values=deps.secrets.origin_values if settings.ORIGIN_SECRET_NAME else None,
+        billing_zone=settings.billing_zone,
     )
 
 
