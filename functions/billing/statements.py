@@ -153,8 +153,10 @@ def statement(
     zone: ZoneInfo,
     final_days: int,
     now: datetime,
+    keep: bool = True,
 ) -> Statement:
-    """The month's statement; a final month's as it was first kept. StoreUnavailable when DynamoDB fails."""
+    """The month's statement; a final month's as it was first kept. StoreUnavailable when DynamoDB fails.
+    `keep=False` (the tenant API, which may not write billing items) only reads a kept one, never keeps one."""
     final = is_final(month, zone=zone, final_days=final_days, now=now)
     if final:
         kept = billing.final_statement(tenant_id, month)
@@ -164,7 +166,7 @@ def statement(
     records = calls.tenant_calls(tenant_id, start - _EDGE, end + _EDGE)
     plan = billing.read(tenant_id).plan
     built = build_statement(tenant_id, month, records, zone=zone, now=now, final=final, plan=plan)
-    if final and not billing.keep_final(tenant_id, month, built.model_dump(mode="json")):
+    if final and keep and not billing.keep_final(tenant_id, month, built.model_dump(mode="json")):
         kept = billing.final_statement(tenant_id, month)  # another reader kept it first: theirs stands
         if kept is not None:
             return Statement.model_validate(kept)
