@@ -111,6 +111,7 @@ def serve(server: ThreadingHTTPServer, port: int, folder: LocalFolder, saved: di
         table=emulator.TABLE_NAME,
         calls_table=emulator.CALLS_TABLE_NAME,
         now=datetime.now(UTC),
+        cache_seconds=os.environ.get("CACHE_TTL_SECONDS", "3"),
     )
     stop = _stopped_by_signals()
     try:

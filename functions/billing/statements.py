@@ -188,6 +188,11 @@ CSV_COLUMNS = (
 )
 
 
+def _number(value: float | None) -> str:
+    """4, not 4.0; 2.5 stays 2.5; empty when not known yet."""
+    return "" if value is None else f"{value:g}"
+
+
 def statements_csv(statements: Iterable[Statement]) -> str:
     """One row per call of every statement (times in the billing time zone, with their offset)."""
     rows = [
@@ -201,8 +206,8 @@ def statements_csv(statements: Iterable[Statement]) -> str:
             "number": line.number,
             "decision": line.decision,
             "status": line.status,
-            "billable_minutes": line.billable_minutes,
-            "cost_cents": line.cost_cents,
+            "billable_minutes": _number(line.billable_minutes),
+            "cost_cents": _number(line.cost_cents),
         }
         for each in statements
         for line in each.lines

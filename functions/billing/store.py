@@ -78,18 +78,23 @@ class BillingStore:
     def read(self, tenant_id: str, *, consistent: bool = True) -> BillingState:
         return read_billing(self.client, self.table_name, tenant_id, consistent=consistent)
 
-    def set_plan(self, tenant_id: str, plan: Plan, *, actor: str, now: datetime) -> None:
-        """Sets the plan only: the counters beside it are never touched."""
+    def set_plan(self, tenant_id: str, plan: Plan, *, actor: str, now: datetime, month: str | None = None) -> None:
+        """Sets the plan only: the counters beside it are never touched. With `month` (the current one), the alerts
+        already sent for it are forgotten: the new caps are alerted afresh."""
+        sent = [name for name in self.read(tenant_id).alerted if month and name.startswith(f"{month}#")]
+        forget = {f"#sent{index}": f"{ALERTED_PREFIX}{name}" for index, name in enumerate(sent)}
         with store_errors("write plan"):
             self.client.update_item(
                 TableName=self.table_name,
                 Key=billing_key(tenant_id),
-                UpdateExpression="SET #tenant = :tenant, #plan = :plan, #at = :at, #by = :by",
+                UpdateExpression="SET #tenant = :tenant, #plan = :plan, #at = :at, #by = :by"
+                + (" REMOVE " + ", ".join(forget) if forget else ""),
                 ExpressionAttributeNames={
                     "#tenant": "tenant_id",
                     "#plan": PLAN_ATTRIBUTE,
                     "#at": "plan_updated_at",
                     "#by": "plan_updated_by",
+                    **forget,
                 },
                 ExpressionAttributeValues={
                     ":tenant": {"S": tenant_id},

@@ -2,7 +2,8 @@
 statements, read and written in the tables directly (functions/billing), as the admin API does.
 
 sbctl --operator plan show --tenant demo
-sbctl --operator plan set --tenant demo --minutes 5 [--spend-cents 2000] [--alert-percent 80]
+sbctl --operator plan set --tenant demo --minutes 500 [--spend-cents 2000] [--alert-percent 80]
+      (or --minutes-left 5: this month's usage so far plus 5 minutes)
       [--at-cap fallback | --at-cap over-limit-profile --over-limit-prompt "..." --over-limit-voice en-US-Ava1]
 sbctl --operator plan remove --tenant demo
 sbctl --operator usage [--tenant demo] [--month 2026-12] [--format text|json|csv]   # every tenant without --tenant
@@ -12,11 +13,12 @@ Months are the billing time zone's (BILLING_TIMEZONE, as the functions read it; 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import ValidationError
 
-from functions.billing.months import BadMonth
+from functions.billing.months import BadMonth, month_of
 from functions.billing.operator import AllStatements, PlanView, every_statement, month_or_current, plan_view
 from functions.billing.plan import Plan
 from functions.billing.settings import BillingSettings
@@ -47,6 +49,11 @@ def register(subparsers: SubParsers) -> None:
     put = commands.add_parser("set", help="set the plan (replaces the whole plan; usage is kept)")
     add_tenant(put)
     put.add_argument("--minutes", type=int, help="monthly cap of billable minutes")
+    put.add_argument(
+        "--minutes-left",
+        type=int,
+        help="or: cap at what this month has used so far plus this many minutes (rounded up to whole minutes)",
+    )
     put.add_argument("--spend-cents", type=int, help="monthly cap of ThunderPhone cost, in cents")
     put.add_argument("--alert-percent", type=int, default=80, help="tell the operator at this share of a cap (80)")
     put.add_argument(
@@ -91,10 +98,16 @@ def run_show(ctx: Context) -> int:
 
 
 def run_set(ctx: Context) -> int:
-    args = ctx.args
+    args, settings, now = ctx.args, _settings(), utc_now()
     _existing(ctx, args.tenant)
+    month = month_of(now, settings.billing_zone)
+    minutes = args.minutes
+    if args.minutes_left is not None:
+        if minutes is not None:
+            raise UsageError("give --minutes or --minutes-left, not both")
+        minutes = math.ceil(_store(ctx).read(args.tenant).used(month).minutes) + args.minutes_left
     values: dict[str, Any] = {
-        "monthly_minutes": args.minutes,
+        "monthly_minutes": minutes,
         "monthly_spend_cents": args.spend_cents,
         "alert_percent": args.alert_percent,
         "at_cap": args.at_cap.replace("-", "_"),
@@ -110,8 +123,8 @@ def run_set(ctx: Context) -> int:
     except ValidationError as exc:
         ctx.warn_problems("sbctl: the plan is not valid", problems_of(exc))
         return EXIT_FAILED
-    _store(ctx).set_plan(args.tenant, plan, actor=ctx.actor, now=utc_now())
-    ctx.say(render_plan(plan_view(_store(ctx), args.tenant, zone=_settings().billing_zone, now=utc_now())))
+    _store(ctx).set_plan(args.tenant, plan, actor=ctx.actor, now=now, month=month)
+    ctx.say(render_plan(plan_view(_store(ctx), args.tenant, zone=settings.billing_zone, now=now)))
     return EXIT_OK
 
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from functions.billing.months import BadMonth
+from functions.billing.months import BadMonth, month_of
 from functions.billing.operator import AllStatements, PlanView, every_statement, month_or_current, plan_view
 from functions.billing.plan import Plan
 from functions.billing.statements import Statement, statement
@@ -61,7 +61,8 @@ def get_plan(tenant_id: TenantIdPath) -> PlanView:
 def put_plan(tenant_id: TenantIdPath, body: Plan) -> PlanView:
     _existing(tenant_id)
     who = actor(router.current_event.raw_event)
-    _store().set_plan(tenant_id, body, actor=who, now=utc_now())
+    now = utc_now()
+    _store().set_plan(tenant_id, body, actor=who, now=now, month=month_of(now, deps.settings.billing_zone))
     logger.info("plan set", extra={"tenant_id": tenant_id, "actor": who, "capped": body.capped})
     return plan_view(_store(), tenant_id, zone=deps.settings.billing_zone, now=utc_now())
 
