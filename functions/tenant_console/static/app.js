@@ -6,9 +6,12 @@ import { callsView } from "./calls.js";
 import { draftView } from "./publishing.js";
 import { profilesView } from "./profiles.js";
 import { rulesView } from "./rules.js";
+import { showUsageBanner, usageView } from "./usage.js";
 
 const VIEWS = { profiles: profilesView, rules: rulesView, customers: customersView, draft: draftView, calls: callsView };
 const TITLES = { profiles: "Profiles", rules: "Rules", customers: "Customers", draft: "Draft & history", calls: "Calls" };
+VIEWS.usage = usageView;
+TITLES.usage = "Usage";
 const $ = (id) => document.getElementById(id);
 
 function signInError(message) {
@@ -41,6 +44,7 @@ async function render() {
   const who = $("who");
   who.hidden = false;
   who.textContent = `${me.name} · tenant ${me.tenant} · ${me.canEdit ? "admin" : "viewer (read only)"}`;
+  showUsageBanner(); // not awaited: the page does not wait for the usage banner
   const name = (window.location.hash || "#profiles").slice(1).split("/")[0];
   const view = VIEWS[name] ? name : "profiles";
   for (const link of document.querySelectorAll("nav a")) {
