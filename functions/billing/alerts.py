@@ -1,7 +1,8 @@
 """Usage alerts for the operator: a tenant reached the plan's alert level, or a cap, in a month.
 
-Published to an SNS topic (BILLING_ALERTS_TOPIC_ARN; subscribe e-mail, a chat hook or a queue to it) and always
-logged as a warning line, which is what the local run shows in its terminal.
+Put on an EventBridge bus (BILLING_ALERTS_EVENT_BUS; source `switchboard.billing`, detail-type `Usage alert`: a
+rule routes them to e-mail, chat or a queue) and always logged as a warning line, which is what the local run
+shows in its terminal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from functions.common.errors import StoreUnavailable
 from functions.common.observability import logger
 
 ALERT_EVENT_TYPE = "switchboard.usage_alert"
+EVENT_SOURCE = "switchboard.billing"
+EVENT_DETAIL_TYPE = "Usage alert"
 
 
 @dataclass(frozen=True)
@@ -50,21 +53,24 @@ class LoggedAlerts:
         logger.warning(f"usage alert: {alert.sentence}", extra={"usage_alert": alert.message()})
 
 
-class SnsAlerts:
-    def __init__(self, client: Any, topic_arn: str) -> None:
+class EventBridgeAlerts:
+    def __init__(self, client: Any, bus: str) -> None:
         self._client = client
-        self._topic = topic_arn
+        self._bus = bus
 
     def send(self, alert: UsageAlert) -> None:
         LoggedAlerts().send(alert)
+        entry = {
+            "Source": EVENT_SOURCE,
+            "DetailType": EVENT_DETAIL_TYPE,
+            "Detail": json.dumps(alert.message()),
+            "EventBusName": self._bus,
+        }
         try:
-            self._client.publish(
-                TopicArn=self._topic,
-                Subject=f"Switchboard usage alert: {alert.tenant_id} {alert.month}"[:100],
-                Message=json.dumps(alert.message()),
-                MessageAttributes={"type": {"DataType": "String", "StringValue": ALERT_EVENT_TYPE}},
-            )
+            failed = self._client.put_events(Entries=[entry]).get("FailedEntryCount", 0)
         except Exception as exc:
             if is_aws_error(exc):
-                raise StoreUnavailable(f"publish usage alert failed: {type(exc).__name__}") from exc
+                raise StoreUnavailable(f"put usage alert event failed: {type(exc).__name__}") from exc
             raise
+        if failed:
+            raise StoreUnavailable("put usage alert event failed: the bus did not take it")

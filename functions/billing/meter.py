@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from functions.billing.alerts import AlertSink, LoggedAlerts, SnsAlerts, UsageAlert
+from functions.billing.alerts import AlertSink, EventBridgeAlerts, LoggedAlerts, UsageAlert
 from functions.billing.months import month_of
 from functions.billing.settings import BillingSettings
 from functions.billing.store import BillingStore, counter_update
@@ -165,16 +165,16 @@ class UsageMeter:
 
 def build_meter(
     dynamodb: Any,
-    sns: Callable[[], Any],
+    events: Callable[[], Any],
     settings: BillingSettings,
     *,
     config_table: str,
     calls_table: str,
     clock: Callable[[], datetime] = utc_now,
 ) -> UsageMeter:
-    """The meter a function's composition root builds: alerts to the topic when one is configured, else logged."""
-    topic = settings.BILLING_ALERTS_TOPIC_ARN
-    alerts: AlertSink = SnsAlerts(sns(), topic) if topic else LoggedAlerts()
+    """The meter a function's composition root builds: alerts to the event bus when one is configured, else logged."""
+    bus = settings.BILLING_ALERTS_EVENT_BUS
+    alerts: AlertSink = EventBridgeAlerts(events(), bus) if bus else LoggedAlerts()
     return UsageMeter(
         dynamodb,
         config_table=config_table,

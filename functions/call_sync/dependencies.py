@@ -40,7 +40,7 @@ class CallSyncDependencies(Dependencies[CallSyncSettings]):
             clock=utc_now,
             usage=build_meter(
                 self.dynamodb,
-                lambda: make_client("sns", client_config(connect_timeout_s=2, read_timeout_s=5, max_attempts=3)),
+                lambda: make_client("events", client_config(connect_timeout_s=2, read_timeout_s=5, max_attempts=3)),
                 settings,
                 config_table=settings.TABLE_NAME,
                 calls_table=settings.CALLS_TABLE_NAME,

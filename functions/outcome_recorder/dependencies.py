@@ -55,7 +55,7 @@ class OutcomeRecorderDependencies(Dependencies[OutcomeRecorderSettings]):
         settings = self.settings
         return build_meter(
             self.dynamodb,
-            lambda: self._client("sns"),
+            lambda: self._client("events"),
             settings,
             config_table=settings.TABLE_NAME,
             calls_table=settings.CALLS_TABLE_NAME,
