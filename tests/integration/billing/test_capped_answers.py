@@ -12,12 +12,14 @@ import boto3
 from functions.billing.months import month_of
 from functions.billing.plan import Plan
 from functions.billing.store import BillingStore, counter_update
+from functions.calls.read_model import CallsReader
+from functions.calls.report import Period, build_report
 from functions.tenant_config.models import AgentProfile, Tenant
 from functions.webhook import handler
 from functions.webhook.dependencies import deps
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import signed_event, webhook_body
-from tests.fixtures.aws import TABLE_NAME, add_route, get_call, seed, wait_for_decision
+from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, add_route, get_call, seed, wait_for_decision
 
 
 def invoke(path: str, call_id: int, lambda_context: Any) -> dict[str, Any]:
@@ -69,6 +71,12 @@ def test_a_capped_tenant_gets_the_static_agent_and_another_tenant_is_untouched(
     wait_for_decision(dynamodb, "demo", 9004)
     call = get_call(dynamodb, "demo", 9004)
     assert call is not None and (call["decision"], call["reason"]) == ("capped", "minutes_cap")
+    # and counted as capped in the tenant's report, not as a fallback
+    today = datetime.now(UTC).date()
+    period = Period(start=today, end=today)
+    records = CallsReader(dynamodb, CALLS_TABLE_NAME).tenant_calls("demo", period.start_at, period.end_at)
+    report = build_report(list(records), period).tenants[0]
+    assert (report.capped, report.fallbacks) == (1, 0)
     # while globex, just under its own cap, is answered as before
     assert invoke(globex, 9005, lambda_context)["prompt"] == "Globex here, how can I help?"
     wait_for_decision(dynamodb, "globex", 9005)
