@@ -31,7 +31,9 @@ def capped_decision(
     """None when the tenant is not capped this month (or could not be answered anyway: an unpublished, invalid
     or suspended configuration falls back as it always did)."""
     billing, tenant = config.billing, config.tenant
-    if billing is None or billing.plan is None or tenant is None or config.invalid or tenant.status != "active":
+    if billing is None or billing.plan is None or not billing.plan.capped:
+        return None  # most tenants: nothing more to look at
+    if tenant is None or config.invalid or tenant.status != "active":
         return None
     reached = billing.reached(month_of(call.received_at, zone))
     if reached is None:
