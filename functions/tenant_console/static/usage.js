@@ -125,7 +125,7 @@ function statementView(statement, zone) {
       { class: "card", id: "usage-lines", "aria-labelledby": "usage-lines-title" },
       h("h3", { id: "usage-lines-title" }, "Every session"),
       lines.length
-        ? table(
+        ? h("div", { class: "table-scroll" }, table(
             "Every session of the month",
             ["When", "Channel", "Widget or number", "Minutes", "Cost", "Note"],
             lines.map((line) => [
@@ -136,7 +136,7 @@ function statementView(statement, zone) {
               line.status === "costed" ? money(line.cost_cents) : "–",
               [line.status === "costed" ? "" : "cost not known yet", line.decision === "capped" ? "over the limit" : ""].filter(Boolean).join("; "),
             ]),
-          )
+          ))
         : h("p", { class: "muted" }, "No sessions in this month yet. They appear here as calls come in."),
     ),
   );
