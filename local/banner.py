@@ -31,6 +31,7 @@ class RunFacts:
     calls_table: str
     now: datetime
     restored: bool = False  # the run went on from a kept state: what earlier runs created is still there
+    cache_seconds: str = "3"  # CACHE_TTL_SECONDS as the run uses it
 
 
 def banner(run: RunFacts) -> str:
@@ -139,6 +140,7 @@ Operator tooling against this run (sbctl --operator reads the tables directly):
   .venv/bin/sbctl --operator simulate --tenant {demo.TENANT_ID} --channel phone --caller {demo.VIP_CALLER}
   .venv/bin/sbctl --operator calls report --tenant {demo.TENANT_ID} --from {first_day} --to {today}
 
+{billing_examples(run)}
 {BANNER_END}; the state stays in {run.folder} for the next `make run`.
 """
 
@@ -151,3 +153,45 @@ def _onboarded_before(run: RunFacts) -> str:
         ", but the onboarding example answers 409 already_exists if an earlier run\n"
         "already onboarded globex: use another tenant id there"
     )
+CAPPED_CALLS = (1101, 1102, 1103)  # two calls that use the demo's last minutes, then one past its cap
+
+
+def billing_examples(run: RunFacts) -> str:
+    """Caps and statements (docs/billing.md): a cap just above what the demo has used this month, two calls that
+    reach it, and the next call capped."""
+    pricing = f"/webhooks/{run.tokens['pricing']}"
+    start = run.now.replace(microsecond=0)
+    lines = []
+    for call_id, seconds in zip(CAPPED_CALLS[:2], (240, 120), strict=True):
+        incoming = sample_body(event_type="web.incoming", call_id=call_id, from_number="web", to_number="")
+        ended = completion_data(
+            call_id=call_id,
+            web=True,
+            from_number="web",
+            to_number="",
+            start=start,
+            end=start + timedelta(seconds=seconds),
+            product="spark",
+            voice="en-US-Ava1",
+        )
+        lines.append(curl_command(run.base_url, pricing, incoming, run.signing_secret))
+        lines.append(curl_command(run.base_url, pricing, event_body("web.complete", ended), run.signing_secret))
+    capped = sample_body(event_type="web.incoming", call_id=CAPPED_CALLS[2], from_number="web", to_number="")
+    calls = "\n\n  ".join(lines)
+    return f"""Caps and statements (docs/billing.md), with the exports above. Give the demo tenant 5 more minutes this
+month and an over-limit agent; two widget sessions end using 4 and 2 billable minutes, and the lines below
+show the operator's alerts (80% of the cap, then the cap). A few seconds later (the recorder counts, the
+webhook caches for {run.cache_seconds} s) the next session gets the over-limit agent, recorded as `capped`;
+other tenants are untouched. Then the month's statement (also in the console: Usage), and the cap removed:
+
+  .venv/bin/python -m sbctl --operator plan set --tenant {demo.TENANT_ID} --minutes-left 5 \\
+    --at-cap over-limit-profile --over-limit-voice en-US-Ava1 \\
+    --over-limit-prompt 'Say that Acme Dental is closed to calls; take a message.'
+
+  {calls}
+
+  {curl_command(run.base_url, pricing, capped, run.signing_secret)}
+
+  .venv/bin/python -m sbctl --operator usage --tenant {demo.TENANT_ID} --format csv
+  .venv/bin/python -m sbctl --operator plan remove --tenant {demo.TENANT_ID}
+"""

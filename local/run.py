@@ -125,6 +125,7 @@ def serve(
         calls_table=emulator.CALLS_TABLE_NAME,
         now=datetime.now(UTC),
         restored=saved is not None,
+        cache_seconds=os.environ.get("CACHE_TTL_SECONDS", "3"),
     )
     stop = _stopped_by_signals()
     try:

@@ -133,6 +133,8 @@ def webhook_line(at: float, served: Served, answer_line: str | None) -> str:
         detail = f"{chosen}{variant} -> {answer.get('profile_id')}"
     elif outcome == "fallback":
         detail = f"fallback: {reason.replace('_', ' ')}"
+    elif outcome == "capped":  # the operator's plan: the over-limit profile, or the static agent
+        detail = f"capped ({reason.replace('_', ' ')}) -> {answer.get('profile_id') or 'static agent'}"
     elif outcome == "acknowledged":
         detail = f"{_event_type(served.body) or 'event'} {'queued' if reason == 'queued' else 'acknowledged'}"
     elif outcome == "rejected":

@@ -7,6 +7,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
+from functions.billing.meter import build_meter
 from functions.call_sync import service
 from functions.call_sync.adapters import DynamoOutcomeStore
 from functions.call_sync.models import CallSyncSettings
@@ -37,6 +38,13 @@ class CallSyncDependencies(Dependencies[CallSyncSettings]):
             settings.CALLS_TABLE_NAME,
             ttl_days=settings.DECISION_TTL_DAYS,
             clock=utc_now,
+            usage=build_meter(
+                self.dynamodb,
+                lambda: make_client("events", client_config(connect_timeout_s=2, read_timeout_s=5, max_attempts=3)),
+                settings,
+                config_table=settings.TABLE_NAME,
+                calls_table=settings.CALLS_TABLE_NAME,
+            ),
         )
 
     @cached_property

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from functions.billing.settings import BillingSettings
 from functions.outcomes.attribution import FitSettings
 
 DIRECTIONS = frozenset({"all", "widget", "mic", "inbound", "outbound"})
@@ -24,7 +25,7 @@ def _directions(value: str) -> tuple[str, ...]:
     return parts
 
 
-class CallSyncSettings(FitSettings):
+class CallSyncSettings(FitSettings, BillingSettings):
     # The configuration table: the operator's number claims, which settle contested phone calls (read only).
     TABLE_NAME: Annotated[str, Field(min_length=1)]
     CALLS_TABLE_NAME: Annotated[str, Field(min_length=1)]

@@ -46,6 +46,7 @@ class CallRecord(BaseModel):
     billable_minutes: float | None = None
     billing_total_cents: float | None = None
     started_at: datetime | None = None
+    usage_month: str | None = None  # the billing month its completion was counted in (functions/billing/meter.py)
     grade_key: str | None = None
     grade_score: float | None = None
     grade_outcome: str | None = None

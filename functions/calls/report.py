@@ -123,6 +123,7 @@ class TenantReport(_Out):
     duration_seconds: float
     daily: list[DailyCount]
     experiments: list[Experiment]
+    capped: int = 0  # decisions answered by the operator's plan at a cap (functions/billing), not a fallback
 
 
 class Report(_Out):
@@ -193,6 +194,7 @@ def tenant_report(tenant_id: str, records: list[CallRecord], period: Period) -> 
         duration_seconds=sum(r.duration_seconds or 0 for r in outcomes),
         daily=daily,
         experiments=experiments(decided),
+        capped=sum(r.decision == "capped" for r in decided),
     )
 
 
@@ -346,6 +348,8 @@ def render_text(report: Report) -> str:
         )
         for reason in tenant.fallback_by_reason:
             lines.append(f"  {reason.reason}: {reason.count} ({reason.rate:.1%})")
+        if tenant.capped:
+            lines.append(f"Capped {tenant.capped} of {tenant.decided} decisions (the plan's monthly cap was reached)")
         for experiment in tenant.experiments:
             lines += [
                 "",

@@ -9,7 +9,7 @@ import gzip
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from functions.calls.decisions import DecisionRecord
 from functions.calls.read_model import CallRecord
@@ -179,14 +179,34 @@ def _if_newer(
     )
 
 
+class UsageCounter(Protocol):
+    """Counts a completion into its tenant's month before it is stored (functions/billing/meter.py)."""
+
+    def count(self, tenant_id: str, outcome: Completion | Grade) -> None: ...
+
+
+class _NoUsage:
+    """Counts nothing: repositories that only read or record decisions."""
+
+    def count(self, tenant_id: str, outcome: Completion | Grade) -> None:
+        return None
+
+
 class CallRepository:
     """Writes and reads of call items through the low-level client. A write returns False when the
     stored facts take precedence (a duplicate, or an older or lower-ranked delivery) and raises
     StoreUnavailable when DynamoDB fails."""
 
     def __init__(
-        self, client: Any, table_name: str, *, ttl_days: int = 90, clock: Callable[[], datetime] = utc_now
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        ttl_days: int = 90,
+        clock: Callable[[], datetime] = utc_now,
+        usage: UsageCounter | None = None,
     ) -> None:
+        self._usage = usage or _NoUsage()
         self._client = client
         self._table = table_name
         self._ttl_days = ttl_days
@@ -205,6 +225,7 @@ class CallRepository:
         return self._apply(decision_update(self._table, record, ttl_days=self._ttl_days), "record decision")
 
     def record_completion(self, tenant_id: str, completion: Completion, *, keep_transcripts: bool) -> bool:
+        self._usage.count(tenant_id, completion)  # first: a retry after a failed write still finds it counted
         request = completion_update(
             self._table,
             tenant_id,

@@ -15,6 +15,8 @@ deployed, the one tests create and the one code reads can never drift apart.
     OPERATOR#{tenant_id}    KEYREQ#{hash}                        key-create reservation (TTL expires_at)
     NUMBER#{e164}           NUMBER                               which tenant owns a phone number
     ROUTE#{sha256(token)}   ROUTE                                what a webhook URL's token opens
+    BILLING#{tenant_id}     BILLING                              the operator's plan and each month's usage
+    BILLING#{tenant_id}     STATEMENT#{YYYY-MM}                  a closed month's final statement
 
 The CONFIG# items are the tenant's draft, edited through the tenant API (functions/tenant_api); publishing
 compiles them into LIVE, so the router reads a tenant's whole configuration with one GetItem. What only the
@@ -98,6 +100,10 @@ NUMBER_SK = "NUMBER"
 LIVE_SK = "LIVE"
 PUBLISHED_PREFIX = "PUBLISHED#"
 ROUTE_SK = "ROUTE"
+# Operator-owned billing items (functions/billing/store.py): the tenant API's role may read, never write them.
+BILLING_PREFIX = "BILLING#"
+BILLING_SK = "BILLING"
+STATEMENT_PREFIX = "STATEMENT#"
 
 
 def tenant_pk(tenant_id: str) -> str:
@@ -107,6 +113,10 @@ def tenant_pk(tenant_id: str) -> str:
 # The calls table's partitions that belong to no tenant: only the operator's tools read them (the tenant API's
 # role is denied them, infra/stacks/service_stack.py).
 OPERATOR_CALL_PARTITIONS = (CONTESTED_PK, SYNC_PK, tenant_pk(UNASSIGNED_TENANT))
+
+
+def billing_pk(tenant_id: str) -> str:
+    return f"{BILLING_PREFIX}{tenant_id}"
 
 
 def operator_pk(tenant_id: str) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from functions.billing.meter import UsageMeter, build_meter
 from functions.calls.repository import CallRepository
 from functions.common.aws import client_config, make_client
 from functions.common.clock import utc_now
@@ -44,7 +45,22 @@ class OutcomeRecorderDependencies(Dependencies[OutcomeRecorderSettings]):
     @cached_property
     def calls(self) -> CallRepository:
         settings = self.settings
-        return CallRepository(self.dynamodb, settings.CALLS_TABLE_NAME, ttl_days=settings.DECISION_TTL_DAYS)
+        return CallRepository(
+            self.dynamodb, settings.CALLS_TABLE_NAME, ttl_days=settings.DECISION_TTL_DAYS, usage=self.meter
+        )
+
+    @cached_property
+    def meter(self) -> UsageMeter:
+        """Counts each stored completion into its tenant's month (functions/billing/meter.py)."""
+        settings = self.settings
+        return build_meter(
+            self.dynamodb,
+            lambda: self._client("events"),
+            settings,
+            config_table=settings.TABLE_NAME,
+            calls_table=settings.CALLS_TABLE_NAME,
+            clock=self.clock,
+        )
 
     @cached_property
     def directory(self) -> ConfigDirectory:

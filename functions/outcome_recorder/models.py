@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from functions.billing.settings import BillingSettings
 from functions.outcomes.attribution import FitSettings
 
 # stored / duplicate: written or already there; invalid: data that never validates (logged, dropped);
@@ -15,7 +16,7 @@ from functions.outcomes.attribution import FitSettings
 Result = Literal["stored", "duplicate", "invalid", "refused", "quarantined", "contested"]
 
 
-class OutcomeRecorderSettings(FitSettings):
+class OutcomeRecorderSettings(FitSettings, BillingSettings):
     # The configuration table: number claims and each tenant's keep_transcripts (read only).
     TABLE_NAME: Annotated[str, Field(min_length=1)]
     CALLS_TABLE_NAME: Annotated[str, Field(min_length=1)]

@@ -15,6 +15,11 @@ Routes (API Gateway HTTP API, payload v2; IAM-authorised in AWS, so this functio
     GET    /admin/tenants/{tenant_id}/admins                list the tenant's admins and viewers
     DELETE /admin/tenants/{tenant_id}/admins/{email}        delete one of them (only from its own tenant)
     POST   /admin/webhook-endpoint                          register the org-level webhook endpoint (its own URL)
+    GET    /admin/tenants/{tenant_id}/plan                  the tenant's plan (caps) and this month's usage against it
+    PUT    /admin/tenants/{tenant_id}/plan                  set the plan (operator only; docs/billing.md)
+    DELETE /admin/tenants/{tenant_id}/plan                  remove it: no caps (usage is still counted)
+    GET    /admin/tenants/{tenant_id}/usage?month=YYYY-MM   the tenant's usage statement for a billing month
+    GET    /admin/usage?month=YYYY-MM                       every tenant's statement for a billing month
 
 Routes live in routes/, one router per resource; errors are mapped to HTTP once, in errors.py.
 """
@@ -32,10 +37,10 @@ from functions.common.api_handlers import register_error_handlers, resolve_json
 from functions.common.observability import logger, metrics, tracer
 from functions.provisioning import errors
 from functions.provisioning.dependencies import deps
-from functions.provisioning.routes import keys, tenant_admins, tenants, webhook_endpoint
+from functions.provisioning.routes import billing, keys, tenant_admins, tenants, webhook_endpoint
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for resource in (tenants, keys, tenant_admins, webhook_endpoint):
+for resource in (tenants, keys, tenant_admins, webhook_endpoint, billing):
     app.include_router(resource.router)
 
 

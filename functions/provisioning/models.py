@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from functions.billing.settings import BillingSettings
 from functions.common.identity import TenantRole
-from functions.common.settings import FunctionSettings
 from functions.common.types import E164, ItemId, TenantId, Version
 from functions.provisioning.key_records import EmbedSnippets, KeyRecord
 from functions.tenant_config.models import AgentProfile, BusinessHours, Template, Tenant, Variables
@@ -31,8 +31,10 @@ DEFAULT_KEY_NAME = "Web Widget"
 DEFAULT_ENDPOINT_EVENTS = ("telephony.incoming", "web.incoming", "telephony.complete", "web.complete", "call.graded")
 
 
-class ProvisioningSettings(FunctionSettings):
+class ProvisioningSettings(BillingSettings):
     TABLE_NAME: Annotated[str, Field(min_length=1)]
+    # The calls table, read for usage statements (unset: the usage routes answer 503).
+    CALLS_TABLE_NAME: Annotated[str | None, Field(min_length=1)] = None
     # Secret holding ThunderPhone's secret API key (sk_live_...); never logged or returned.
     THUNDERPHONE_API_KEY_SECRET_NAME: Annotated[str, Field(min_length=1)]
     # The signing-secrets secret; endpoint setup adds a new whsec_ beside the current ones.

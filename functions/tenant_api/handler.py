@@ -10,6 +10,7 @@ Routes (API Gateway HTTP API, payload v2, behind the Cognito JWT authorizer; bas
     POST            /simulate               (draft or live; optionally one profile, at a chosen time)
     GET             /calls/report?days=7    (or ?from=YYYY-MM-DD&to=YYYY-MM-DD)
     GET             /calls?day=&channel=&widget=&rule=&fallback=&cursor=   /calls/{call_id} (one call's story)
+    GET             /plan, /usage?month=YYYY-MM   (the operator's plan and the month's statement; changes refused)
 
 The tenant is always the token's (principal.py). Errors map to HTTP once, in errors.py; docs/tenant-api.md
 is the contract; docs/tenant-api.openapi.json is generated from these routes (`make openapi`) and CI
@@ -29,10 +30,12 @@ from functions.common.observability import logger, metrics, tracer
 from functions.tenant_api import errors
 from functions.tenant_api.principal import Forbidden, Unauthenticated, principal_for
 from functions.tenant_api.routes import calls, items, preview, publishing, settings
+from functions.tenant_api.routes import usage as billing_usage
 
 app = APIGatewayHttpResolver(enable_validation=True)
 for resource in (items, settings, publishing, preview, calls):
     app.include_router(resource.router)
+app.include_router(billing_usage.router)  # the plan and month, read-only (functions/billing)
 register_error_handlers(
     app,
     validation_error=errors.validation_error,

@@ -12,13 +12,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from functions.common.settings import FunctionSettings
+from functions.billing.settings import BillingSettings
 from functions.common.types import E164, ItemId
 from functions.tenant_config.live import OPERATOR_FIELDS, TENANT_FIELDS
 from functions.tenant_config.models import AgentProfile, BusinessHours, Customer, RoutingRule, Variables
 
 
-class TenantApiSettings(FunctionSettings):
+class TenantApiSettings(BillingSettings):
     TABLE_NAME: Annotated[str, Field(min_length=1)]
     CALLS_TABLE_NAME: Annotated[str, Field(min_length=1)]
     MAX_PROMPT_CHARS: Annotated[int, Field(ge=1000, le=100_000)] = 20_000

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from functions.billing.state import BillingState
 from functions.common import table
 from functions.common.dynamo import plain
 from functions.common.errors import InvalidItem
@@ -79,6 +80,7 @@ class TenantConfig:
     invalid: Mapping[str, InvalidItem] = field(default_factory=dict)
     version: int | None = None  # the published version; None when nothing is published
     stale: bool = False  # served from the last good read because a refresh failed (webhook caching.py)
+    billing: BillingState | None = None  # the operator's plan and the month's usage, read with it (webhook only)
 
     @classmethod
     def of(cls, tenant_id: str, snapshot: Snapshot, version: int | None) -> TenantConfig:

@@ -103,6 +103,7 @@ def answer(request: service.WebhookRequest, settings: WebhookSettings) -> Reply:
         queue=lambda: deps.outcome_queue,  # built only for outcome events
         origin_values=deps.secrets.origin_values if settings.ORIGIN_SECRET_NAME else None,
         origin_report_only=settings.ORIGIN_REPORT_ONLY,
+        billing_zone=settings.billing_zone,
     )
 
 

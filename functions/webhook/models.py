@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from functions.common.settings import FunctionSettings
+from functions.billing.settings import BillingSettings
 from functions.tenant_config.models import Channel
 
 FallbackReason = Literal[
@@ -28,7 +28,7 @@ FallbackReason = Literal[
 ]
 
 
-class WebhookSettings(FunctionSettings):
+class WebhookSettings(BillingSettings):
     TABLE_NAME: Annotated[str, Field(min_length=1)]
     # Secrets Manager secret holding the valid signing secrets: a plain string, a JSON list,
     # or {"secrets": [...]}; more than one may be valid while a secret is rotated.
@@ -90,8 +90,10 @@ class Decision:
     """What the router answers for a call and why; the simulator prints it, the logs summarise it."""
 
     tenant_id: str
-    outcome: Literal["config", "fallback"]
-    reason: str  # "rule" / "default_profile" when a config is served, else a FallbackReason
+    outcome: Literal["config", "fallback", "capped"]
+    # "rule" / "default_profile" when a config is served; "minutes_cap" / "spend_cap" when capped (capping.py);
+    # else a FallbackReason
+    reason: str
     rule_id: str | None = None
     variant: str | None = None
     profile_id: str | None = None
@@ -107,7 +109,8 @@ class Decision:
 
     @property
     def body(self) -> Mapping[str, Any]:
-        return self.config if self.outcome == "config" and self.config is not None else {}
+        served = self.outcome in ("config", "capped")  # capped: the operator's over-limit profile, or `{}`
+        return self.config if served and self.config is not None else {}
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ class Reply:
 
     status: int
     body: Mapping[str, Any]
-    outcome: str  # config / fallback / rejected / acknowledged
+    outcome: str  # config / fallback / capped / rejected / acknowledged
     reason: str | None = None
     decision: Decision | None = None
     call_id: int | None = None

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -32,6 +33,7 @@ from functions.thunderphone.events import (
     WebhookEnvelope,
 )
 from functions.thunderphone.signing import verify
+from functions.webhook.capping import capped_decision
 from functions.webhook.models import CallFacts, Decision, FallbackReason, Reply
 from functions.webhook.origin import FORBIDDEN, came_through_edge
 from functions.webhook.outcomes import TOO_LARGE, enqueue_outcome, store_unavailable, unavailable
@@ -42,6 +44,7 @@ from functions.webhook_routes.model import Route, is_token, route_id
 if TYPE_CHECKING:
     from functions.outcomes.ports import OutcomeQueue
 
+UTC_ZONE = ZoneInfo("UTC")
 UNAUTHORIZED = Reply(401, {"error": "unauthorized"}, "rejected", "bad_signature")
 NOT_FOUND = Reply(404, {"error": "not_found"}, "rejected", "unknown_route")
 
@@ -128,6 +131,7 @@ def answer(
     queue: Callable[[], OutcomeQueue | None] | None = None,
     origin_values: Callable[[], tuple[str, ...]] | None = None,
     origin_report_only: bool = False,
+    billing_zone: ZoneInfo = UTC_ZONE,
 ) -> Reply:
     """Bodies over `max_body_bytes` are accepted only as signed outcome events, up to `max_outcome_body_bytes`
     (which are queued by `queue`, never stored here). With `origin_values` (edge protection), a request that did
@@ -155,6 +159,7 @@ def answer(
         max_body_bytes=max_body_bytes,
         max_prompt_chars=max_prompt_chars,
         queue=queue,
+        billing_zone=billing_zone,
     )
     return replace(reply, stale_secrets=True) if stale_secrets else reply
 
@@ -167,6 +172,7 @@ def _answer_signed(
     max_body_bytes: int,
     max_prompt_chars: int,
     queue: Callable[[], OutcomeQueue | None] | None,
+    billing_zone: ZoneInfo = UTC_ZONE,
 ) -> Reply:
     """A signed request of at most the outcome limit: its route, then its event."""
     size = len(request.body)
@@ -200,7 +206,14 @@ def _answer_signed(
     except ValidationError:
         return fallback("malformed_payload")
     return answer_incoming(
-        route, request.received_at, envelope.type, call, store=store, secrets=secrets, max_prompt_chars=max_prompt_chars
+        route,
+        request.received_at,
+        envelope.type,
+        call,
+        store=store,
+        secrets=secrets,
+        max_prompt_chars=max_prompt_chars,
+        billing_zone=billing_zone,
     )
 
 
@@ -213,6 +226,7 @@ def answer_incoming(
     store: TenantStore,
     secrets: SecretSource,
     max_prompt_chars: int,
+    billing_zone: ZoneInfo = UTC_ZONE,
 ) -> Reply:
     web = call.from_number == WEB_CALLER or event_type == "web.incoming"
     facts = CallFacts(
@@ -251,7 +265,9 @@ def answer_incoming(
             raise ToolSecretUnavailable(str(exc)) from exc
         return credentials
 
-    decision = decide(config, customer, facts, tool_secrets=tool_secrets, max_prompt_chars=max_prompt_chars)
+    decision = capped_decision(
+        config, customer, facts, zone=billing_zone, tool_secrets=tool_secrets, max_prompt_chars=max_prompt_chars
+    ) or decide(config, customer, facts, tool_secrets=tool_secrets, max_prompt_chars=max_prompt_chars)
     return Reply(
         200,
         decision.body,

@@ -7,11 +7,13 @@ from typing import Any
 
 from aws_cdk import Annotations, ArnFormat, CfnOutput, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from functions.common.table import (
+    BILLING_PREFIX,
     CALL_ID_INDEX,
     CALLS_TABLE_INDEXES,
     CONFIG_TABLE_INDEXES,
@@ -115,6 +117,9 @@ class ServiceStack(SwitchboardStack):
                 reserved_concurrency=reserved_concurrency if config.reserved_concurrency else None,
             )
 
+        # Usage alerts for the operator (docs/billing.md) go to the account's default EventBridge bus, put by whatever
+        # counts usage; an operator's rule on source switchboard.billing routes them on.
+        alert_bus = events.EventBus.from_event_bus_name(self, "BillingAlertBus", "default")
         # Outcome events are queued by the webhook before it answers them, and recorded by the outcome recorder.
         outcomes = OutcomeQueue(
             self,
@@ -127,6 +132,7 @@ class ServiceStack(SwitchboardStack):
                     # ThunderPhone's record of a call: a grade's start, and what settles a contested phone call.
                     "THUNDERPHONE_API_KEY_SECRET_NAME": config.thunderphone_api_key_secret_name,
                     "THUNDERPHONE_API_BASE": config.thunderphone_api_base,
+                    "BILLING_ALERTS_EVENT_BUS": alert_bus.event_bus_name,
                 },
                 RECORDER_CONCURRENCY,
             ),
@@ -172,6 +178,7 @@ class ServiceStack(SwitchboardStack):
             "THUNDERPHONE_API_BASE": config.thunderphone_api_base,
         }
         provisioning_env = api_env | {
+            "CALLS_TABLE_NAME": calls_table.table_name,  # usage statements
             "SIGNING_SECRET_NAME": config.signing_secret_name,
             "TENANT_USER_POOL_ID": identity.user_pool_id,
         }
@@ -184,7 +191,10 @@ class ServiceStack(SwitchboardStack):
         provisioner = Provisioner(
             self, "Provisioner", options("provisioning", provisioning_env, config.provisioning_reserved_concurrency)
         )
-        call_sync_env = api_env | {"CALLS_TABLE_NAME": calls_table.table_name}
+        call_sync_env = api_env | {
+            "CALLS_TABLE_NAME": calls_table.table_name,
+            "BILLING_ALERTS_EVENT_BUS": alert_bus.event_bus_name,
+        }
         # One sync at a time (see CallSync).
         call_sync = CallSync(
             self, "CallSync", options("call-sync", call_sync_env, 1), schedule=config.call_sync_schedule
@@ -249,6 +259,12 @@ class ServiceStack(SwitchboardStack):
         grant(config_table, outcomes.function, lambda g: config_table.grant(g, "dynamodb:GetItem"))
         outcomes.quarantine.grant(outcomes.function, "sqs:SendMessage")
         secrets.thunderphone_api_key.grant_read(outcomes.function)
+        # Usage counting (functions/billing/meter.py): each call's usage marker is read back (GetItem) and moved with
+        # its month's counters in one transaction; only the config table's BILLING# items are written.
+        grant(calls_table, outcomes.function, lambda g: calls_table.grant(g, "dynamodb:GetItem"))
+        self._grant_billing_writes(config_table, outcomes.function, call_sync.function)
+        alert_bus.grant_put_events_to(outcomes.function)
+        alert_bus.grant_put_events_to(call_sync.function)
 
         # The decision recorder only records decisions: one conditional UpdateItem per call, on the table itself
         # (no index, no read, no delete). Its on-failure destination grants its own SendMessage.
@@ -257,6 +273,7 @@ class ServiceStack(SwitchboardStack):
         )
 
         grant(config_table, provisioner.function, config_table.grant_read_write_data)
+        grant(calls_table, provisioner.function, calls_table.grant_read_data)  # usage statements
         secrets.thunderphone_api_key.grant_read(provisioner.function)
         secrets.signing_secrets.grant_read(provisioner.function)
         secrets.signing_secrets.grant_write(provisioner.function)
@@ -564,6 +581,16 @@ class ServiceStack(SwitchboardStack):
                 },
             )
         )
+        # The operator's plans, usage counters and final statements: readable (the tenant's own, by its code), never
+        # written by the tenant API.
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+                resources=[config_table.table_arn],
+                conditions={"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [f"{BILLING_PREFIX}*"]}},
+            )
+        )
         every_table = [config_table.table_arn, calls_table.table_arn]
         fn.add_to_role_policy(
             iam.PolicyStatement(
@@ -589,6 +616,18 @@ class ServiceStack(SwitchboardStack):
                 conditions={"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": list(OPERATOR_CALL_PARTITIONS)}},
             )
         )
+
+    @staticmethod
+    def _grant_billing_writes(config_table: dynamodb.Table, *functions: lambda_.Function) -> None:
+        """UpdateItem on the configuration table's BILLING# items only (usage counters and alert marks)."""
+        for fn in functions:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:UpdateItem"],
+                    resources=[config_table.table_arn],
+                    conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{BILLING_PREFIX}*"]}},
+                )
+            )
 
     @staticmethod
     def _grant_table(table: dynamodb.Table, fn: lambda_.Function, grant: Callable[[iam.IGrantable], iam.Grant]) -> None:

@@ -32,6 +32,7 @@ GROUPS = [
     "sbctl.commands.simulate",
     "sbctl.commands.calls",
     "sbctl.commands.whoami",
+    "sbctl.commands.billing",
 ]
 
 

@@ -9,8 +9,10 @@ import { rulesView } from "./rules.js";
 import { loadTenantZone } from "./time.js";
 import { settingsView } from "./settings.js";
 
-const VIEWS = { profiles: profilesView, rules: rulesView, customers: customersView, settings: settingsView, draft: draftView, calls: callsView };
-const TITLES = { profiles: "Profiles", rules: "Rules", customers: "Customers", settings: "Settings", draft: "Draft & history", calls: "Calls" };
+import { showUsageBanner, usageView } from "./usage.js";
+
+const VIEWS = { profiles: profilesView, rules: rulesView, customers: customersView, settings: settingsView, draft: draftView, calls: callsView, usage: usageView };
+const TITLES = { profiles: "Profiles", rules: "Rules", customers: "Customers", settings: "Settings", draft: "Draft & history", calls: "Calls", usage: "Usage" };
 const $ = (id) => document.getElementById(id);
 
 function signInError(message) {
@@ -43,6 +45,7 @@ async function render() {
   const who = $("who");
   who.hidden = false;
   who.textContent = `${me.name} · tenant ${me.tenant} · ${me.canEdit ? "admin" : "viewer (read only)"}`;
+  showUsageBanner(); // not awaited: the page does not wait for the usage banner
   const name = (window.location.hash || "#profiles").slice(1).split("/")[0];
   const view = VIEWS[name] ? name : "profiles";
   for (const link of document.querySelectorAll("nav a")) {

@@ -37,5 +37,7 @@ def test_every_route_of_the_contract_is_documented() -> None:
         "/tenant/v1/calls/report": {"get"},
         "/tenant/v1/calls": {"get"},
         "/tenant/v1/calls/{call_id}": {"get"},
+        "/tenant/v1/plan": {"get", "put", "patch", "delete"},  # read-only: changes are refused (docs/billing.md)
+        "/tenant/v1/usage": {"get"},
     }
     assert {path: set(methods) for path, methods in paths.items()} == expected

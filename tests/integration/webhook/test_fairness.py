@@ -223,7 +223,7 @@ def test_refresh_ahead_reads_in_the_background_once_and_never_on_the_answer_path
     eventually(lambda: deps.store.loader.outstanding() == 0, "the refreshes finish")
     live = table.LIVE_SK
     assert Counter(sk for _, sk, _ in reads.made) == Counter(
-        {table.ROUTE_SK: 1, live: 1, table.customer_sk(demo.VIP_CALLER): 1}
+        {table.ROUTE_SK: 1, live: 1, table.BILLING_SK: 1, table.customer_sk(demo.VIP_CALLER): 1}
     )
     # on the store's loader, never on an answer's thread
     assert all(thread.startswith("store-loader") for _, _, thread in reads.made)

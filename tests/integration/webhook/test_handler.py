@@ -114,8 +114,8 @@ def test_warm_path_makes_no_aws_call_and_cold_miss_reads_once(demo_tenant: str, 
     calls = count_webhook_aws_calls()
     invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)
     # Cold: one signing-secret read, one GetItem for the URL's route, one for the tenant's published
-    # configuration, one for the caller, one tool secret.
-    assert calls == Counter({"secretsmanager.GetSecretValue": 2, "dynamodb.GetItem": 3})
+    # configuration and one for its plan and usage (read and cached with it), one for the caller, one tool secret.
+    assert calls == Counter({"secretsmanager.GetSecretValue": 2, "dynamodb.GetItem": 4})
     invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)  # its own route: read once, cold
     calls.clear()
     for _ in range(3):
