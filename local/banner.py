@@ -153,6 +153,8 @@ def _onboarded_before(run: RunFacts) -> str:
         ", but the onboarding example answers 409 already_exists if an earlier run\n"
         "already onboarded globex: use another tenant id there"
     )
+
+
 CAPPED_CALLS = (1101, 1102, 1103)  # two calls that use the demo's last minutes, then one past its cap
 
 
@@ -184,7 +186,7 @@ show the operator's alerts (80% of the cap, then the cap). A few seconds later (
 webhook caches for {run.cache_seconds} s) the next session gets the over-limit agent, recorded as `capped`;
 other tenants are untouched. Then the month's statement (also in the console: Usage), and the cap removed:
 
-  .venv/bin/python -m sbctl --operator plan set --tenant {demo.TENANT_ID} --minutes-left 5 \\
+  .venv/bin/sbctl --operator plan set --tenant {demo.TENANT_ID} --minutes-left 5 \\
     --at-cap over-limit-profile --over-limit-voice en-US-Ava1 \\
     --over-limit-prompt 'Say that Acme Dental is closed to calls; take a message.'
 
@@ -192,6 +194,6 @@ other tenants are untouched. Then the month's statement (also in the console: Us
 
   {curl_command(run.base_url, pricing, capped, run.signing_secret)}
 
-  .venv/bin/python -m sbctl --operator usage --tenant {demo.TENANT_ID} --format csv
-  .venv/bin/python -m sbctl --operator plan remove --tenant {demo.TENANT_ID}
+  .venv/bin/sbctl --operator usage --tenant {demo.TENANT_ID} --format csv
+  .venv/bin/sbctl --operator plan remove --tenant {demo.TENANT_ID}
 """

@@ -75,7 +75,9 @@ def principal_of(event: Mapping[str, Any]) -> Principal:
         raise Forbidden("your user has no role in this tenant yet: ask the operator to make you an admin or a viewer")
     # Changes are recorded under the person's e-mail when the token carries one (Cognito's ID token does), so the
     # tenant's own history names people its admins recognise; else under the user's `sub`.
-    subject = next((value for value in (claims.get("email"), claims.get("sub")) if isinstance(value, str) and value), None)
+    subject = next(
+        (value for value in (claims.get("email"), claims.get("sub")) if isinstance(value, str) and value), None
+    )
     return Principal(
         tenant_id=tenant_id,
         role="admin" if "admin" in roles else "viewer",

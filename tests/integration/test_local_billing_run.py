@@ -42,7 +42,7 @@ def section_commands(banner: str) -> list[str]:
         text = line.strip()
         if continuing:
             commands[-1] += "\n" + line
-        elif line.startswith("  ") and text.startswith(("curl ", ".venv/bin/python -m sbctl")):
+        elif line.startswith("  ") and text.startswith(("curl ", ".venv/bin/sbctl")):
             commands.append(text)
         else:
             continue

@@ -36,7 +36,9 @@ def test_a_stored_item_that_no_longer_validates_is_named_as_the_admin_knows_it(a
     assert list(body["fields"]) == ["profile 'after-hours'"]
     status, body, _ = admin.post("/draft/publish")
     assert (status, body["error"]) == (409, "integrity")
-    assert in_words(body) == "there is a problem with profile 'after-hours' in the draft; fix or delete it, then publish"
+    assert (
+        in_words(body) == "there is a problem with profile 'after-hours' in the draft; fix or delete it, then publish"
+    )
 
 
 def test_a_rollback_with_unpublished_changes_counts_them_in_words(admin: TenantClient) -> None:
