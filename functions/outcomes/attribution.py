@@ -19,16 +19,18 @@ nor a decision alone therefore says whose call it is:
     several, not T         refused                                    -
 
 A contested call is settled by ThunderPhone's own record of it (`settle`) when it is an inbound phone call
-whose number called is claimed by one of the claimants; otherwise it is set aside for the operator
-(contested.py), who may assign it to a claimant the route agrees with (`may_assign`).
+whose number called is claimed by one of the claimants; otherwise by the operator's assignment of it to one of
+the claimants (contested.py); otherwise it is set aside for the operator. `whose_call` is that whole sequence,
+applied alike by the outcome recorder (to queued events) and the backfill (to ThunderPhone's calls list, as
+the org-level route naming the owner of the number ThunderPhone says the call reached).
 
-Pure but for the ports it is handed (ports.py): the outcome recorder applies it to queued events, the backfill
-to ThunderPhone's calls list, the operator's `assign` to calls set aside.
+Pure but for the ports it is handed (ports.py). `store_outcome` is the one place an outcome is finally
+written under a tenant (by the recorder, the backfill and the operator's `assign`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -117,6 +119,49 @@ def settle(named: str | None, claimants: Collection[str], call_owner: str | None
 def may_assign(named: str | None, claimants: Collection[str], tenant_id: str) -> bool:
     """Whether the operator may store a contested event under `tenant_id`: a claimant the route agrees with."""
     return tenant_id in claimants and named in (None, tenant_id)
+
+
+def follow_assignment(named: str | None, claimants: Collection[str], assigned: str) -> str:
+    """A contested event of a call the operator assigned: refused when its route names another tenant (no key
+    URL reports another tenant's call), stored under the assigned tenant when its decision fits this event,
+    otherwise still CONTESTED (set aside: the operator sees it beside the choice)."""
+    if named not in (None, assigned):
+        return REFUSED
+    return assigned if assigned in claimants else CONTESTED
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Where an outcome goes: a tenant id, the unassigned partition, REFUSED or CONTESTED; `confirmed` when no
+    decision still on its way could change it (the route named a claimant, ThunderPhone or the operator said)."""
+
+    tenant: str
+    confirmed: bool
+
+
+def whose_call(
+    route_kind: str,
+    named: str | None,
+    claimants: Collection[str],
+    *,
+    call: Callable[[], ApiCall | None],
+    owner_of: Callable[[str], str | None],
+    assigned: Callable[[], str | None],
+) -> Verdict:
+    """The attribution rule, settled: `attribute`, then for a contested call ThunderPhone's record (`call`, read
+    only then; `owner_of` a number's owner), then the operator's assignment (`assigned`, read only then)."""
+    verdict = attribute(route_kind, named, claimants)
+    if verdict != CONTESTED:
+        return Verdict(verdict, verdict == named and verdict in claimants)
+    called = number_called(call())
+    verdict = settle(named, claimants, owner_of(called) if called else None)
+    if verdict != CONTESTED:
+        return Verdict(verdict, True)
+    chosen = assigned()
+    if chosen is None:
+        return Verdict(CONTESTED, False)
+    verdict = follow_assignment(named, claimants, chosen)
+    return Verdict(verdict, verdict != CONTESTED)
 
 
 def number_called(call: ApiCall | None) -> str | None:
