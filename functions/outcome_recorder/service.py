@@ -108,7 +108,8 @@ def record(
     )
     verdict, confirmed = found.tenant, found.confirmed
     if verdict == CONTESTED:
-        new = contested.set_aside(message, outcome.call_id, named, sorted(claimants))
+        claims = {tenant: decisions[tenant] for tenant in claimants}
+        new = contested.set_aside(message, outcome.call_id, named, claims, start)
         claimed_by = f"claimed by {', '.join(sorted(claimants))}"
         return Recorded("contested" if new else "duplicate", event_type, outcome.call_id, problem=claimed_by)
 

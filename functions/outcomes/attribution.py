@@ -48,7 +48,7 @@ from functions.calls.records import (
 from functions.common import table
 from functions.common.settings import FunctionSettings
 from functions.common.types import is_e164, is_tenant_id
-from functions.outcomes.ports import OutcomeLog
+from functions.outcomes.ports import OutcomeLog, OutcomeWriter
 from functions.thunderphone.events import COMPLETION_EVENTS, GRADED_EVENTS
 from functions.thunderphone.objects import ApiCall
 
@@ -195,8 +195,9 @@ def record_outcome(
     return store_outcome(log, tenant_id, parse_outcome(event_type, data), keep_transcripts=keep_transcripts)
 
 
-def store_outcome(log: OutcomeLog, tenant_id: str, outcome: Completion | Grade, *, keep_transcripts: bool) -> bool:
-    """True when the item changed, False for a duplicate or an older/lower-ranked delivery. Raises
+def store_outcome(log: OutcomeWriter, tenant_id: str, outcome: Completion | Grade, *, keep_transcripts: bool) -> bool:
+    """The one place an outcome is finally written under a tenant (the recorder, the backfill and the operator's
+    `assign` all come here). True when the item changed, False for a duplicate or an older/lower-ranked delivery. Raises
     InvalidCallEvent for a tenant id no tenant can have, UnstorableCallEvent for facts DynamoDB cannot
     store, and StoreUnavailable when DynamoDB fails."""
     if tenant_id != table.UNASSIGNED_TENANT and not is_tenant_id(tenant_id):
