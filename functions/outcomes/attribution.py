@@ -149,8 +149,15 @@ def whose_call(
     assigned: Callable[[], str | None],
 ) -> Verdict:
     """The attribution rule, settled: `attribute`, then for a contested call ThunderPhone's record (`call`, read
-    only then; `owner_of` a number's owner), then the operator's assignment (`assigned`, read only then)."""
+    only then; `owner_of` a number's owner), then the operator's assignment (`assigned`, read only then). An
+    org-level event refused because another tenant's decision alone fits the call of the number it names is
+    settled by ThunderPhone's record too: it is that number's owner's when the record says the call reached it."""
     verdict = attribute(route_kind, named, claimants)
+    if verdict == REFUSED and route_kind == "org" and named is not None:
+        # ThunderPhone's own body names T's number, but only other tenants' decisions fit (T's decision lost, the
+        # id predicted): T's call if ThunderPhone's record says the call reached T's number, refused otherwise.
+        called = number_called(call())
+        return Verdict(named, True) if called and owner_of(called) == named else Verdict(REFUSED, False)
     if verdict != CONTESTED:
         return Verdict(verdict, verdict == named and verdict in claimants)
     called = number_called(call())

@@ -9,8 +9,18 @@ from typing import Any
 import pytest
 
 from functions.outcomes.attribution import CONTESTED, REFUSED, follow_assignment, whose_call
+from functions.thunderphone.objects import ApiCall
 from tests.fixtures.outcomes import queued_outcome
-from tests.unit.outcomes.test_attribution_and_recording import LONG_BEFORE, FakeCalls, Parts, at, completion
+from tests.unit.outcomes.test_attribution_and_recording import (
+    LONG_BEFORE,
+    NUMBER,
+    START,
+    FakeCalls,
+    FakeDirectory,
+    Parts,
+    at,
+    completion,
+)
 
 
 @pytest.mark.parametrize(
@@ -59,3 +69,17 @@ def test_an_org_level_event_the_assigned_tenant_does_not_claim_is_set_aside_not_
 
     assert result.result == "contested" and parts.calls.written == []
     assert parts.contested.aside == {event.body: (5, None, ("bob", "mallory"))}
+
+
+def test_an_org_level_phone_call_only_a_predictor_claims_goes_to_the_number_thunderphone_says_it_reached() -> None:
+    # The victim's decision for its phone call 5 was lost; Mallory predicted the id 20 seconds before it started.
+    parts = Parts(FakeCalls({"mallory": at(-20)}), FakeDirectory({NUMBER: "victim"}))
+    event = queued_outcome("telephony.complete", completion(to_number=NUMBER, direction="inbound"))
+    unknown = parts.record(event)  # ThunderPhone has no record of it (yet): refused, as before
+    parts.thunderphone.calls[5] = ApiCall(call_id=5, direction="inbound", to_number=NUMBER, start_time=START)
+
+    result = parts.record(event)
+
+    assert unknown.result == "refused"
+    assert (result.result, result.tenant_id) == ("stored", "victim")
+    assert parts.stored_under == ["victim"]
