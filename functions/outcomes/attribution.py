@@ -48,7 +48,7 @@ from functions.calls.records import (
 from functions.common import table
 from functions.common.settings import FunctionSettings
 from functions.common.types import is_e164, is_tenant_id
-from functions.outcomes.ports import OutcomeLog, OutcomeWriter
+from functions.outcomes.ports import OutcomeWriter
 from functions.thunderphone.events import COMPLETION_EVENTS, GRADED_EVENTS
 from functions.thunderphone.objects import ApiCall
 
@@ -193,13 +193,6 @@ def parse_outcome(event_type: str, data: Mapping[str, Any]) -> Completion | Grad
     if event_type in GRADED_EVENTS:
         return grade_from_event(event_type, data)
     raise InvalidCallEvent(f"{event_type}: not an outcome event")
-
-
-def record_outcome(
-    log: OutcomeLog, tenant_id: str, event_type: str, data: Mapping[str, Any], *, keep_transcripts: bool
-) -> bool:
-    """Store an outcome event's facts beside the call's decision (see `store_outcome`)."""
-    return store_outcome(log, tenant_id, parse_outcome(event_type, data), keep_transcripts=keep_transcripts)
 
 
 def store_outcome(log: OutcomeWriter, tenant_id: str, outcome: Completion | Grade, *, keep_transcripts: bool) -> bool:
