@@ -70,7 +70,6 @@ def _contested(ctx: Context) -> ContestedCalls:
 
 
 def run_contested(ctx: Context) -> int:
-
     found = _contested(ctx).waiting(ctx.args.call)
     by_call: dict[int, list[ContestedEvent]] = defaultdict(list)
     for event in found.events:
@@ -108,17 +107,18 @@ def run_contested(ctx: Context) -> int:
 
 
 def _claims(events: list[ContestedEvent], record: BackfilledCall | None) -> list[str]:
-    """Each claimant's decision against the call's start (as the latest thing set aside weighed them)."""
+    """Each claimant's decision against the call's start: ThunderPhone's record's, else the latest event's that
+    names one (a grade names none, and then every decider claims)."""
     from functions.common.clock import iso
 
-    sources: list[tuple[datetime, dict[str, datetime], datetime | None]] = [
-        (event.set_aside_at, dict(event.claims), event.call_start) for event in events if event.claims
-    ]
+    claims: dict[str, datetime] = {}
+    for event in events:
+        claims |= event.claims
+    starts = [event.call_start for event in sorted(events, key=lambda e: e.set_aside_at, reverse=True)]
     if record is not None:
-        sources.append((record.set_aside_at, dict(record.claims), record.call_start))
-    if not sources:
-        return []
-    _, claims, start = max(sources, key=lambda source: source[0])
+        claims |= record.claims
+        starts.insert(0, record.call_start)
+    start = next((start for start in starts if start is not None), None)
     lines = []
     for tenant, decided_at in sorted(claims.items(), key=lambda claim: claim[1]):
         if start is None:
