@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from functions.call_sync.models import Cursor, SyncReport, SyncRequest, WindowReport
 from functions.call_sync.ports import CallSource, NumberOwners, OutcomeStore
 from functions.calls.read_model import CallRecord, decision_times
-from functions.calls.records import completion_from_api, grade_from_api
+from functions.calls.records import UnstorableCallEvent, completion_from_api, grade_from_api
 from functions.common import table
 from functions.common.clock import aware, iso
 from functions.common.observability import logger
@@ -235,17 +235,17 @@ def fill(call: ApiCall, *, store: OutcomeStore, window: WindowReport, attributio
         return
     window.matched += 1
     completion = completion_from_api(call)
-    if completion is None:
-        window.still_running += 1
-    elif not record.has_completion and store_outcome(store, tenant_id, completion, keep_transcripts=False):
-        window.completions_filled += 1
     grade = grade_from_api(call)
-    if (
-        grade is not None
-        and record.grade_key is None
-        and store_outcome(store, tenant_id, grade, keep_transcripts=False)
-    ):
-        window.grades_filled += 1
+    try:
+        if completion is None:
+            window.still_running += 1
+        elif not record.has_completion and store_outcome(store, tenant_id, completion, keep_transcripts=False):
+            window.completions_filled += 1
+        if grade is not None and record.grade_key is None:
+            window.grades_filled += store_outcome(store, tenant_id, grade, keep_transcripts=False)
+    except UnstorableCallEvent as exc:  # a figure DynamoDB has no form for: counted, so the window still moves on
+        window.invalid += 1
+        logger.warning("call not filled", extra={"call_id": call.call_id, "problem": str(exc)})
 
 
 def _counts(window: WindowReport) -> dict[str, object]:
