@@ -3,7 +3,9 @@ contested calls, and the backfill's resumable cursors (pk SYNC#CALLS, sk CURSOR#
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from functions.call_sync.models import Cursor
@@ -12,11 +14,19 @@ from functions.common import dynamo, table
 from functions.common.aws import store_errors
 from functions.common.clock import iso
 from functions.outcomes.contested import ContestedCalls
+from functions.thunderphone.objects import ApiCall
 
 
 class DynamoOutcomeStore(CallRepository):
+    @cached_property
+    def contested(self) -> ContestedCalls:
+        return ContestedCalls(self.client, self.table_name, clock=self.clock, ttl_days=self.ttl_days)
+
     def assigned_tenant(self, call_id: int) -> str | None:
-        return ContestedCalls(self.client, self.table_name).assigned_tenant(call_id)
+        return self.contested.assigned_tenant(call_id)
+
+    def set_aside_contested(self, call: ApiCall, claims: Mapping[str, datetime], start: datetime | None) -> bool:
+        return self.contested.set_aside_backfilled(call, claims, start)
 
     def load_cursor(self, name: str) -> Cursor | None:
         item = dynamo.get(

@@ -53,6 +53,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             name=Metric.CALL_SYNC_COMPLETIONS_FILLED, unit=MetricUnit.Count, value=window.completions_filled
         )
         metrics.add_metric(name=Metric.CALL_SYNC_GRADES_FILLED, unit=MetricUnit.Count, value=window.grades_filled)
+        if window.set_aside:
+            metrics.add_metric(name=Metric.OUTCOME_CONTESTED, unit=MetricUnit.Count, value=window.set_aside)
     if report.errors:
         metrics.add_metric(name=Metric.CALL_SYNC_FAILED, unit=MetricUnit.Count, value=1)
     return report_json(report)

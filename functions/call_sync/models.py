@@ -112,6 +112,7 @@ class WindowReport:
     matched: int = 0
     unmatched: int = 0
     contested: int = 0  # several tenants' decisions fit and nothing settles it: left to the operator
+    set_aside: int = 0  # of those, newly set aside for the operator by this run (OutcomeContested)
     completions_filled: int = 0
     grades_filled: int = 0
     still_running: int = 0

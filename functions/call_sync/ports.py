@@ -3,12 +3,14 @@ functions.thunderphone implement it; tests fake it)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
 from functions.call_sync.models import Cursor
 from functions.calls.read_model import CallRecord
 from functions.calls.records import Completion, Grade
+from functions.thunderphone.objects import ApiCall
 from functions.thunderphone.resources import CallPage
 
 
@@ -26,6 +28,11 @@ class OutcomeStore(Protocol):
 
     def assigned_tenant(self, call_id: int) -> str | None:
         """The tenant the operator assigned a contested call to, if any."""
+        ...
+
+    def set_aside_contested(self, call: ApiCall, claims: Mapping[str, datetime], start: datetime | None) -> bool:
+        """Keep ThunderPhone's record of a contested call for the operator (functions/outcomes/contested.py), with
+        each claimant's decision time and the start they were weighed against; False when it already waited."""
         ...
 
     def record_completion(self, tenant_id: str, completion: Completion, *, keep_transcripts: bool) -> bool:

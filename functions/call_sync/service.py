@@ -21,11 +21,19 @@ from datetime import datetime, timedelta
 
 from functions.call_sync.models import Cursor, SyncReport, SyncRequest, WindowReport
 from functions.call_sync.ports import CallSource, NumberOwners, OutcomeStore
-from functions.calls.read_model import CallRecord
-from functions.calls.records import completion_from_api, grade_from_api
+from functions.calls.read_model import CallRecord, decision_times
+from functions.calls.records import UnstorableCallEvent, completion_from_api, grade_from_api
+from functions.common import table
 from functions.common.clock import aware, iso
 from functions.common.observability import logger
-from functions.outcomes.attribution import CONTESTED, FitWindow, may_assign, number_called, settle
+from functions.outcomes.attribution import (
+    CONTESTED,
+    REFUSED,
+    FitWindow,
+    number_called,
+    store_outcome,
+    whose_call,
+)
 from functions.thunderphone.client import ThunderPhoneError
 from functions.thunderphone.objects import ApiCall
 
@@ -163,56 +171,81 @@ def run_window(
 
 
 @dataclass(frozen=True)
+class Placed:
+    """Where the backfill puts a call: a tenant, None (nobody's to fill) or CONTESTED, and the claims weighed."""
+
+    tenant: str | None
+    claims: dict[str, datetime]
+    start: datetime | None
+
+
+@dataclass(frozen=True)
 class Attribution:
-    """The attribution rule as the backfill applies it: ThunderPhone's list is no route, so it names nobody."""
+    """The attribution rule as the backfill applies it (`whose_call`, as the outcome recorder does): ThunderPhone's
+    list is ThunderPhone's own word, so it is read as the org-level route naming the owner of the number
+    ThunderPhone says the call reached."""
 
     fit: FitWindow
     store: OutcomeStore
     owners: NumberOwners | None
 
-    def tenant_of(self, call: ApiCall, records: list[CallRecord]) -> str | None:
-        """The tenant whose call this is; None when nobody's decision fits it (not answered by us, or only
-        claimed from afar); CONTESTED when several fit and neither ThunderPhone nor the operator settles it."""
-        decisions = {record.tenant_id: record.decided_at for record in records if record.decided_at is not None}
+    def place(self, call: ApiCall, records: list[CallRecord]) -> Placed:
+        """None when the call is nobody's to fill (not answered by us, only claimed from afar, or claimed only by
+        a tenant other than the number's owner); CONTESTED when several tenants' decisions fit and neither
+        ThunderPhone nor the operator settles it."""
         start = aware(call.start_time) if call.start_time is not None else None
-        claimants = self.fit.claimants(decisions, start)
-        if len(claimants) <= 1:
-            return next(iter(claimants), None)
+        claimants = self.fit.claimants(decision_times(records), start)
         called = number_called(call)
-        owner = self.owners.tenant_for_number(called) if called and self.owners is not None else None
-        verdict = settle(None, claimants, owner)
-        if verdict == CONTESTED:
-            assigned = self.store.assigned_tenant(call.call_id)
-            if assigned is not None and may_assign(None, claimants, assigned):
-                return assigned
-        return verdict
+        verdict = whose_call(
+            "org",
+            self._owner(called) if called else None,
+            claimants,
+            call=lambda: call,
+            owner_of=self._owner,
+            assigned=lambda: self.store.assigned_tenant(call.call_id),
+        ).tenant
+        claims = {record.tenant_id: record.decided_at for record in records if record.tenant_id in claimants}
+        tenant = None if verdict in (REFUSED, table.UNASSIGNED_TENANT) else verdict
+        return Placed(tenant, {tenant_id: at for tenant_id, at in claims.items() if at is not None}, start)
+
+    def tenant_of(self, call: ApiCall, records: list[CallRecord]) -> str | None:
+        return self.place(call, records).tenant
+
+    def _owner(self, number: str) -> str | None:
+        return self.owners.tenant_for_number(number) if self.owners is not None else None
 
 
 def fill(call: ApiCall, *, store: OutcomeStore, window: WindowReport, attribution: Attribution) -> None:
     window.seen += 1
     records = store.calls_of(call.call_id)
-    tenant_id = attribution.tenant_of(call, records)
-    if tenant_id is None:
+    placed = attribution.place(call, records)
+    if placed.tenant == CONTESTED:
+        window.contested += 1
+        if store.set_aside_contested(call, placed.claims, placed.start):
+            window.set_aside += 1
+            logger.warning(
+                "call contested: several tenants' decisions fit it; set aside for the operator (sbctl calls assign)",
+                extra={"call_id": call.call_id, "claimants": sorted(placed.claims)},
+            )
+        return
+    tenant_id = placed.tenant
+    record = next((record for record in records if record.tenant_id == tenant_id), None)
+    if tenant_id is None or record is None:
         window.unmatched += 1  # not answered by us, its decision log was lost, or only claimed from afar
         return
-    if tenant_id == CONTESTED:
-        window.contested += 1
-        claimants = sorted(record.tenant_id for record in records if record.has_decision)
-        logger.warning(
-            "call contested: several tenants' decisions fit it; the operator assigns it (sbctl calls assign)",
-            extra={"call_id": call.call_id, "deciders": claimants},
-        )
-        return
     window.matched += 1
-    record = next(record for record in records if record.tenant_id == tenant_id)
     completion = completion_from_api(call)
-    if completion is None:
-        window.still_running += 1
-    elif not record.has_completion and store.record_completion(tenant_id, completion, keep_transcripts=False):
-        window.completions_filled += 1
     grade = grade_from_api(call)
-    if grade is not None and record.grade_key is None and store.record_grade(tenant_id, grade):
-        window.grades_filled += 1
+    try:
+        if completion is None:
+            window.still_running += 1
+        elif not record.has_completion and store_outcome(store, tenant_id, completion, keep_transcripts=False):
+            window.completions_filled += 1
+        if grade is not None and record.grade_key is None:
+            window.grades_filled += store_outcome(store, tenant_id, grade, keep_transcripts=False)
+    except UnstorableCallEvent as exc:  # a figure DynamoDB has no form for: counted, so the window still moves on
+        window.invalid += 1
+        logger.warning("call not filled", extra={"call_id": call.call_id, "problem": str(exc)})
 
 
 def _counts(window: WindowReport) -> dict[str, object]:

@@ -77,6 +77,11 @@ class CallRecord(BaseModel):
         return cls.model_validate(plain)
 
 
+def decision_times(records: Iterator[CallRecord] | list[CallRecord]) -> dict[str, datetime]:
+    """When each tenant decided the call these records are of (the attribution rule's input)."""
+    return {record.tenant_id: record.decided_at for record in records if record.decided_at is not None}
+
+
 class CallsReader:
     """Call records for a period (the reports' only access to the calls table)."""
 

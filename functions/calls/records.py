@@ -164,15 +164,16 @@ def is_storable_number(value: float | int) -> bool:
 
 def unstorable_fields(outcome: Completion | Grade) -> list[str]:
     """The fields of an outcome that DynamoDB cannot store (names only); empty when it can be written."""
-    numbers: dict[str, float | int | None] = {"call_id": outcome.call_id}
+    # The call id needs no check: a CallId stops at 2**63 - 1, well inside DynamoDB's 38 digits.
+    numbers: dict[str, float | int | None]
     if isinstance(outcome, Completion):
-        numbers |= {
+        numbers = {
             "duration_seconds": outcome.duration_seconds,
             "billable_minutes": outcome.billable_minutes,
             "billing_total_cents": outcome.billing_total_cents,
         }
     else:
-        numbers |= {"grade.score": outcome.score_raw}
+        numbers = {"grade.score": outcome.score_raw}
     return [name for name, value in numbers.items() if value is not None and not is_storable_number(value)]
 
 

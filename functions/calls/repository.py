@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from functions.calls.decisions import DecisionRecord
-from functions.calls.read_model import CallRecord
+from functions.calls.read_model import CallRecord, decision_times
 from functions.calls.records import (
     MAX_TRANSCRIPT_BYTES,
     Completion,
@@ -220,6 +220,14 @@ class CallRepository:
     def table_name(self) -> str:
         return self._table
 
+    @property
+    def ttl_days(self) -> int:
+        return self._ttl_days
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
+
     def record_decision(self, record: DecisionRecord) -> bool:
         """False for a redelivered incoming event: the first decision stays."""
         return self._apply(decision_update(self._table, record, ttl_days=self._ttl_days), "record decision")
@@ -254,7 +262,7 @@ class CallRepository:
     def decisions_of(self, call_id: int) -> dict[str, datetime]:
         """When a decision was recorded for this call id, per tenant (several when a tenant sent another's call
         id, or a predicted one: which is ThunderPhone's call is for the attribution rule, outcomes/attribution.py)."""
-        return {record.tenant_id: record.decided_at for record in self.calls_of(call_id) if record.decided_at}
+        return decision_times(self.calls_of(call_id))
 
     def _apply(self, request: dict[str, Any], operation: str) -> bool:
         try:

@@ -77,8 +77,10 @@ CALLS_TABLE_INDEXES: tuple[IndexSpec, ...] = (
 # Outcomes of calls no tenant can be found for (the tenant-id pattern cannot produce this name).
 UNASSIGNED_TENANT = "_unassigned"
 # Contested calls' outcome events, set aside for the operator (functions/outcomes/contested.py): pk CONTESTED,
-# sk CALL#{call_id}#EVENT#{digest of the body} (each event kept whole) or CALL#{call_id}#ASSIGNED (the operator's
-# choice). No index attribute: reports, replays and attribution never see them.
+# sk CALL#{call_id}#EVENT#{digest of the body} (an org-level event, kept whole), CALL#{call_id}#EVENT#KEY#{tenant}#
+# {event type} (a key URL's latest event of that type), CALL#{call_id}#BACKFILL (ThunderPhone's record of a call the
+# backfill found contested) or CALL#{call_id}#ASSIGNED (the operator's choice). No index attribute: reports, replays
+# and attribution never see them.
 CONTESTED_PK = "CONTESTED"
 # The backfill's resumable cursors: pk SYNC#CALLS, sk CURSOR#{name}.
 SYNC_PK = "SYNC#CALLS"
@@ -170,6 +172,10 @@ def contested_prefix(call_id: int) -> str:
 
 def contested_event_sk(call_id: int, digest: str) -> str:
     return f"{contested_prefix(call_id)}EVENT#{digest}"
+
+
+def contested_backfill_sk(call_id: int) -> str:
+    return f"{contested_prefix(call_id)}BACKFILL"
 
 
 def contested_assignment_sk(call_id: int) -> str:

@@ -15,11 +15,11 @@ from functions.common.aws import client_config, make_client
 from functions.common.clock import utc_now
 from functions.common.dependencies import Dependencies
 from functions.outcome_recorder.models import OutcomeRecorderSettings
+from functions.outcomes.call_lookup import CachedCallLookup
 from functions.outcomes.contested import ContestedCalls
 from functions.outcomes.directory import ConfigDirectory
 from functions.outcomes.queue import SqsOutcomeQueue
 from functions.thunderphone.credentials import calls_api
-from functions.thunderphone.resources import ThunderPhoneCalls
 
 # Off any caller's path: patient clients with retries (SQS redelivers whatever still fails).
 _CONNECT_TIMEOUT_S, _READ_TIMEOUT_S, _MAX_ATTEMPTS = 2.0, 5.0, 5
@@ -74,21 +74,23 @@ class OutcomeRecorderDependencies(Dependencies[OutcomeRecorderSettings]):
 
     @cached_property
     def contested(self) -> ContestedCalls:
-        return ContestedCalls(self.dynamodb, self.settings.CALLS_TABLE_NAME)
+        settings = self.settings
+        return ContestedCalls(self.dynamodb, settings.CALLS_TABLE_NAME, ttl_days=settings.DECISION_TTL_DAYS)
 
     @cached_property
-    def thunderphone(self) -> ThunderPhoneCalls | None:
-        """None when no API key secret is configured (models.py says what that costs)."""
+    def thunderphone(self) -> CachedCallLookup | None:
+        """None when no API key secret is configured (models.py says what that costs); cached per call id."""
         settings = self.settings
         if not settings.THUNDERPHONE_API_KEY_SECRET_NAME:
             return None
-        return calls_api(
+        api = calls_api(
             self._client("secretsmanager"),
             settings.THUNDERPHONE_API_KEY_SECRET_NAME,
             base_url=settings.THUNDERPHONE_API_BASE,
             timeout_s=settings.THUNDERPHONE_TIMEOUT_S,
             max_retries=settings.THUNDERPHONE_MAX_RETRIES,
         )
+        return CachedCallLookup(api, ttl_seconds=settings.CACHE_TTL_SECONDS, max_entries=settings.CACHE_MAX_ENTRIES)
 
     @cached_property
     def quarantine(self) -> SqsOutcomeQueue:

@@ -31,14 +31,11 @@ from functions.outcomes.attribution import (
     CONTESTED,
     REFUSED,
     FitWindow,
-    attribute,
     claimed_number,
-    may_assign,
     named_tenant,
-    number_called,
     parse_outcome,
-    settle,
     store_outcome,
+    whose_call,
 )
 from functions.outcomes.message import QUARANTINE_REASON, QueuedOutcome, call_id_of
 from functions.outcomes.ports import CallLookup, ContestedLog, OutcomeLog, OutcomeQueue, TenantDirectory
@@ -101,18 +98,18 @@ def record(
     thunderphone_record = ThunderPhoneRecord(thunderphone, outcome.call_id)
     start = call_start(outcome, thunderphone_record if decisions else None)  # nobody decided: nothing to weigh
     claimants = (window or FitWindow()).claimants(decisions, start)
-    verdict = attribute(message.route_kind, named, claimants)
-    confirmed = verdict == named and verdict in claimants  # the route names a tenant whose decision fits
+    found = whose_call(
+        message.route_kind,
+        named,
+        claimants,
+        call=thunderphone_record.get,
+        owner_of=directory.tenant_for_number,
+        assigned=lambda: contested.assigned_tenant(outcome.call_id),
+    )
+    verdict, confirmed = found.tenant, found.confirmed
     if verdict == CONTESTED:
-        called = number_called(thunderphone_record.get())
-        verdict = settle(named, claimants, directory.tenant_for_number(called) if called else None)
-        confirmed = verdict != CONTESTED  # ThunderPhone's word
-    if verdict == CONTESTED:
-        assigned = contested.assigned_tenant(outcome.call_id)
-        if assigned is not None:  # the operator already chose for this call
-            verdict, confirmed = (assigned if may_assign(named, claimants, assigned) else REFUSED), True
-    if verdict == CONTESTED:
-        new = contested.set_aside(message, outcome.call_id, named, sorted(claimants))
+        claims = {tenant: decisions[tenant] for tenant in claimants}
+        new = contested.set_aside(message, outcome.call_id, named, claims, start)
         claimed_by = f"claimed by {', '.join(sorted(claimants))}"
         return Recorded("contested" if new else "duplicate", event_type, outcome.call_id, problem=claimed_by)
 

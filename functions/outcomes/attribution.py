@@ -19,16 +19,18 @@ nor a decision alone therefore says whose call it is:
     several, not T         refused                                    -
 
 A contested call is settled by ThunderPhone's own record of it (`settle`) when it is an inbound phone call
-whose number called is claimed by one of the claimants; otherwise it is set aside for the operator
-(contested.py), who may assign it to a claimant the route agrees with (`may_assign`).
+whose number called is claimed by one of the claimants; otherwise by the operator's assignment of it to one of
+the claimants (contested.py); otherwise it is set aside for the operator. `whose_call` is that whole sequence,
+applied alike by the outcome recorder (to queued events) and the backfill (to ThunderPhone's calls list, as
+the org-level route naming the owner of the number ThunderPhone says the call reached).
 
-Pure but for the ports it is handed (ports.py): the outcome recorder applies it to queued events, the backfill
-to ThunderPhone's calls list, the operator's `assign` to calls set aside.
+Pure but for the ports it is handed (ports.py). `store_outcome` is the one place an outcome is finally
+written under a tenant (by the recorder, the backfill and the operator's `assign`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -46,7 +48,7 @@ from functions.calls.records import (
 from functions.common import table
 from functions.common.settings import FunctionSettings
 from functions.common.types import is_e164, is_tenant_id
-from functions.outcomes.ports import OutcomeLog
+from functions.outcomes.ports import OutcomeWriter
 from functions.thunderphone.events import COMPLETION_EVENTS, GRADED_EVENTS
 from functions.thunderphone.objects import ApiCall
 
@@ -119,6 +121,56 @@ def may_assign(named: str | None, claimants: Collection[str], tenant_id: str) ->
     return tenant_id in claimants and named in (None, tenant_id)
 
 
+def follow_assignment(named: str | None, claimants: Collection[str], assigned: str) -> str:
+    """A contested event of a call the operator assigned: refused when its route names another tenant (no key
+    URL reports another tenant's call), stored under the assigned tenant when its decision fits this event,
+    otherwise still CONTESTED (set aside: the operator sees it beside the choice)."""
+    if named not in (None, assigned):
+        return REFUSED
+    return assigned if assigned in claimants else CONTESTED
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Where an outcome goes: a tenant id, the unassigned partition, REFUSED or CONTESTED; `confirmed` when no
+    decision still on its way could change it (the route named a claimant, ThunderPhone or the operator said)."""
+
+    tenant: str
+    confirmed: bool
+
+
+def whose_call(
+    route_kind: str,
+    named: str | None,
+    claimants: Collection[str],
+    *,
+    call: Callable[[], ApiCall | None],
+    owner_of: Callable[[str], str | None],
+    assigned: Callable[[], str | None],
+) -> Verdict:
+    """The attribution rule, settled: `attribute`, then for a contested call ThunderPhone's record (`call`, read
+    only then; `owner_of` a number's owner), then the operator's assignment (`assigned`, read only then). An
+    org-level event refused because another tenant's decision alone fits the call of the number it names is
+    settled by ThunderPhone's record too: it is that number's owner's when the record says the call reached it."""
+    verdict = attribute(route_kind, named, claimants)
+    if verdict == REFUSED and route_kind == "org" and named is not None:
+        # ThunderPhone's own body names T's number, but only other tenants' decisions fit (T's decision lost, the
+        # id predicted): T's call if ThunderPhone's record says the call reached T's number, refused otherwise.
+        called = number_called(call())
+        return Verdict(named, True) if called and owner_of(called) == named else Verdict(REFUSED, False)
+    if verdict != CONTESTED:
+        return Verdict(verdict, verdict == named and verdict in claimants)
+    called = number_called(call())
+    verdict = settle(named, claimants, owner_of(called) if called else None)
+    if verdict != CONTESTED:
+        return Verdict(verdict, True)
+    chosen = assigned()
+    if chosen is None:
+        return Verdict(CONTESTED, False)
+    verdict = follow_assignment(named, claimants, chosen)
+    return Verdict(verdict, verdict != CONTESTED)
+
+
 def number_called(call: ApiCall | None) -> str | None:
     """The number ThunderPhone says an inbound phone call reached (its owner settles a contested call); None
     for anything else: a widget or mic session's `to_number` is undocumented, an outbound call's is the callee."""
@@ -143,15 +195,9 @@ def parse_outcome(event_type: str, data: Mapping[str, Any]) -> Completion | Grad
     raise InvalidCallEvent(f"{event_type}: not an outcome event")
 
 
-def record_outcome(
-    log: OutcomeLog, tenant_id: str, event_type: str, data: Mapping[str, Any], *, keep_transcripts: bool
-) -> bool:
-    """Store an outcome event's facts beside the call's decision (see `store_outcome`)."""
-    return store_outcome(log, tenant_id, parse_outcome(event_type, data), keep_transcripts=keep_transcripts)
-
-
-def store_outcome(log: OutcomeLog, tenant_id: str, outcome: Completion | Grade, *, keep_transcripts: bool) -> bool:
-    """True when the item changed, False for a duplicate or an older/lower-ranked delivery. Raises
+def store_outcome(log: OutcomeWriter, tenant_id: str, outcome: Completion | Grade, *, keep_transcripts: bool) -> bool:
+    """The one place an outcome is finally written under a tenant (the recorder, the backfill and the operator's
+    `assign` all come here). True when the item changed, False for a duplicate or an older/lower-ranked delivery. Raises
     InvalidCallEvent for a tenant id no tenant can have, UnstorableCallEvent for facts DynamoDB cannot
     store, and StoreUnavailable when DynamoDB fails."""
     if tenant_id != table.UNASSIGNED_TENANT and not is_tenant_id(tenant_id):

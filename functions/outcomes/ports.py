@@ -5,7 +5,7 @@ tests fake them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -14,13 +14,17 @@ from functions.outcomes.message import QueuedOutcome
 from functions.thunderphone.objects import ApiCall
 
 
-class OutcomeLog(Protocol):
+class OutcomeWriter(Protocol):
     """Where outcomes are stored (CallRepository); each write returns False when what is stored takes
     precedence, and raises StoreUnavailable when the store fails."""
 
     def record_completion(self, tenant_id: str, completion: Completion, *, keep_transcripts: bool) -> bool: ...
 
     def record_grade(self, tenant_id: str, grade: Grade) -> bool: ...
+
+
+class OutcomeLog(OutcomeWriter, Protocol):
+    """The calls table as attribution reads and writes it."""
 
     def decisions_of(self, call_id: int) -> dict[str, datetime]:
         """When the router decided this call id for each tenant it decided it for (normally one; none if it
@@ -56,8 +60,16 @@ class CallLookup(Protocol):
 class ContestedLog(Protocol):
     """Where contested calls' events wait for the operator (contested.py); raises StoreUnavailable."""
 
-    def set_aside(self, message: QueuedOutcome, call_id: int, named: str | None, claimants: Sequence[str]) -> bool:
-        """Keep the event whole (once: False when it already is)."""
+    def set_aside(
+        self,
+        message: QueuedOutcome,
+        call_id: int,
+        named: str | None,
+        claims: Mapping[str, datetime],
+        start: datetime | None,
+    ) -> bool:
+        """Keep the event for the operator with each claimant's decision time and the call's start they were
+        weighed against (False when it, or from a key URL one of its type, already waits)."""
         ...
 
     def assigned_tenant(self, call_id: int) -> str | None:

@@ -233,7 +233,7 @@ class Monitoring(Construct):
             )
         api_widgets = self._api_alarms(api, namespace, webhook_budget_ms)
         outcome_widgets = self._outcome_alarms(
-            webhook_metric, namespace, outcome_recorder_service, outcome_queue, outcome_dead_letters
+            webhook_metric, namespace, outcome_recorder_service, call_sync_service, outcome_queue, outcome_dead_letters
         )
         decision_widgets = self._decision_alarms(
             namespace, decision_recorder_service, decision_recorder, decision_failures
@@ -384,6 +384,7 @@ class Monitoring(Construct):
         webhook_metric: Callable[[str], cloudwatch.Metric],
         namespace: str,
         recorder_service: str,
+        call_sync_service: str,
         queue: sqs.IQueue,
         dead_letters: sqs.IQueue,
     ) -> list[cloudwatch.IWidget]:
@@ -405,7 +406,16 @@ class Monitoring(Construct):
             threshold=1,
             description="An outcome event DynamoDB can never store was kept aside on the quarantine queue",
         )
-        contested = recorder_metric(Metric.OUTCOME_CONTESTED)
+        # Set aside by the recorder (events) or the backfill (calls it found contested): one alarm for both.
+        contested = cloudwatch.MathExpression(
+            expression="FILL(recordedContested, 0) + FILL(backfilledContested, 0)",
+            using_metrics={
+                "recordedContested": recorder_metric(Metric.OUTCOME_CONTESTED),
+                "backfilledContested": service_metric(namespace, call_sync_service, Metric.OUTCOME_CONTESTED),
+            },
+            label=Metric.OUTCOME_CONTESTED,
+            period=PERIOD,
+        )
         self._alarm(
             "OutcomesContested",
             contested,

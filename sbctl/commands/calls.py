@@ -34,6 +34,8 @@ class CallsCliSettings(FitSettings):
     THUNDERPHONE_API_KEY_SECRET_NAME: str | None = None
     THUNDERPHONE_API_BASE: str = "https://api.thunderphone.com/v1"
     DECISION_TTL_DAYS: Annotated[int, Field(ge=1, le=3650)] = 90
+    THUNDERPHONE_TIMEOUT_S: Annotated[float, Field(gt=0, le=30)] = 10.0
+    THUNDERPHONE_MAX_RETRIES: Annotated[int, Field(ge=0, le=5)] = 2
 
 
 def register(subparsers: SubParsers) -> None:
@@ -147,8 +149,7 @@ def run_sync(ctx: Context) -> int:
         report_json,
     )
     from functions.outcomes.directory import ConfigDirectory
-    from functions.thunderphone.credentials import authenticated_api
-    from functions.thunderphone.resources import ThunderPhoneCalls
+    from functions.thunderphone.credentials import calls_api
 
     args = ctx.args
     settings = cli_settings()
@@ -163,13 +164,12 @@ def run_sync(ctx: Context) -> int:
     except ValidationError as exc:
         raise UsageError("; ".join(error["msg"] for error in exc.errors())) from None
 
-    api, key = authenticated_api(
+    source = calls_api(  # as the backfill Lambda builds it, with its defaults
         ctx.client("secretsmanager"),
         secret_name,
         base_url=args.api_base or settings.THUNDERPHONE_API_BASE,
-        timeout_s=10,
-        max_retries=3,
-        key_max_age_s=300,
+        timeout_s=settings.THUNDERPHONE_TIMEOUT_S,
+        max_retries=settings.THUNDERPHONE_MAX_RETRIES,
     )
     schedule = service.Schedule(  # the scheduled Lambda's defaults, so both continue the same cursor
         directions=("all",),
@@ -179,7 +179,7 @@ def run_sync(ctx: Context) -> int:
     )
     report = service.sync(
         request,
-        source=ThunderPhoneCalls(api, refresh_key=key.refresh),
+        source=source,
         store=DynamoOutcomeStore(
             ctx.client("dynamodb"),
             calls_table(ctx),

@@ -18,14 +18,13 @@ from functions.calls.repository import CallRepository
 from functions.common import table
 from functions.common.errors import StoreUnavailable
 from functions.outcome_recorder.service import record
-from functions.outcomes.attribution import record_outcome
 from functions.outcomes.contested import ContestedCalls
 from functions.thunderphone.objects import ApiCall
 from functions.webhook.models import CallFacts, Decision
 from functions.webhook.telemetry import parse_metric_tenants, tenant_dimension
 from tests.fixtures.aws import CALLS_TABLE_NAME, get_call
 from tests.fixtures.decisions import record_decision
-from tests.fixtures.outcomes import KeptAside, queued_outcome
+from tests.fixtures.outcomes import KeptAside, queued_outcome, record_outcome
 from tests.integration.calls.conftest import NOW
 
 CALL_ID = 987654321

@@ -13,7 +13,6 @@ from functions.call_sync import handler, service
 from functions.call_sync.adapters import DynamoOutcomeStore
 from functions.call_sync.models import SyncReport, SyncRequest
 from functions.calls.repository import CallRepository
-from functions.outcomes.attribution import record_outcome
 from functions.thunderphone.client import ThunderPhoneApi
 from functions.thunderphone.resources import ThunderPhoneCalls
 from functions.webhook.models import CallFacts, Decision
@@ -21,6 +20,7 @@ from tests.fixtures.admin import API_KEY
 from tests.fixtures.apigw import LambdaContext
 from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, get_call
 from tests.fixtures.decisions import record_decision
+from tests.fixtures.outcomes import record_outcome
 from tests.integration.calls.conftest import NOW
 
 START = datetime(2026, 5, 9, tzinfo=UTC)

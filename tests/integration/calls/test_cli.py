@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from functions.calls.repository import CallRepository
-from functions.outcomes.attribution import record_outcome
 from functions.tenant_config.models import Channel
 from functions.webhook.models import CallFacts, Decision
 from sbctl.commands import calls
@@ -21,6 +20,7 @@ from sbctl.settings import SbctlSettings
 from tests.fixtures.admin import API_KEY
 from tests.fixtures.aws import CALLS_TABLE_NAME
 from tests.fixtures.decisions import record_decision
+from tests.fixtures.outcomes import record_outcome
 from tests.integration.calls.conftest import NOW
 
 DAY = datetime(2026, 5, 3, 10, tzinfo=UTC)

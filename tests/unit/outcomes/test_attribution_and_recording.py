@@ -4,7 +4,7 @@ quarantine queue."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -137,9 +137,16 @@ class FakeContested:
     aside: dict[str, tuple[int, str | None, tuple[str, ...]]] = field(default_factory=dict)
     assigned: dict[int, str] = field(default_factory=dict)
 
-    def set_aside(self, message: QueuedOutcome, call_id: int, named: str | None, claimants: Sequence[str]) -> bool:
+    def set_aside(
+        self,
+        message: QueuedOutcome,
+        call_id: int,
+        named: str | None,
+        claims: Mapping[str, datetime],
+        start: datetime | None,
+    ) -> bool:
         new = message.body not in self.aside
-        self.aside[message.body] = (call_id, named, tuple(claimants))
+        self.aside[message.body] = (call_id, named, tuple(sorted(claims)))
         return new
 
     def assigned_tenant(self, call_id: int) -> str | None:
