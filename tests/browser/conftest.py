@@ -119,34 +119,43 @@ def page(chromium: str, stack: LocalStack, tmp_path: Path) -> Iterator[Any]:
     """A fresh Chromium (its own user-data dir) on the console's sign-in page; console errors fail the test."""
     from playwright.sync_api import sync_playwright
 
+    problems: list[str] = []
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=chromium,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(15_000)
-        page = context.pages[0] if context.pages else context.new_page()
-        problems: list[str] = []
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"console {message.type}: {message.text}")
-                if message.type == "error" and "Failed to load resource" not in message.text
-                else None
-            ),
-        )
-        page.goto(f"{stack.base_url}/console")
-        page.wait_for_selector("body[data-ready='true']")
+        context, page = open_console_page(playwright, chromium, tmp_path / "chromium-profile", stack, problems)
         try:
             yield page
         finally:
             context.close()
         # A CSP violation or a script error is a bug, whatever the test looked at.
         assert problems == []
+
+
+def open_console_page(
+    playwright: Any, chromium: str, profile: Path, stack: LocalStack, problems: list[str], **options: Any
+) -> tuple[Any, Any]:
+    """A fresh Chromium context (its own user-data dir; `options` such as viewport or timezone_id) on the console's
+    sign-in page, with its script errors and console errors appended to `problems`."""
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=chromium,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        **({"viewport": {"width": 1280, "height": 900}} | options),
+    )
+    context.set_default_timeout(15_000)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None
+        ),
+    )
+    page.goto(f"{stack.base_url}/console")
+    page.wait_for_selector("body[data-ready='true']")
+    return context, page
 
 
 def shot(page: Any, name: str) -> Path:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, LocalStack, shot
+from tests.browser.conftest import LocalStack, open_console_page, shot
 from tests.fixtures import tenants as demo
 
 pytestmark = pytest.mark.browser
@@ -35,29 +35,17 @@ def open_console(chromium: str, stack: LocalStack, tmp_path: Path) -> Iterator[C
         contexts: list[Any] = []
 
         def open_at(width: int) -> Any:
-            context = playwright.chromium.launch_persistent_context(
-                str(tmp_path / f"chromium-{len(contexts)}"),
-                executable_path=chromium,
-                headless=True,
-                args=CHROMIUM_ARGS,
+            context, page = open_console_page(
+                playwright,
+                chromium,
+                tmp_path / f"chromium-{len(contexts)}",
+                stack,
+                problems,
                 viewport={"width": width, "height": 900},
                 timezone_id=BROWSER_ZONE,
                 locale="en-US",
             )
             contexts.append(context)
-            context.set_default_timeout(15_000)
-            page = context.pages[0] if context.pages else context.new_page()
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-            page.on(
-                "console",
-                lambda message: (
-                    problems.append(f"console {message.type}: {message.text}")
-                    if message.type == "error" and "Failed to load resource" not in message.text
-                    else None
-                ),
-            )
-            page.goto(f"{stack.base_url}/console")
-            page.wait_for_selector("body[data-ready='true']")
             page.get_by_role("button", name="Sign in as the demo admin").click()
             page.wait_for_selector("#nav:not([hidden])")
             return page
