@@ -96,3 +96,17 @@ def test_usage_page_shows_the_plan_read_only_and_the_months_sessions(
     shot(page, "20-usage")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "21-usage-phone")
+
+
+def test_a_month_with_every_cost_known_reads_as_sentences_only(page: Any, stack: LocalStack) -> None:
+    sign_in(page)
+    page.goto(f"{stack.base_url}/console#usage")
+    page.wait_for_selector("#usage-sessions")
+    # When the admin looks at a month long before the demo's calls (nothing in it, nothing waiting for a cost)
+    page.locator("#usage-month").fill("2026-01")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_selector("#usage-lines:has-text('No sessions in this month')")
+    text = page.locator("#view").inner_text()
+    # Then the page has no waiting notice and no stray programming words
+    assert page.locator("#usage-waiting").count() == 0
+    assert not {"null", "undefined", "NaN", "{"} & set(text.replace(".", " ").split()), text

@@ -140,7 +140,7 @@ function statementView(statement, zone) {
         : h("p", { class: "muted" }, "No sessions in this month yet. They appear here as calls come in."),
     ),
   );
-  return out;
+  return out.filter(Boolean); // no "waiting" notice when every session has its cost
 }
 
 export async function usageView(container) {
