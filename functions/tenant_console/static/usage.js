@@ -1,12 +1,12 @@
 // Usage: the tenant's plan (set by its provider, read only here) and a month's statement: sessions, minutes and
-// cost, split by channel, widget and number, and every session of the month (GET /plan, /usage, /settings).
+// cost, split by channel, widget and number, and every session of the month (GET /plan, /usage; the time zone is time.js's).
 // Also the banner every page shows once this month has used the plan's warning share of a limit.
 import { api } from "./api.js";
 import { whoAmI } from "./auth.js";
+import { formatInZone } from "./time.js";
 import { clear, field, h } from "./ui.js";
+import { money, plural } from "./words.js";
 
-const money = (cents) => `$${((cents || 0) / 100).toFixed(2)}`;
-const plural = (count, one, many) => `${count} ${count === 1 ? one : many}`;
 const minutes = (value) => plural(Number((value || 0).toFixed(1)), "minute", "minutes");
 const CHANNELS = { web: "Web widget", phone: "Phone", unknown: "Not known yet" };
 
@@ -16,18 +16,8 @@ function monthName(month) {
   return new Date(Date.UTC(year, number - 1, 15)).toLocaleDateString("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
 }
 
-// Times in the tenant's own time zone, with the zone named.
-function localTime(iso, zone) {
-  if (!iso) return "–";
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return "–";
-  const options = { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short" };
-  try {
-    return date.toLocaleString("en-US", { ...options, timeZone: zone || undefined });
-  } catch {
-    return date.toLocaleString("en-US", options); // a zone this browser does not know: its own, named
-  }
-}
+// "Dec 1, 2026, 10:42 AM EST": in the tenant's own time zone (time.js), with the zone named.
+const localTime = (iso) => (iso ? formatInZone(iso, { weekday: false }) : "–");
 
 function atLimit(plan) {
   return plan && plan.at_cap === "over_limit_profile"
@@ -91,7 +81,7 @@ function splitTable(title, split, label) {
   return h("section", { class: "card" }, h("h3", {}, title), rows.length ? table(title, ["", "Sessions", "Minutes", "Cost"], rows) : h("p", { class: "muted" }, "None."));
 }
 
-function statementView(statement, zone) {
+function statementView(statement) {
   const totals = statement.totals || {};
   const out = [];
   const waiting = totals.without_cost
@@ -129,7 +119,7 @@ function statementView(statement, zone) {
             "Every session of the month",
             ["When", "Channel", "Widget or number", "Minutes", "Cost", "Note"],
             lines.map((line) => [
-              localTime(line.at, zone),
+              localTime(line.at),
               CHANNELS[line.channel] || "–",
               line.widget_id || line.number || "–",
               line.status === "costed" ? Number((line.billable_minutes || 0).toFixed(1)).toString() : "–",
@@ -149,13 +139,6 @@ export async function usageView(container) {
   const form = h("form", { class: "actions", "aria-label": "Month" }, field("Month", month), h("button", { type: "submit" }, "Show"));
   const out = h("div", { id: "usage", "aria-live": "polite" });
   container.append(form, out);
-  let zone = "";
-  try {
-    const settings = (await api("GET", "/settings")).data || {};
-    zone = (settings.item || settings).timezone || "";
-  } catch {
-    zone = "";
-  }
 
   async function load() {
     clear(out);
@@ -171,7 +154,7 @@ export async function usageView(container) {
     clear(out);
     if (!month.value) month.value = usage.statement.month;
     showUsageBanner(); // the banner above the page says when a limit is near or reached
-    out.append(planCard(usage.plan), ...statementView(usage.statement, zone));
+    out.append(planCard(usage.plan), ...statementView(usage.statement));
   }
 
   form.addEventListener("submit", (event) => {
