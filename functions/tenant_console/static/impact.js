@@ -1,10 +1,8 @@
 // The draft's impact on recent calls, in words: how many callers would hear something different and in which
 // part of the answer, which calls another rule or profile would answer, and one call's prompt before and after.
+import { formatInZone } from "./time.js";
 import { h } from "./ui.js";
-
-export function plural(count, one, many = `${one}s`) {
-  return `${count} ${count === 1 ? one : many}`;
-}
+import { plural } from "./words.js";
 
 // "prompt changed for 4, voice for 1"
 export function partsSentence(byPart) {
@@ -34,21 +32,10 @@ export function routingSentence(data) {
   return `${plural(moved, "call")} would be answered by another rule or profile:`;
 }
 
-// A time the API gives in the tenant's zone (with its offset), shown in that zone with the zone named.
-export function whenIn(iso, timeZone) {
-  const date = new Date(iso || "");
-  if (Number.isNaN(date.getTime())) return "";
-  const options = { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
-  try {
-    return new Intl.DateTimeFormat(undefined, { ...options, timeZone }).format(date);
-  } catch {
-    return new Intl.DateTimeFormat(undefined, { ...options, timeZone: "UTC" }).format(date);
-  }
-}
-
-export function callWords(call, timeZone) {
+// "Web session on the pricing widget, Tue, Dec 1, 2026, 10:42 AM EST": the time in the tenant's zone (time.js).
+export function callWords(call) {
   const what = call.channel === "web" ? `Web session${call.widget_id ? ` on the ${call.widget_id} widget` : ""}` : "Phone call";
-  const when = whenIn(call.local_time, timeZone);
+  const when = formatInZone(call.local_time);
   return when ? `${what}, ${when}` : what;
 }
 
@@ -107,8 +94,8 @@ function wordDiffView(before, after) {
   );
 }
 
-function sampleView(sample, timeZone) {
-  const who = callWords(sample, timeZone);
+function sampleView(sample) {
+  const who = callWords(sample);
   const same = sample.live_prompt === sample.draft_prompt;
   const box = h(
     "div",
@@ -137,7 +124,6 @@ function sampleView(sample, timeZone) {
 
 // The whole impact panel's content, from GET /draft/impact's answer.
 export function impactView(data) {
-  const timeZone = data.timezone || "UTC";
   const out = [h("p", { class: "indication", id: "impact-heard" }, heardSentence(data))];
   if (data.truncated) out.push(h("p", { class: "muted" }, `Only ${plural(data.calls_checked, "call")} of the period were replayed.`));
   const routed = (data.changed || []).filter((call) => call.routing_changed);
@@ -149,12 +135,12 @@ export function impactView(data) {
         "ul",
         { class: "changes", id: "impact-routed", "aria-label": "Calls another rule or profile would answer" },
         routed.slice(0, 20).map((call) =>
-          h("li", {}, h("strong", {}, callWords(call, timeZone)), h("br"), `Today: ${routeWords(call.live)}`, h("br"), `With the draft: ${routeWords(call.draft)}`),
+          h("li", {}, h("strong", {}, callWords(call)), h("br"), `Today: ${routeWords(call.live)}`, h("br"), `With the draft: ${routeWords(call.draft)}`),
         ),
       ),
     );
     if (routed.length > 20) out.push(h("p", { class: "muted" }, `…and ${plural(routed.length - 20, "more call")}.`));
   }
-  if (data.sample) out.push(sampleView(data.sample, timeZone));
+  if (data.sample) out.push(sampleView(data.sample));
   return out;
 }

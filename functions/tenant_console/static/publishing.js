@@ -1,8 +1,10 @@
 // The draft (what differs from live, and which recent calls it would change), publishing, discarding, and the
 // version history with each version's changes and a rollback.
 import { api, BOOKKEEPING, withoutBookkeeping } from "./api.js";
-import { impactView, plural, whenIn } from "./impact.js";
+import { impactView } from "./impact.js";
+import { formatInZone } from "./time.js";
 import { announce, append, clear, diffView, h, person, showMessage } from "./ui.js";
+import { plural } from "./words.js";
 
 const KIND_PATH = { profile: "profiles", rule: "rules" };
 
@@ -107,11 +109,8 @@ export async function draftView(container, { me }) {
     clear(historyBox);
     let draft;
     let versions;
-    let timeZone = "UTC";
     try {
-      let settings;
-      [draft, versions, settings] = await Promise.all([api("GET", "/draft"), api("GET", "/versions"), api("GET", "/settings").catch(() => null)]);
-      if (settings && settings.data && settings.data.timezone) timeZone = settings.data.timezone;
+      [draft, versions] = await Promise.all([api("GET", "/draft"), api("GET", "/versions")]);
     } catch (error) {
       showMessage(message, error.message, "error");
       return;
@@ -176,7 +175,7 @@ export async function draftView(container, { me }) {
           "tr",
           { "data-version": String(version.version) },
           h("td", {}, `v${version.version}`, isLive ? h("span", { class: "badge" }, "live") : null, version.restored_from ? h("span", { class: "badge" }, `restores v${version.restored_from}`) : null),
-          h("td", {}, whenIn(version.published_at, timeZone)),
+          h("td", {}, formatInZone(version.published_at)),
           h("td", {}, person(version.published_by)),
           h(
             "td",

@@ -2,7 +2,7 @@
 // that reads it back ("Phone calls outside opening hours → after-hours"). No JSON: every field has a control, and
 // what the model accepts (functions/tenant_config/models.py RoutingRule) is checked again by the API on save.
 import { append, clear, field, h, nextId } from "./ui.js";
-import { E164, ID_PATTERN, plural, PREFIX } from "./words.js";
+import { E164, ID_PATTERN, PREFIX } from "./words.js";
 
 const NO_WIDGET = "(none)"; // functions/calls/report.py NO_WIDGET: sessions without a widget
 
@@ -263,5 +263,3 @@ export function showBuilderProblems(form, problems) {
   if (first) first.focus();
   return leftovers;
 }
-
-export { plural };
