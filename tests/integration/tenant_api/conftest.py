@@ -7,10 +7,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import signed_event, webhook_body
+from tests.fixtures.aws import TABLE_NAME, seed
 from tests.fixtures.tenant_api import TenantClient
 
 Call = Callable[..., dict[str, Any]]
@@ -25,6 +27,20 @@ def admin(demo_tenant: str, tenant_api_env: dict[str, Any], monkeypatch: pytest.
 @pytest.fixture
 def viewer(admin: TenantClient) -> TenantClient:
     return TenantClient(demo.TENANT_ID, "viewer")
+
+
+@pytest.fixture
+def globex(admin: TenantClient) -> TenantClient:
+    """Another tenant, globex, with the demo's settings (no numbers) and one profile, published as its version 1;
+    signed in as its admin."""
+    tenant, profile = demo.demo_items()[:2]
+    seed(
+        boto3.client("dynamodb"),
+        TABLE_NAME,
+        "globex",
+        [tenant.model_copy(update={"tenant_id": "globex", "phone_numbers": []}), profile],
+    )
+    return TenantClient("globex", "admin")
 
 
 @pytest.fixture

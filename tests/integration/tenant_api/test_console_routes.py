@@ -16,7 +16,7 @@ from functions.common.clock import iso
 from functions.tenant_config.models import Channel
 from functions.webhook.models import Decision
 from tests.fixtures import tenants as demo
-from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, seed
+from tests.fixtures.aws import CALLS_TABLE_NAME
 from tests.fixtures.tenant_api import TenantClient
 
 DAY = datetime(2026, 5, 3, 10, tzinfo=UTC)
@@ -63,13 +63,6 @@ def log_calls(calls: list[tuple[int, str, Channel, Decision, datetime]], outcome
             }
         plain = {key: value for key, value in item.items() if value is not None}
         client.put_item(TableName=CALLS_TABLE_NAME, Item=dynamo.to_attributes(plain))
-
-
-def another_tenant() -> None:
-    """globex: a second tenant with its own settings and one profile (published as its version 1)."""
-    tenant, profile = demo.demo_items()[:2]
-    globex = tenant.model_copy(update={"tenant_id": "globex", "phone_numbers": []})
-    seed(boto3.client("dynamodb"), TABLE_NAME, "globex", [globex, profile])
 
 
 def ab(call_id: int, variant: str) -> Decision:
@@ -174,8 +167,7 @@ def test_days_counts_back_from_today(admin: TenantClient) -> None:
     assert report["sessions"] == 1
 
 
-def test_another_tenant_sees_only_its_own_calls(calls_logged: None) -> None:
-    another_tenant()
+def test_another_tenant_sees_only_its_own_calls(calls_logged: None, globex: TenantClient) -> None:
     report = TenantClient("globex", "viewer").get(f"/calls/report?{MAY}")[1]
 
     assert (report["tenant_id"], report["sessions"], report["experiments"]) == ("globex", 5, [])
@@ -304,9 +296,9 @@ def test_an_import_is_for_admins_and_needs_a_csv(admin: TenantClient, viewer: Te
     assert (status, body["error"]) == (422, "invalid_request") and "csv" in body["fields"]
 
 
-def test_an_import_never_touches_another_tenants_customer_with_the_same_id(admin: TenantClient) -> None:
-    another_tenant()
-    globex = TenantClient("globex", "admin")
+def test_an_import_never_touches_another_tenants_customer_with_the_same_id(
+    admin: TenantClient, globex: TenantClient
+) -> None:
 
     status, body, _ = globex.post("/customers/import", {"csv": "phone,name,segment\n+14155550100,Mallory,regular\n"})
 
@@ -346,16 +338,15 @@ def test_a_versions_changes_are_what_it_changed_from_the_one_before(admin: Tenan
     assert {(c["kind"], c["id"]) for c in one["changes"]} >= {("settings", "settings"), ("rule", "vip")}
 
 
-def test_a_missing_version_has_no_changes(admin: TenantClient) -> None:
+def test_a_missing_version_has_no_changes(admin: TenantClient, globex: TenantClient) -> None:
     status, body, _ = admin.get("/versions/4/changes")
     assert (status, body["error"], body["message"]) == (404, "not_found", "version 4 was never published")
     assert admin.get("/versions/0/changes")[0] == 422
     _, profile, headers = admin.get("/profiles/web-pricing")
     admin.put("/profiles/web-pricing", profile | {"prompt": "New prices."}, etag=headers["ETag"])
     assert admin.post("/draft/publish")[1]["version"] == 2
-    another_tenant()  # published its own version 1 only
     status, body, _ = TenantClient("globex", "viewer").get("/versions/2/changes")
-    assert (status, body["message"]) == (404, "version 2 was never published")  # demo's version 2 is not globex's
+    assert (status, body["message"]) == (404, "version 2 was never published")  # globex published its version 1 only
 
 
 # ------------------------------------------------------------------------------------ prompt preview at a time

@@ -11,7 +11,7 @@ import pytest
 from functions.calls.records import Completion
 from functions.calls.repository import CallRepository
 from tests.fixtures import tenants as demo
-from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, seed, wait_for_decision
+from tests.fixtures.aws import CALLS_TABLE_NAME, wait_for_decision
 from tests.fixtures.tenant_api import TenantClient, tenant_api_transport
 from tests.integration.tenant_api.conftest import Call
 
@@ -101,15 +101,9 @@ def test_a_tool_or_acknowledgement_edit_is_named_as_such(admin: TenantClient, ca
     assert "Jane Doe" in sample["live_prompt"]
 
 
-def test_another_tenants_edit_changes_nothing_for_this_one(admin: TenantClient, calls: None) -> None:
-    tenant, profile = demo.demo_items()[:2]
-    seed(
-        boto3.client("dynamodb"),
-        TABLE_NAME,
-        "globex",
-        [tenant.model_copy(update={"tenant_id": "globex", "phone_numbers": []}), profile],
-    )
-    globex = TenantClient("globex", "admin")
+def test_another_tenants_edit_changes_nothing_for_this_one(
+    admin: TenantClient, calls: None, globex: TenantClient
+) -> None:
     edit(globex, "/profiles/receptionist", prompt="You are Globex's receptionist.", voice="en-US-Emma1")
     body = impact(admin)
     assert (body["calls_checked"], body["changed"], body["heard_by_part"]) == (5, [], {})
