@@ -12,10 +12,11 @@ import pytest
 
 from tests.fixtures import tenants as demo
 from tests.fixtures.apigw import signed_event, webhook_body
-from tests.fixtures.aws import TABLE_NAME, seed
+from tests.fixtures.aws import TABLE_NAME, seed, wait_for_decision
 from tests.fixtures.tenant_api import TenantClient
 
 Call = Callable[..., dict[str, Any]]
+Answered = Callable[[list[int], list[int]], None]
 
 
 @pytest.fixture
@@ -68,3 +69,20 @@ def web_call(lambda_context: Any) -> Call:
         return json.loads(response["body"])  # type: ignore[no-any-return]
 
     return call
+
+
+@pytest.fixture
+def answered(web_call: Call, phone_call: Call) -> Answered:
+    """Answers web sessions on the pricing widget and phone calls from the VIP customer, by their call ids, and
+    waits until each decision is logged."""
+
+    def answer(web_ids: list[int], vip_ids: list[int]) -> None:
+        for call_id in web_ids:
+            web_call(call_id)
+        for call_id in vip_ids:
+            phone_call(call_id, caller=demo.VIP_CALLER)
+        client = boto3.client("dynamodb")
+        for call_id in web_ids + vip_ids:
+            wait_for_decision(client, demo.TENANT_ID, call_id)
+
+    return answer

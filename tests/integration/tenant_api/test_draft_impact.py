@@ -11,25 +11,19 @@ import pytest
 from functions.calls.records import Completion
 from functions.calls.repository import CallRepository
 from tests.fixtures import tenants as demo
-from tests.fixtures.aws import CALLS_TABLE_NAME, wait_for_decision
+from tests.fixtures.aws import CALLS_TABLE_NAME
 from tests.fixtures.tenant_api import TenantClient, tenant_api_transport
-from tests.integration.tenant_api.conftest import Call
+from tests.integration.tenant_api.conftest import Answered
 
 WEB_IDS, VIP_IDS = [301, 302, 303], [304, 305]
 
 
 @pytest.fixture
-def calls(admin: TenantClient, web_call: Call, phone_call: Call) -> None:
+def calls(admin: TenantClient, answered: Answered) -> None:
     """Three web sessions on the pricing widget and two calls from the VIP customer, decided and logged; the
     VIP's calls completed, which is how the calls table learns a caller's number (calls/decisions.py)."""
-    for call_id in WEB_IDS:
-        web_call(call_id)
-    for call_id in VIP_IDS:
-        phone_call(call_id, caller=demo.VIP_CALLER)
-    client = boto3.client("dynamodb")
-    for call_id in WEB_IDS + VIP_IDS:
-        wait_for_decision(client, demo.TENANT_ID, call_id)
-    calls_table = CallRepository(client, CALLS_TABLE_NAME)
+    answered(WEB_IDS, VIP_IDS)
+    calls_table = CallRepository(boto3.client("dynamodb"), CALLS_TABLE_NAME)
     for call_id in VIP_IDS:
         completion = Completion(call_id, "event", "telephony.complete", status="completed", caller=demo.VIP_CALLER)
         calls_table.record_completion(demo.TENANT_ID, completion, keep_transcripts=False)

@@ -9,7 +9,7 @@ import boto3
 from tests.fixtures import tenants as demo
 from tests.fixtures.aws import get_call, wait_for_decision
 from tests.fixtures.tenant_api import TenantClient, tenant_api_transport
-from tests.integration.tenant_api.conftest import Call
+from tests.integration.tenant_api.conftest import Answered, Call
 
 NEW_PRICING = "You quote {{ company_name }}'s new prices, clearly and briefly."
 
@@ -158,17 +158,9 @@ def test_no_token_or_no_group_is_refused() -> None:
     assert status == 403 and b"ask the operator to make you an admin or a viewer" in body
 
 
-def test_impact_lists_the_recent_calls_a_draft_would_change(
-    admin: TenantClient, web_call: Call, phone_call: Call
-) -> None:
+def test_impact_lists_the_recent_calls_a_draft_would_change(admin: TenantClient, answered: Answered) -> None:
     web_ids, vip_ids = [201, 202, 203], [204, 205]
-    for call_id in web_ids:
-        web_call(call_id)
-    for call_id in vip_ids:
-        phone_call(call_id, caller=demo.VIP_CALLER)
-    client = boto3.client("dynamodb")
-    for call_id in web_ids + vip_ids:
-        wait_for_decision(client, demo.TENANT_ID, call_id)
+    answered(web_ids, vip_ids)
     assert admin.get("/draft/impact?days=7")[1]["changed"] == []
 
     _, rule, headers = admin.get("/rules/pricing-page")
