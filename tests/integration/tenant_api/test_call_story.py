@@ -198,3 +198,17 @@ def test_the_report_counts_the_tenants_own_days_as_the_list_does(
         ((evening + timedelta(days=1)).isoformat(), 0),
     ]
     assert [c["call_id"] for c in admin.get(f"/calls?day={evening}")[1]["calls"]] == [5_010]
+
+
+def test_another_tenants_calls_are_not_there_even_by_id_or_cursor(
+    admin: TenantClient, globex: TenantClient, calls: None
+) -> None:
+    # Another tenant's call reads exactly as a call that never happened
+    unknown = globex.get("/calls/424242")[:2]
+    assert globex.get("/calls/5001")[:2] == unknown and unknown[0] == 404
+    # Its list is its own (empty), and the demo's own cursor pages nothing of the demo's for it
+    assert globex.get("/calls")[1]["calls"] == []
+    first = admin.get("/calls?limit=1")[1]
+    assert first["next_cursor"]
+    status, page, _ = globex.get(f"/calls?cursor={first['next_cursor']}")
+    assert (status, page["calls"], page["next_cursor"]) == (200, [], None)
