@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -113,10 +114,13 @@ def webhook_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def aws(webhook_env: dict[str, str]) -> Iterator[dict[str, Any]]:
+def aws(webhook_env: dict[str, str], request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """moto-emulated DynamoDB (config and calls tables) and Secrets Manager with a signing secret; each answer's
-    decision recorded from its log line as it is written (what the decision log's subscription does)."""
-    with emulated_aws() as clients, inline_decisions():
+    decision recorded from its log line as it is written (what the decision log's subscription does), except in
+    tests marked `subscribed_decisions`: there only when the subscription delivers them (tests/security's
+    `decisions` fixture)."""
+    subscribed = request.node.get_closest_marker("subscribed_decisions") is not None
+    with emulated_aws() as clients, nullcontext() if subscribed else inline_decisions():
         yield clients
 
 

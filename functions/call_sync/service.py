@@ -194,7 +194,8 @@ class Attribution:
         a tenant other than the number's owner); CONTESTED when several tenants' decisions fit and neither
         ThunderPhone nor the operator settles it."""
         start = aware(call.start_time) if call.start_time is not None else None
-        claimants = self.fit.claimants(decision_times(records), start)
+        decisions = decision_times(records)
+        claimants = self.fit.claimants(decisions, start)
         called = number_called(call)
         verdict = whose_call(
             "org",
@@ -204,9 +205,8 @@ class Attribution:
             owner_of=self._owner,
             assigned=lambda: self.store.assigned_tenant(call.call_id),
         ).tenant
-        claims = {record.tenant_id: record.decided_at for record in records if record.tenant_id in claimants}
         tenant = None if verdict in (REFUSED, table.UNASSIGNED_TENANT) else verdict
-        return Placed(tenant, {tenant_id: at for tenant_id, at in claims.items() if at is not None}, start)
+        return Placed(tenant, {tenant_id: decisions[tenant_id] for tenant_id in claimants}, start)
 
     def tenant_of(self, call: ApiCall, records: list[CallRecord]) -> str | None:
         return self.place(call, records).tenant

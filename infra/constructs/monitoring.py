@@ -55,6 +55,19 @@ def service_metric(namespace: str, service: str, name: str, statistic: str = "Su
     )
 
 
+def percent_of(
+    name: str, part: cloudwatch.IMetric, requests: cloudwatch.IMetric, *, label: str, min_requests: int = 1
+) -> cloudwatch.MathExpression:
+    """`part` as a percentage of `requests`, 0 for a period with fewer than `min_requests` requests."""
+    condition = "requests > 0" if min_requests == 1 else f"requests >= {min_requests}"
+    return cloudwatch.MathExpression(
+        expression=f"IF({condition}, 100 * {name} / requests, 0)",
+        using_metrics={"requests": requests, name: part},
+        label=label,
+        period=PERIOD,
+    )
+
+
 def queue_depth(queue: sqs.IQueue) -> cloudwatch.Metric:
     """How many messages wait in `queue` (the period's maximum)."""
     return queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
@@ -131,12 +144,7 @@ class Monitoring(Construct):
 
         requests = webhook_metric(Metric.WEBHOOK_REQUESTS)
         fallbacks = webhook_metric(Metric.FALLBACK)
-        fallback_rate = cloudwatch.MathExpression(
-            expression="IF(requests > 0, 100 * fallbacks / requests, 0)",
-            using_metrics={"requests": requests, "fallbacks": fallbacks},
-            label="Fallback rate (%)",
-            period=PERIOD,
-        )
+        fallback_rate = percent_of("fallbacks", fallbacks, requests, label="Fallback rate (%)")
         self._alarm(
             "FallbackRate",
             fallback_rate,
@@ -307,12 +315,7 @@ class Monitoring(Construct):
             )
 
         requests, errors = api_metric("Count"), api_metric("5xx")
-        error_rate = cloudwatch.MathExpression(
-            expression=f"IF(requests >= {API_5XX_MIN_REQUESTS}, 100 * errors / requests, 0)",
-            using_metrics={"requests": requests, "errors": errors},
-            label="API 5xx (%)",
-            period=PERIOD,
-        )
+        error_rate = percent_of("errors", errors, requests, label="API 5xx (%)", min_requests=API_5XX_MIN_REQUESTS)
         self._alarm(
             "Api5xxRate",
             error_rate,
@@ -342,12 +345,7 @@ class Monitoring(Construct):
             period=PERIOD,
         )
         webhook_requests = api_metric("Count", route=api.webhook_route)
-        throttle_rate = cloudwatch.MathExpression(
-            expression="IF(requests > 0, 100 * throttled / requests, 0)",
-            using_metrics={"requests": webhook_requests, "throttled": throttled},
-            label="Webhook route 429 (%)",
-            period=PERIOD,
-        )
+        throttle_rate = percent_of("throttled", throttled, webhook_requests, label="Webhook route 429 (%)")
         self._alarm(
             "WebhookThrottleRate",
             throttle_rate,

@@ -17,6 +17,7 @@ from tests.fixtures import tenants as demo
 from tests.fixtures.admin import API_KEY
 from tests.fixtures.apigw import signed_event
 from tests.fixtures.aws import API_KEY_SECRET_NAME, TABLE_NAME, add_route, seed
+from tests.fixtures.decisions import DecisionSubscription
 from tests.fixtures.thunderphone import FakeThunderPhone, start_fake_thunderphone
 
 VICTIM = demo.TENANT_ID
@@ -37,6 +38,14 @@ def mallory_url(demo_tenant: str, aws: dict[str, Any]) -> str:
     profile = AgentProfile(profile_id="main", prompt="You are Mallory's agent.", voice="en-US-James1")
     seed(aws["dynamodb"], TABLE_NAME, MALLORY, [profile, tenant])
     return add_route(aws["dynamodb"], MALLORY)
+
+
+@pytest.fixture
+def decisions() -> Iterator[DecisionSubscription]:
+    """The webhook log group's subscription: `flush()` is CloudWatch delivering what was logged so far. For tests
+    marked `subscribed_decisions`, whose `aws` records decisions only then."""
+    with DecisionSubscription() as subscription:
+        yield subscription
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 from functions.common import table
 from functions.common.clock import iso
 from tests.fixtures import tenants as demo
-from tests.fixtures.aws import CALLS_TABLE_NAME, emulated_aws, get_call
+from tests.fixtures.aws import CALLS_TABLE_NAME, get_call
 from tests.fixtures.decisions import DecisionSubscription
 from tests.fixtures.outcomes import drain_outcomes
 from tests.fixtures.thunderphone import FakeThunderPhone
@@ -33,20 +32,7 @@ WIDGET = f"/webhooks/{demo.PRICING_TOKEN}"  # the victim's widget key URL
 CALLS = ("calls", "--calls-table", CALLS_TABLE_NAME)  # sbctl --operator calls ...
 CLAIMANTS = ", ".join(sorted([VICTIM, MALLORY]))
 TRANSCRIPT = [{"role": "user", "content_type": "text/plain", "content": "my card is 4111", "start_ms": 0}]
-
-
-@pytest.fixture
-def decisions() -> Iterator[DecisionSubscription]:
-    """The webhook log group's subscription: `flush()` is CloudWatch delivering what was logged so far."""
-    with DecisionSubscription() as subscription:
-        yield subscription
-
-
-@pytest.fixture
-def aws(webhook_env: dict[str, str]) -> Iterator[dict[str, Any]]:
-    """moto as everywhere, but decisions are recorded only when the subscription delivers them."""
-    with emulated_aws() as clients:
-        yield clients
+pytestmark = pytest.mark.subscribed_decisions  # decisions reach the calls table when `decisions` delivers them
 
 
 def web_session(call_id: int) -> bytes:

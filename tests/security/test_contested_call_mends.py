@@ -5,7 +5,6 @@ finds contested waits for the operator as visibly as the recorder's contested ev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from functions.common import table
 from functions.common.clock import iso
 from functions.tenant_config.models import AgentProfile, Tenant
 from tests.fixtures import tenants as demo
-from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, add_route, emulated_aws, get_call, seed
+from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, add_route, get_call, seed
 from tests.fixtures.decisions import DecisionSubscription
 from tests.fixtures.outcomes import drain_outcomes
 from tests.fixtures.thunderphone import FakeThunderPhone
@@ -26,18 +25,7 @@ ORG = f"/webhooks/{demo.ORG_TOKEN}"
 WIDGET = f"/webhooks/{demo.PRICING_TOKEN}"  # the victim's widget key URL
 CALLS = ("calls", "--calls-table", CALLS_TABLE_NAME)
 BOB = "bob"
-
-
-@pytest.fixture
-def decisions() -> Iterator[DecisionSubscription]:
-    with DecisionSubscription() as subscription:
-        yield subscription
-
-
-@pytest.fixture
-def aws(webhook_env: dict[str, str]) -> Iterator[dict[str, Any]]:
-    with emulated_aws() as clients:
-        yield clients
+pytestmark = pytest.mark.subscribed_decisions  # decisions reach the calls table when `decisions` delivers them
 
 
 @pytest.fixture

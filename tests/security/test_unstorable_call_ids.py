@@ -9,31 +9,18 @@ run, retries a failing delivery a bounded number of times, then keeps it aside, 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.fixtures import tenants as demo
-from tests.fixtures.aws import emulated_aws, get_call
+from tests.fixtures.aws import get_call
 from tests.fixtures.decisions import DecisionSubscription
 from tests.fixtures.outcomes import drain_outcomes, queued
 from tests.security.conftest import MALLORY, VICTIM, Invoke
 
 FORMS = ["1" + "0" * 40, str(2**63), "0", "-5", "1.0", "1e3", "true", '"1001"']
-
-
-@pytest.fixture
-def aws(webhook_env: dict[str, str]) -> Iterator[dict[str, Any]]:
-    """moto as everywhere, but decisions are recorded only when the subscription delivers them."""
-    with emulated_aws() as clients:
-        yield clients
-
-
-@pytest.fixture
-def decisions() -> Iterator[DecisionSubscription]:
-    with DecisionSubscription() as subscription:
-        yield subscription
+pytestmark = pytest.mark.subscribed_decisions  # decisions reach the calls table when `decisions` delivers them
 
 
 def signed(event_type: str, call_id: str, **data: str) -> bytes:
