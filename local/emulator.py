@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.request
 from typing import Any
 
 from functions.thunderphone.signing import parse_signing_secrets
@@ -62,6 +63,9 @@ def start_moto(preferred_port: int | None = None) -> tuple[Any, str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
+    # moto's backends live in this process, not in the server: a second start (make bench runs two benchmarks in one
+    # process) would find the first one's tables and secrets. Every start begins empty, as a new account does.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
     os.environ.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
