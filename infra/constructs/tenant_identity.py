@@ -3,7 +3,7 @@ with, and `tenant_client`, which makes every app client of the pool (the tenant 
 
 `sbctl login` signs in in the browser, on the pool's managed-login domain (the console's, infra/constructs/
 tenant_console.py): the authorization code flow with PKCE and a loopback redirect (RFC 8252). Cognito accepts only
-the callback URLs a client lists, ports included, so sbctl's client lists `http://127.0.0.1:<port>/callback` for a
+the callback URLs a client lists, ports included, so sbctl's client lists `http://localhost:<port>/callback` for a
 few fixed ports (functions/common/identity.py) and sbctl listens on the first free one. The code is only good with
 the verifier sbctl never lets out of its process, and only reaches a listener on the same machine as the browser.
 
@@ -20,7 +20,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from functions.common.identity import ROLE_GROUPS, SBCTL_CALLBACK_PATH, SBCTL_CALLBACK_PORTS, TENANT_ATTRIBUTE
+from functions.common.identity import ROLE_GROUPS, SBCTL_CALLBACK_PORTS, TENANT_ATTRIBUTE, sbctl_callback_url
 from infra import nag
 
 # functions.common.types.TENANT_ID_PATTERN allows up to 63 characters; a custom attribute cannot be changed once
@@ -34,7 +34,7 @@ INVITATION_BODY = (
     "Open {console_url} and sign in with {{username}} and the temporary password {{####}}; you will be asked to "
     "choose a new one. The temporary password works for {days} days."
 )
-SBCTL_CALLBACK_URLS = [f"http://127.0.0.1:{port}{SBCTL_CALLBACK_PATH}" for port in SBCTL_CALLBACK_PORTS]
+SBCTL_CALLBACK_URLS = [sbctl_callback_url(port) for port in SBCTL_CALLBACK_PORTS]
 SBCTL_SCOPES = (cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL)
 GROUP_DESCRIPTIONS = {
     "admin": "Tenant admins: read and change their tenant's configuration through the tenant API",

@@ -1,9 +1,9 @@
 """`sbctl login`'s browser sign-in: OAuth 2.0's authorization code flow with PKCE (S256) on a loopback redirect, as
 RFC 8252 describes for native apps, against a Cognito user pool's managed login or the local run's stand-in.
 
-sbctl listens on 127.0.0.1 (`http://127.0.0.1:<port>/callback`) for the one request the browser makes when the
-sign-in is done, checks that it carries the `state` it sent, and swaps the code (with the PKCE verifier, which never
-left this process) for tokens at `{domain}/oauth2/token`. Later, an expired ID token is renewed there with the
+sbctl listens on 127.0.0.1 (`http://localhost:<port>/callback`: Cognito allows plain HTTP for localhost only) for the
+one request the browser makes when the sign-in is done, checks that it carries the `state` it sent, and swaps the
+code (with the PKCE verifier, which never left this process) for tokens at `{domain}/oauth2/token`. Later, an expired ID token is renewed there with the
 refresh token (`renew`). A Cognito app client only accepts callback URLs it lists exactly, ports included, so a
 deployed stage's client lists CALLBACK_PORTS and sbctl takes the first free one; the local run accepts any port.
 """
@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from functions.common.identity import SBCTL_CALLBACK_PATH, SBCTL_CALLBACK_PORTS
+from functions.common.identity import SBCTL_CALLBACK_PATH, SBCTL_CALLBACK_PORTS, sbctl_callback_url
 from sbctl.errors import UsageError
 from sbctl.tenant_mode.http import Transport
 from sbctl.tenant_mode.session import SignIn, is_local, origin
@@ -115,7 +115,7 @@ class Callback:
 
     @property
     def redirect_uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}{SBCTL_CALLBACK_PATH}"
+        return sbctl_callback_url(self.port)
 
     def wait(self, state: str, timeout_s: float = WAIT_S) -> str:
         """The code the browser brought back; refused when it brings an error, or another sign-in's state."""

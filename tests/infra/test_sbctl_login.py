@@ -21,7 +21,7 @@ def test_sbctls_client_offers_the_code_flow_to_loopback_callbacks_only(dev: dict
     assert client["AllowedOAuthFlows"] == ["code"]
     assert set(client["AllowedOAuthScopes"]) == {"openid", "email"}
     assert client["SupportedIdentityProviders"] == ["COGNITO"]
-    assert client["CallbackURLs"] == [f"http://127.0.0.1:{port}{SBCTL_CALLBACK_PATH}" for port in SBCTL_CALLBACK_PORTS]
+    assert client["CallbackURLs"] == [f"http://localhost:{port}{SBCTL_CALLBACK_PATH}" for port in SBCTL_CALLBACK_PORTS]
     assert "LogoutURLs" not in client or not client["LogoutURLs"]
     # its refresh tokens last a week and can be revoked
     assert client["RefreshTokenValidity"] == 7 * 24 * 60 and client["TokenValidityUnits"]["RefreshToken"] == "minutes"

@@ -133,7 +133,7 @@ def test_login_in_the_browser_as_a_second_tenant_then_commands_use_it(
     assert "Signed in" in browser.landed
     opened = parse_qs(urlsplit(browser.opened[0]).query)
     assert opened["code_challenge_method"] == ["S256"]
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/callback", opened["redirect_uri"][0])
+    assert re.fullmatch(r"http://localhost:\d+/callback", opened["redirect_uri"][0])
     assert f"logged in to {url} as viewer of tenant {SECOND_TENANT}" in out
     # and the login is saved readable by its owner only, with what renews it
     path = tmp_path / "switchboard" / "sbctl.json"
@@ -298,7 +298,7 @@ def test_the_callback_takes_the_first_free_port_of_the_clients_list() -> None:
         taken, free = int(busy.getsockname()[1]), free_port()
         # Then sbctl listens on the next one, and says what to do when none is free
         with oauth.Callback((taken, free)) as callback:
-            assert callback.redirect_uri == f"http://127.0.0.1:{free}/callback"
+            assert callback.redirect_uri == f"http://localhost:{free}/callback"
         with pytest.raises(UsageError, match=f"port {taken} on this machine, and all are in use"):
             oauth.Callback((taken,))
 
