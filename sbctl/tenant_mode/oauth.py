@@ -3,9 +3,10 @@ RFC 8252 describes for native apps, against a Cognito user pool's managed login 
 
 sbctl listens on 127.0.0.1 (`http://localhost:<port>/callback`: Cognito allows plain HTTP for localhost only) for the
 one request the browser makes when the sign-in is done, checks that it carries the `state` it sent, and swaps the
-code (with the PKCE verifier, which never left this process) for tokens at `{domain}/oauth2/token`. Later, an expired ID token is renewed there with the
-refresh token (`renew`). A Cognito app client only accepts callback URLs it lists exactly, ports included, so a
-deployed stage's client lists CALLBACK_PORTS and sbctl takes the first free one; the local run accepts any port.
+code (with the PKCE verifier, which never left this process) for tokens at `{domain}/oauth2/token`. Later, an
+expired ID token is renewed there with the refresh token (`renew`). A Cognito app client only accepts callback URLs
+it lists exactly, ports included, so a deployed stage's client lists CALLBACK_PORTS and sbctl takes the first free
+one; the local run accepts any port.
 """
 
 from __future__ import annotations
