@@ -271,7 +271,7 @@ def answers_over(key_token: str, ttl_s: int, read_s: float) -> dict[str, Any]:
         "answers_ms": summary(samples) | {"p999_ms": round(percentile(samples, 0.999), 3)},
         "secret_reads": reads.calls["secretsmanager.GetSecretValue"],
         "secret_reads_on_an_answers_thread": reads.on_answer_threads["secretsmanager.GetSecretValue"],
-        "table_reads": reads.calls["dynamodb.GetItem"],
+        "table_reads": reads.calls["dynamodb.GetItem"] + reads.calls["dynamodb.BatchGetItem"],
     }
 
 

@@ -136,7 +136,7 @@ class UsageMeter:
 
     def _alert(self, tenant_id: str, month: str) -> None:
         """Each threshold the month is past, once: marked first, sent, unmarked again if sending failed."""
-        state = self.billing.read(tenant_id, consistent=True)
+        state = self.billing.read(tenant_id)
         plan = state.plan
         if plan is None:
             return

@@ -1,6 +1,6 @@
 """A tenant's billing item as read back: the operator's plan and what each month has used so far.
 
-One item per tenant (store.py) holds both, so the webhook reads them with one GetItem beside the tenant's
+One item per tenant (store.py) holds both, so the webhook reads them in the same BatchGetItem as the tenant's
 configuration and caches them with it. Pure: parsing and the cap arithmetic, no I/O.
 """
 

@@ -34,19 +34,6 @@ def billing_key(tenant_id: str) -> dict[str, Any]:
     return dynamo.key(table.billing_pk(tenant_id), table.BILLING_SK)
 
 
-def read_billing(client: Any, table_name: str, tenant_id: str, *, consistent: bool = False) -> BillingState:
-    """One GetItem: the plan and every month's counters (no item: no plan, nothing used)."""
-    item = dynamo.get(
-        client,
-        table_name,
-        table.billing_pk(tenant_id),
-        table.BILLING_SK,
-        consistent=consistent,
-        operation="read billing",
-    )
-    return state_of(item)
-
-
 def counter_update(table_name: str, tenant_id: str, month: str, minutes: Any, cents: Any, calls: int) -> dict[str, Any]:
     """A transaction's Update adding to one month's counters (ADD creates them at zero)."""
     return {
@@ -75,8 +62,18 @@ class BillingStore:
         self.client = client
         self.table_name = table_name
 
-    def read(self, tenant_id: str, *, consistent: bool = True) -> BillingState:
-        return read_billing(self.client, self.table_name, tenant_id, consistent=consistent)
+    def read(self, tenant_id: str) -> BillingState:
+        """One consistent GetItem: the plan and every month's counters (no item: no plan, nothing used). The webhook
+        reads the same item beside the tenant's configuration instead (webhook/adapters.py `_read_config`)."""
+        item = dynamo.get(
+            self.client,
+            self.table_name,
+            table.billing_pk(tenant_id),
+            table.BILLING_SK,
+            consistent=True,
+            operation="read billing",
+        )
+        return state_of(item)
 
     def set_plan(self, tenant_id: str, plan: Plan, *, actor: str, now: datetime, month: str | None = None) -> None:
         """Sets the plan only: the counters beside it are never touched. With `month` (the current one), the alerts

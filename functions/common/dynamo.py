@@ -7,7 +7,7 @@ Reads go through `store_errors`, so callers only ever see our domain errors.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,13 +16,14 @@ from pydantic import BaseModel, ValidationError
 
 from functions.common import table
 from functions.common.aws import store_errors
-from functions.common.errors import InvalidItem
+from functions.common.errors import InvalidItem, StoreUnavailable
 from functions.common.validation import problems_of
 
 if TYPE_CHECKING:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+MAX_BATCH_ROUNDS = 3  # BatchGetItem rounds for keys left unprocessed (botocore already retries throttled requests)
 
 
 @cache
@@ -113,6 +114,24 @@ def get(
     with store_errors(operation):
         item = client.get_item(TableName=table_name, Key=key(pk, sk), ConsistentRead=consistent).get("Item")
     return from_attributes(item) if item else None
+
+
+def get_many(
+    client: Any, table_name: str, keys: Sequence[tuple[str, str]], *, operation: str = "read items"
+) -> list[dict[str, Any] | None]:
+    """Items by (pk, sk) in one BatchGetItem, as Python values or None, in the keys' order. Keys DynamoDB leaves
+    unprocessed (throttling) are asked for again, at most MAX_BATCH_ROUNDS rounds in all; then StoreUnavailable."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    request: Mapping[str, Any] = {table_name: {"Keys": [key(pk, sk) for pk, sk in keys]}}
+    for _ in range(MAX_BATCH_ROUNDS):
+        with store_errors(operation):
+            page = client.batch_get_item(RequestItems=request)
+        for item in page.get("Responses", {}).get(table_name, []):
+            found[(item[table.PARTITION_KEY]["S"], item[table.SORT_KEY]["S"])] = from_attributes(item)
+        request = page.get("UnprocessedKeys") or {}
+        if not request:
+            return [found.get(wanted) for wanted in keys]
+    raise StoreUnavailable(f"{operation}: DynamoDB left keys unprocessed {MAX_BATCH_ROUNDS} times")
 
 
 def number_owner(client: Any, table_name: str, number: str, *, consistent: bool = False) -> str | None:

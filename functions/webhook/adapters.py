@@ -13,7 +13,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from functions.billing.store import read_billing
+from functions.billing.state import state_of
 from functions.common import dynamo, table
 from functions.common.aws import secret_errors
 from functions.common.clock import MONOTONIC, Monotonic
@@ -176,17 +176,20 @@ class DynamoTenantStore:
             return exc  # cached as a value: the caller's calls fall back until the item is fixed
 
     def _read_config(self, tenant_id: str) -> TenantConfig:
-        """One GetItem: publishing compiled the whole configuration into the LIVE item. A second for the operator's
-        plan and the month's usage (functions/billing), cached with it: a cap may lag by at most the cache time."""
-        item = _logged_read(
+        """One BatchGetItem, one round trip: the LIVE item (publishing compiled the whole configuration into it) and
+        the operator's plan and the month's usage (functions/billing), cached together: a cap may lag by at most
+        the cache time."""
+        live, billing = _logged_read(
             tenant_id,
             "configuration",
-            lambda: dynamo.get(
-                self.client, self._table, table.tenant_pk(tenant_id), table.LIVE_SK, operation="read configuration"
+            lambda: dynamo.get_many(
+                self.client,
+                self._table,
+                [(table.tenant_pk(tenant_id), table.LIVE_SK), (table.billing_pk(tenant_id), table.BILLING_SK)],
+                operation="read configuration",
             ),
         )
-        billing = _logged_read(tenant_id, "billing", lambda: read_billing(self.client, self._table, tenant_id))
-        return replace(config_of(tenant_id, item), billing=billing)
+        return replace(config_of(tenant_id, live), billing=state_of(billing))
 
 
 def _logged_read(tenant_id: str, what: str, read: Callable[[], T]) -> T:

@@ -246,7 +246,12 @@ class ServiceStack(SwitchboardStack):
         grant = self._grant_table
         # The webhook reads configuration only and queues outcomes; it never touches the calls table (its decisions
         # go there from its log lines, through the decision recorder).
-        grant(config_table, webhook.function, lambda g: config_table.grant(g, "dynamodb:GetItem", "dynamodb:Query"))
+        grant(
+            config_table,
+            webhook.function,
+            # BatchGetItem: a configuration and its billing item in one round trip (adapters.py _read_config)
+            lambda g: config_table.grant(g, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"),
+        )
         secrets.signing_secrets.grant_read(webhook.function)
         self._grant_tool_secrets(webhook.function)
         outcomes.queue.grant(webhook.function, "sqs:SendMessage")

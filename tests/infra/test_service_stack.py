@@ -305,7 +305,7 @@ def test_secrets_hold_no_value_in_template(dev: dict[str, Any]) -> None:
 def test_webhook_role_cannot_write_config_table(dev: dict[str, Any]) -> None:
     # Given the webhook's role, When collecting what it may do to the config table, Then reads only
     actions = actions_on(dev, WEBHOOK, config_table_id(dev))
-    assert actions == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
     assert not actions & WRITE_ACTIONS
     assert not any(action.endswith("*") for action in actions)
 

@@ -51,9 +51,9 @@ def store_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class Reads:
-    """Every GetItem of the webhook's store, by partition and sort key, in the order they started, with the
-    thread that made each; can hold the reads of chosen partitions until released, or fail them, and tracks
-    how many reads of each partition run at once."""
+    """Every key the webhook's store reads (GetItem, BatchGetItem), by partition and sort key, in the order their
+    reads started, with the thread that made each; can hold the reads of chosen partitions until released, or fail
+    them, and tracks how many reads of each partition run at once."""
 
     def __init__(self, client: Any) -> None:
         self.made: list[tuple[str, str, str]] = []
@@ -64,6 +64,7 @@ class Reads:
         self._release = threading.Event()
         self._lock = threading.Lock()
         client.meta.events.register("before-parameter-build.dynamodb.GetItem", self._before)
+        client.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", self._before)
 
     def hold(self, partitions: Callable[[str], bool] = lambda _: True) -> None:
         """Reads of the partitions `partitions` accepts (default: all) wait until `release()`."""
@@ -83,18 +84,23 @@ class Reads:
             return sum(count for pk, count in self.in_flight.items() if partitions(pk))
 
     def _before(self, params: dict[str, Any], **_: Any) -> None:
-        pk, sk = params["Key"][table.PARTITION_KEY]["S"], params["Key"][table.SORT_KEY]["S"]
+        # A GetItem's key, or each key of a BatchGetItem (the configuration's read, with the billing item)
+        keys = [params["Key"]] if "Key" in params else [k for t in params["RequestItems"].values() for k in t["Keys"]]
+        made = [(key[table.PARTITION_KEY]["S"], key[table.SORT_KEY]["S"]) for key in keys]
         with self._lock:
-            self.made.append((pk, sk, threading.current_thread().name))
-            self.in_flight[pk] += 1
-            self.peak[pk] = max(self.peak[pk], self.in_flight[pk])
-            held = self._held(pk)
+            held = False
+            for pk, sk in made:
+                self.made.append((pk, sk, threading.current_thread().name))
+                self.in_flight[pk] += 1
+                self.peak[pk] = max(self.peak[pk], self.in_flight[pk])
+                held = held or self._held(pk)
         try:
             if held:
                 assert self._release.wait(SAFETY_NET_S), "a held read was never released"
         finally:
             with self._lock:
-                self.in_flight[pk] -= 1
+                for pk, _ in made:
+                    self.in_flight[pk] -= 1
         if self.failure is not None:
             raise self.failure
 
@@ -178,7 +184,8 @@ def test_store_down_after_expiry_serves_last_known_good_marked_stale_until_the_b
             # each refresh is waited for until its stale wait runs out (the route's, then the others')
             call = caller.submit(invoke, phone_call(7002), lambda_context)
             body = webhook_clock.run_out_waits(call, before=budget_ends)
-        assert reads.running(lambda _: True) == 3  # answered while the route, configuration and customer are held
+        # answered while the route, configuration (with its billing item: one BatchGetItem) and customer are held
+        assert reads.running(lambda _: True) == 4
     else:
         reads.failure = FAILURES[fault]
         body = invoke(phone_call(7002), lambda_context)
@@ -218,7 +225,8 @@ def test_refresh_ahead_reads_in_the_background_once_and_never_on_the_answer_path
     replies = [answer_inline(demo.KEY_TOKEN, phone_call(7102 + n)) for n in range(3)]
     # Then they are answered from the cache, not stale, while each entry is refreshed once
     assert [(reply.outcome, reply.decision and reply.decision.stale) for reply in replies] == [("config", False)] * 3
-    eventually(lambda: reads.count() == 3, "the three refreshes start")
+    # (four keys: the configuration's refresh reads its billing item in the same BatchGetItem)
+    eventually(lambda: reads.count() == 4, "the three refreshes start")
     reads.release()
     eventually(lambda: deps.store.loader.outstanding() == 0, "the refreshes finish")
     live = table.LIVE_SK

@@ -62,9 +62,9 @@ def test_slow_dynamodb_answers_fallback_within_budget(
 )
 def test_dynamodb_errors_answer_fallback(demo_tenant: str, lambda_context: Any, json_logs: Any, code: str) -> None:
     stubber = Stubber(deps.store.client)
-    for _ in range(2):  # the Query and the GetItem run side by side on a cold call
+    for _ in range(2):  # the Query and the BatchGetItem run side by side on a cold call
         stubber.add_client_error("query", service_error_code=code)
-        stubber.add_client_error("get_item", service_error_code=code)
+        stubber.add_client_error("batch_get_item", service_error_code=code)
     with stubber:
         status, body = call(lambda_context)
     assert (status, body) == (200, {})

@@ -113,9 +113,9 @@ def test_corrupt_published_item_gives_fallback_log_and_metric(
 def test_warm_path_makes_no_aws_call_and_cold_miss_reads_once(demo_tenant: str, lambda_context: Any) -> None:
     calls = count_webhook_aws_calls()
     invoke(load_event("webhook_phone_incoming_signed.json"), lambda_context)
-    # Cold: one signing-secret read, one GetItem for the URL's route, one for the tenant's published
-    # configuration and one for its plan and usage (read and cached with it), one for the caller, one tool secret.
-    assert calls == Counter({"secretsmanager.GetSecretValue": 2, "dynamodb.GetItem": 4})
+    # Cold: one signing-secret read, one GetItem for the URL's route, one BatchGetItem for the tenant's published
+    # configuration and its plan and usage (read and cached together), one GetItem for the caller, one tool secret.
+    assert calls == Counter({"secretsmanager.GetSecretValue": 2, "dynamodb.GetItem": 2, "dynamodb.BatchGetItem": 1})
     invoke(load_event("webhook_web_incoming_signed.json"), lambda_context)  # its own route: read once, cold
     calls.clear()
     for _ in range(3):

@@ -26,6 +26,9 @@ class FakeAws:
     def get_item(self, **_: Any) -> dict[str, Any]:
         return {}
 
+    def batch_get_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
     def get_secret_value(self, SecretId: str) -> dict[str, Any]:
         if SecretId.startswith("tools/"):
             return {"SecretString": json.dumps({"key": "value"})}
