@@ -194,7 +194,9 @@ def report(figures: dict[str, Any]) -> dict[str, Any]:
         "first_request_ms (cold caches, warm interpreter)": round(figures["first_call_ms"], 1),
         "warm_cache_hit_phone_vip": summary(figures["warm_phone"]),
         "warm_cache_hit_web_widget": summary(figures["warm_web"]),
-        "cache_miss_phone_vip (configuration+plan BatchGetItem and customer GetItem, in parallel)": summary(figures["misses"]),
+        "cache_miss_phone_vip (configuration+plan BatchGetItem and customer GetItem, in parallel)": summary(
+            figures["misses"]
+        ),
         "aws_calls_first_request": figures["cold_calls"],
         "aws_calls_per_warm_request": figures["warm_calls"],
         "aws_calls_per_cache_miss": figures["miss_calls"],
