@@ -158,6 +158,17 @@ def open_console_page(
     return context, page
 
 
+def open_section(page: Any, name: str) -> None:
+    """Click a section in the console's navigation, by its exact name: a page's own links ("See every call",
+    "3 calls" bars) may say the same words and appear while the test looks."""
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name=name, exact=True).click()
+
+
+def open_tab(page: Any, tabs: str, name: str) -> None:
+    """Click the tab `name` in the tab list labelled `tabs` (e.g. "Calls pages"), by its exact name."""
+    page.get_by_role("navigation", name=tabs).get_by_role("link", name=name, exact=True).click()
+
+
 def shot(page: Any, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LocalStack, shot
+from tests.browser.conftest import LocalStack, open_section, shot
 from tests.fixtures import tenants as demo
 
 pytestmark = pytest.mark.browser
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 def sign_in(page: Any, role: str = "admin") -> None:
     name = "Sign in as the demo admin" if role == "admin" else "Sign in as the demo viewer"
-    page.get_by_role("button", name=name).click()
+    page.get_by_role("button", name=name, exact=True).click()
     page.wait_for_selector("#nav:not([hidden])")
 
 
@@ -59,7 +59,7 @@ def test_prompt_editor_shows_placeholders_warns_and_previews(page: Any, stack: L
     warnings = page.locator("#placeholder-warnings").inner_text()
     assert "nickname" in warnings and "call.moon_phase" in warnings and "company_name" not in warnings
     # When saved, Then the API's own warnings are shown next to the editor
-    page.get_by_role("button", name="Save to draft").click()
+    page.get_by_role("button", name="Save to draft", exact=True).click()
     page.wait_for_selector("#api-warnings")
     api_warnings = page.locator("#api-warnings").inner_text()
     assert "nickname" in api_warnings and "call.moon_phase" in api_warnings
@@ -91,7 +91,7 @@ def test_stale_edit_shows_both_versions_and_keep_mine_retries(page: Any, stack: 
     # When the admin saves their own edit
     my_prompt = "MINE: {{ company_name }} is closed until {{ call.local_date }}. Take a message."
     page.locator("#profile-prompt").fill(my_prompt)
-    page.get_by_role("button", name="Save to draft").click()
+    page.get_by_role("button", name="Save to draft", exact=True).click()
     # Then nothing is lost: both versions are shown side by side, and focus moves to them
     panel = page.locator("#conflict-panel")
     panel.wait_for()
@@ -101,7 +101,7 @@ def test_stale_edit_shows_both_versions_and_keep_mine_retries(page: Any, stack: 
     assert page.locator("#profile-prompt").input_value() == my_prompt
     shot(page, "03-conflict-both-versions")
     # When the admin keeps theirs... no: keeps their own change, retried on the new version
-    page.get_by_role("button", name=f"Keep mine (save over version {their_version})").click()
+    page.get_by_role("button", name=f"Keep mine (save over version {their_version})", exact=True).click()
     page.wait_for_selector("#profile-message:has-text('Saved')")
     status, stored = stack.api("GET", "/profiles/after-hours")
     assert stored["prompt"] == my_prompt and stored["version"] == their_version + 1
@@ -111,9 +111,9 @@ def test_stale_edit_shows_both_versions_and_keep_mine_retries(page: Any, stack: 
         "PUT", "/profiles/after-hours", {**stored, "prompt": "THEIRS AGAIN"}, if_match=stored["version"]
     )
     page.locator("#profile-prompt").fill("MINE AGAIN")
-    page.get_by_role("button", name="Save to draft").click()
+    page.get_by_role("button", name="Save to draft", exact=True).click()
     page.locator("#conflict-panel").wait_for()
-    page.get_by_role("button", name="Take theirs").click()
+    page.get_by_role("button", name="Take theirs", exact=True).click()
     assert page.locator("#profile-prompt").input_value() == "THEIRS AGAIN"
     assert page.locator("#conflict-panel").count() == 0
     reset_draft(stack)
@@ -130,7 +130,7 @@ def test_publish_shows_changes_then_roll_back_from_history(page: Any, stack: Loc
     status, history = stack.api("GET", "/versions")
     before = history["versions"][0]["version"]
     sign_in(page)
-    page.get_by_role("link", name="Draft & history").click()
+    open_section(page, "Draft & history")
     # Then the draft lists the change with a diff against live
     changes = page.locator("#draft-changes")
     changes.get_by_text("profile web-pricing").wait_for()
@@ -139,12 +139,12 @@ def test_publish_shows_changes_then_roll_back_from_history(page: Any, stack: Loc
     page.locator("#impact-heard").wait_for()
     shot(page, "04-draft-changes-impact")
     # When published
-    page.get_by_role("button", name=f"Publish as version {before + 1}").click()
+    page.get_by_role("button", name=f"Publish as version {before + 1}", exact=True).click()
     page.wait_for_selector(f"#draft-message:has-text('Published version {before + 1}')")
     assert page.locator("#draft-title").inner_text().startswith("Draft: 0 unpublished changes")
     # Then the history shows it live; its changes can be read
     row = page.locator(f"tr[data-version='{before + 1}']")
-    row.get_by_role("button", name=f"Changes in version {before + 1}").click()
+    row.get_by_role("button", name=f"Changes in version {before + 1}", exact=True).click()
     page.locator(f"tr[data-version='{before + 1}'] + tr").get_by_text("profile web-pricing").wait_for()
     # When rolled back to the version before, after confirming
     page.locator(f"#rollback-{before}").click()
@@ -209,7 +209,7 @@ def test_calls_page_plots_sessions_fallbacks_and_says_the_ab_result(page: Any, s
         time.sleep(1)
     assert report["sessions"] >= sessions, report
     sign_in(page)
-    page.get_by_role("link", name="Calls").click()
+    open_section(page, "Calls")
     # Then the page plots sessions per day by channel, widgets and fallbacks, and says the A/B result in words
     page.wait_for_selector("#report svg")
     assert page.locator("#kpi-sessions .value").inner_text() == str(report["sessions"])
@@ -227,12 +227,12 @@ def test_calls_page_plots_sessions_fallbacks_and_says_the_ab_result(page: Any, s
 
 def test_customers_import_reports_errors_by_line_and_writes_nothing(page: Any, stack: LocalStack) -> None:
     sign_in(page)
-    page.get_by_role("link", name="Customers").click()
+    open_section(page, "Customers")
     page.get_by_text("customers", exact=False).first.wait_for()
     page.locator("#customer-results table").wait_for()
     # When a CSV with a bad third line is imported
     page.fill("#import-csv", "customer_id,name,segment\n+14155550177,Ann Lee,regular\nnot-a-number,Bob,regular\n")
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
     # Then the problem is listed by line and focus moves to the CSV
     page.wait_for_selector("#import-errors li")
     assert "line 3" in page.locator("#import-errors").inner_text()
@@ -242,7 +242,7 @@ def test_customers_import_reports_errors_by_line_and_writes_nothing(page: Any, s
     shot(page, "07-customers-import-errors")
     # When the CSV is fixed, Then both rows are written
     page.fill("#import-csv", "customer_id,name,segment\n+14155550177,Ann Lee,regular\n")
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
     page.wait_for_selector("#import-message:has-text('Imported')")
     assert stack.api("GET", "/customers/%2B14155550177")[0] == 200
 
@@ -251,30 +251,30 @@ def test_viewer_sees_no_edit_buttons(page: Any, stack: LocalStack) -> None:
     sign_in(page, role="viewer")
     assert "viewer (read only)" in page.locator("#who").inner_text()
     page.wait_for_selector("#profile-form")
-    assert page.get_by_role("button", name="Save to draft").count() == 0
-    assert page.get_by_role("button", name="+ New profile").count() == 0
+    assert page.get_by_role("button", name="Save to draft", exact=True).count() == 0
+    assert page.get_by_role("button", name="+ New profile", exact=True).count() == 0
     assert page.locator("#profile-prompt").get_attribute("readonly") is not None
     shot(page, "08-viewer-profiles")
-    page.get_by_role("link", name="Rules").click()
+    open_section(page, "Rules")
     page.wait_for_selector("#rules-list li")
     assert page.locator("#rules-list button").count() == 0
-    page.get_by_role("link", name="Draft & history").click()
+    open_section(page, "Draft & history")
     page.wait_for_selector("#versions")
     assert page.locator("#publish, #discard, [id^='rollback-']").count() == 0
-    page.get_by_role("link", name="Customers").click()
+    open_section(page, "Customers")
     page.locator("#customer-results table").wait_for()
-    assert page.get_by_role("button", name="Import").count() == 0
+    assert page.get_by_role("button", name="Import", exact=True).count() == 0
 
 
 def test_rules_reorder_disable_and_reweight_in_evaluation_order(page: Any, stack: LocalStack) -> None:
     reset_draft(stack)
     sign_in(page)
-    page.get_by_role("link", name="Rules").click()
+    open_section(page, "Rules")
     page.wait_for_selector("#rules-list li[data-rule]")
     order = lambda: page.eval_on_selector_all("#rules-list li[data-rule]", "els => els.map(e => e.dataset.rule)")  # noqa: E731
     assert order() == ["vip", "after-hours", "pricing-page", "greeting-test"]
     # When the admin moves after-hours down, Then it is evaluated after pricing-page, and focus stays on the button
-    page.get_by_role("button", name="Move after-hours down").click()
+    page.get_by_role("button", name="Move after-hours down", exact=True).click()
     page.wait_for_selector("#rules-message:has-text('moved down')")
     page.wait_for_function(  # the list is drawn again from the API once both priorities are saved
         """() => [...document.querySelectorAll('#rules-list li[data-rule]')].map(e => e.dataset.rule).join()
@@ -283,11 +283,11 @@ def test_rules_reorder_disable_and_reweight_in_evaluation_order(page: Any, stack
     assert order() == ["vip", "pricing-page", "after-hours", "greeting-test"]
     assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Move after-hours down"
     # When the A/B rule is disabled, and its variant A given more weight
-    page.get_by_role("button", name="Disable greeting-test").click()
+    page.get_by_role("button", name="Disable greeting-test", exact=True).click()
     page.wait_for_selector("li[data-rule='greeting-test'] .badge.off")
-    page.get_by_role("button", name="Edit greeting-test").click()
+    page.get_by_role("button", name="Edit greeting-test", exact=True).click()
     page.get_by_label("Weight of variant A").fill("80")
-    page.get_by_role("button", name="Save rule to draft").click()
+    page.get_by_role("button", name="Save rule to draft", exact=True).click()
     page.wait_for_selector("#rules-message:has-text('greeting-test saved')")
     shot(page, "09-rules")
     # Then the draft holds all three changes

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import LocalStack, open_console_page, shot
+from tests.browser.conftest import LocalStack, open_console_page, open_section, open_tab, shot
 from tests.fixtures import tenants as demo
 
 pytestmark = pytest.mark.browser
@@ -46,7 +46,7 @@ def open_console(chromium: str, stack: LocalStack, tmp_path: Path) -> Iterator[C
                 locale="en-US",
             )
             contexts.append(context)
-            page.get_by_role("button", name="Sign in as the demo admin").click()
+            page.get_by_role("button", name="Sign in as the demo admin", exact=True).click()
             page.wait_for_selector("#nav:not([hidden])")
             return page
 
@@ -101,11 +101,11 @@ def test_a_manager_finds_a_call_by_its_filters_and_reads_its_story(
     call_id = place_vip_call(stack)
     page = open_console(WIDTHS[width])
     # When the manager opens every call and keeps today's phone calls (today in New York, not in Tokyo)
-    page.get_by_role("link", name="Calls", exact=True).click()
-    page.get_by_role("link", name="Every call").click()
+    open_section(page, "Calls")
+    open_tab(page, "Calls pages", "Every call")
     page.wait_for_selector("#calls-count:not(:has-text('Loading'))")
     page.select_option("#calls-channel", "phone")
-    page.get_by_role("button", name="Today").click()
+    page.get_by_role("button", name="Today", exact=True).click()
     page.wait_for_function("location.hash.includes('channel=phone') && location.hash.includes('day=')")
     today = datetime.now(NEW_YORK).date().isoformat()
     assert page.locator("#calls-day").input_value() == today
@@ -163,7 +163,7 @@ def test_a_session_without_an_outcome_says_so_and_an_unknown_call_says_what_to_d
 def test_the_chart_links_each_day_to_that_days_calls(open_console: Callable[[int], Any], stack: LocalStack) -> None:
     place_vip_call(stack)
     page = open_console(WIDTHS["desktop"])
-    page.get_by_role("link", name="Calls", exact=True).click()
+    open_section(page, "Calls")
     page.wait_for_selector("#report svg")
     today = datetime.now(NEW_YORK).date().isoformat()
     caption = page.locator("#daily-title + .legend + figure figcaption").inner_text()
@@ -198,7 +198,7 @@ def test_times_are_the_tenants_with_the_zone_and_the_preview_starts_at_its_now(
     said = page.locator("#preview-output p").first.inner_text()
     assert any(name in said for name in ZONE_NAMES), said
     # And the publishing history names the zone of every time
-    page.get_by_role("link", name="Draft & history").click()
+    open_section(page, "Draft & history")
     page.wait_for_selector("table")
     history = page.locator("table").first.inner_text()
     assert any(name in history for name in ZONE_NAMES), history

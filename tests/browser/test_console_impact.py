@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LocalStack, shot
+from tests.browser.conftest import LocalStack, open_section, shot
 from tests.browser.test_console import open_profile, reset_draft, sign_in
 
 pytestmark = pytest.mark.browser
@@ -33,12 +33,12 @@ def test_a_prompt_edit_shows_what_callers_would_hear_then_publishes(page: Any, s
         page.locator("#profile-prompt").fill(
             f"You are the friendly receptionist of {{{{ company_name }}}}, code {marker}. Help book visits."
         )
-        page.get_by_role("button", name="Save to draft").click()
+        page.get_by_role("button", name="Save to draft", exact=True).click()
         page.wait_for_selector("#profile-message:has-text('Callers hear it after you publish')")
         assert "/tenant/v1" not in page.locator("#profile-message").inner_text()
 
         # When they open the draft
-        page.get_by_role("link", name="Draft & history").click()
+        open_section(page, "Draft & history")
         heard = page.locator("#impact-heard")
         heard.wait_for()
         # Then one sentence says how many recent callers would hear something different, and in which part:
@@ -72,7 +72,7 @@ def test_a_prompt_edit_shows_what_callers_would_hear_then_publishes(page: Any, s
         shot(page, f"impact-{width}-1-draft")
 
         # When they publish
-        page.get_by_role("button", name=f"Publish as version {live + 1}").click()
+        page.get_by_role("button", name=f"Publish as version {live + 1}", exact=True).click()
         page.wait_for_selector(f"#draft-message:has-text('Published version {live + 1}')")
         # Then nothing is left to compare, and the history names who published, by sign-in name
         page.get_by_text("Nothing to compare: the draft is the same as what callers get today.").wait_for()
@@ -95,7 +95,7 @@ def test_a_routing_edit_lists_the_calls_another_rule_would_answer(page: Any, sta
     assert stack.api("PUT", "/rules/pricing-page", {**rule, "enabled": False}, if_match=rule["version"])[0] == 200
     try:
         sign_in(page)
-        page.get_by_role("link", name="Draft & history").click()
+        open_section(page, "Draft & history")
         page.locator("#impact-heard").wait_for()
         # Then the draft says how many calls another rule would answer, and lists them in words
         _, impact = stack.api("GET", "/draft/impact?days=7")

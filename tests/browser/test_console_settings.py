@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LocalStack, shot
+from tests.browser.conftest import LocalStack, open_section, shot
 from tests.browser.test_console import reset_draft, sign_in
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(390, id="phone")]
 def open_settings(page: Any, width: int, role: str = "admin") -> None:
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, role)
-    page.get_by_role("link", name="Settings").click()
+    open_section(page, "Settings")
     page.wait_for_selector("#settings-form")
 
 
@@ -35,15 +35,15 @@ def test_change_opening_hours_closed_day_and_company_name(page: Any, stack: Loca
     assert "Acme Dental" in owned.inner_text() and "Only your Switchboard operator" in owned.inner_text()
     assert owned.locator("input, select, textarea, button").count() == 0
     # When the manager opens on Sunday mornings, closes Saturday, adds a closed day and renames the company
-    page.get_by_role("button", name="Open on Sunday").click()
+    page.get_by_role("button", name="Open on Sunday", exact=True).click()
     page.get_by_label("Sunday opens at").fill("10:00")
     page.get_by_label("Sunday closes at").fill("12:30")
-    page.get_by_role("button", name="Remove these Saturday hours").click()
-    page.get_by_role("button", name="Add a closed day").click()
+    page.get_by_role("button", name="Remove these Saturday hours", exact=True).click()
+    page.get_by_role("button", name="Add a closed day", exact=True).click()
     page.locator("#closed-dates input").last.fill("2027-01-01")
     page.get_by_label("Value of company_name").fill("Acme Family Dental")
     shot(page, f"settings-01-edited-{width}")
-    page.get_by_role("button", name="Save settings to draft").click()
+    page.get_by_role("button", name="Save settings to draft", exact=True).click()
     page.wait_for_selector("#settings-save-message:has-text('Settings saved to the draft')")
     # Then the draft holds exactly that, and the words said nothing of versions, paths or codes
     status, settings = stack.api("GET", "/settings")
@@ -63,10 +63,10 @@ def test_mistakes_are_explained_beside_the_field_and_nothing_is_saved(page: Any,
     open_settings(page, 1280)
     # When the manager closes Monday before it opens, names a variable with a space, and picks no real zone
     page.get_by_label("Monday closes at").fill("08:00")
-    page.get_by_role("button", name="Add a variable").click()
+    page.get_by_role("button", name="Add a variable", exact=True).click()
     page.get_by_label("Variable name").last.fill("opening note")
     page.get_by_label("Value of opening note").fill("Closed for lunch 12-13")
-    page.get_by_role("button", name="Save settings to draft").click()
+    page.get_by_role("button", name="Save settings to draft", exact=True).click()
     # Then each problem is said in words next to its control, and nothing was written
     page.wait_for_selector("#settings-save-message:has-text('2 things to fix')")
     assert "is not after opening time" in page.locator("td[data-day='mon'] .field-error:not([hidden])").inner_text()
@@ -77,17 +77,17 @@ def test_mistakes_are_explained_beside_the_field_and_nothing_is_saved(page: Any,
     page.get_by_label("Variable name").last.fill("opening_note")
     page.fill("#settings-timezone", "Mars/Olympus")
     assert "Not a time zone we know" in page.locator("#zone-now").inner_text()
-    page.get_by_role("button", name="Save settings to draft").click()
+    page.get_by_role("button", name="Save settings to draft", exact=True).click()
     page.wait_for_selector("[data-field='timezone'] .field-error:not([hidden])")
     assert "unknown time zone" in page.locator("[data-field='timezone'] .field-error").inner_text()
     shot(page, "settings-02-errors")
     # Removing a variable a prompt uses says which profiles will have a gap
-    page.get_by_role("button", name="Remove variable city").click()
+    page.get_by_role("button", name="Remove variable city", exact=True).click()
     warning = page.locator("#settings-save-message").inner_text()
     assert "city is used by 1 profile (receptionist)" in warning and "say nothing where it was" in warning
     # When fixed from the searchable list, it saves
     page.fill("#settings-timezone", "Europe/Paris")
-    page.get_by_role("button", name="Save settings to draft").click()
+    page.get_by_role("button", name="Save settings to draft", exact=True).click()
     page.wait_for_selector("#settings-save-message:has-text('Settings saved')")
     _, after = stack.api("GET", "/settings")
     assert after["timezone"] == "Europe/Paris" and after["variables"]["opening_note"] == "Closed for lunch 12-13"
@@ -102,13 +102,13 @@ def test_a_change_saved_meanwhile_shows_both_versions_in_words(page: Any, stack:
     variables = {**current["variables"], "city": "Queens"}
     assert stack.api("PATCH", "/settings", {"variables": variables}, if_match=current["version"])[0] == 200
     page.get_by_label("Value of company_name").fill("Acme Smiles")
-    page.get_by_role("button", name="Save settings to draft").click()
+    page.get_by_role("button", name="Save settings to draft", exact=True).click()
     panel = page.locator("#conflict-panel")
     panel.wait_for()
     assert "city = Queens" in panel.locator(".conflict-theirs").inner_text()
     assert "company_name = Acme Smiles" in panel.locator(".conflict-mine").inner_text()
     assert "{" not in panel.inner_text()  # words, not JSON
-    page.get_by_role("button", name="Keep mine").click()
+    page.get_by_role("button", name="Keep mine", exact=True).click()
     page.wait_for_selector("#settings-save-message:has-text('Settings saved')")
     assert stack.api("GET", "/settings")[1]["variables"]["company_name"] == "Acme Smiles"
     reset_draft(stack)
@@ -117,7 +117,7 @@ def test_a_change_saved_meanwhile_shows_both_versions_in_words(page: Any, stack:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_viewer_reads_settings_without_edit_controls(page: Any, stack: LocalStack, width: int) -> None:
     open_settings(page, width, role="viewer")
-    assert page.get_by_role("button", name="Save settings to draft").count() == 0
+    assert page.get_by_role("button", name="Save settings to draft", exact=True).count() == 0
     assert page.locator("#settings-form button").count() == 0
     assert page.locator("#settings-timezone").get_attribute("readonly") is not None
     assert "only admins can change them" in page.locator("#settings-form").inner_text()

@@ -49,7 +49,7 @@ def test_sign_in_as_a_second_tenant_with_the_picker(
 
     # When the person picks the second tenant
     picker.select_option(second_tenant)
-    button = page.get_by_role("button", name=f"Sign in as the {second_tenant} admin")
+    button = page.get_by_role("button", name=f"Sign in as the {second_tenant} admin", exact=True)
     expect(button).to_be_visible()
     box = button.bounding_box()
     assert box is not None and box["x"] + box["width"] <= viewport["width"]  # nothing off the side of a phone
@@ -72,12 +72,12 @@ def test_sign_in_as_a_second_tenants_viewer_then_back_to_the_demo(
 
     open_sign_in(page, stack, PHONE)
     page.get_by_label("Tenant").select_option(second_tenant)
-    page.get_by_role("button", name=f"Sign in as the {second_tenant} viewer").click()
+    page.get_by_role("button", name=f"Sign in as the {second_tenant} viewer", exact=True).click()
     expect(page.locator("#who")).to_contain_text(f"tenant {second_tenant} · viewer (read only)")
 
     # When they sign out, the picker is there again; choosing the demo tenant signs in to the demo's console
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.get_by_label("Tenant").select_option("demo")
-    page.get_by_role("button", name="Sign in as the demo admin").click()
+    page.get_by_role("button", name="Sign in as the demo admin", exact=True).click()
     expect(page.locator("#who")).to_contain_text("tenant demo · admin")
     expect(page.locator("ul[aria-label='Profiles']")).to_contain_text("receptionist")

@@ -20,7 +20,7 @@ CALL_ENDED, CALL_WAITING = 7_701, 7_702
 
 def sign_in(page: Any, role: str = "admin") -> None:
     name = "Sign in as the demo admin" if role == "admin" else "Sign in as the demo viewer"
-    page.get_by_role("button", name=name).click()
+    page.get_by_role("button", name=name, exact=True).click()
     page.wait_for_selector("#nav:not([hidden])")
 
 
@@ -74,7 +74,7 @@ def test_usage_page_shows_the_plan_read_only_and_the_months_sessions(
     banner.wait_for()
     assert "This month has used" in banner.inner_text() and f"of {cap} minutes" in banner.inner_text()
     assert "{" not in banner.inner_text() and "http" not in banner.inner_text()
-    banner.get_by_role("link", name="See your usage").click()
+    banner.get_by_role("link", name="See your usage", exact=True).click()
     # And the Usage page shows the plan, read only, and this month
     page.wait_for_selector("#usage-plan")
     plan_text = page.locator("#usage-plan").inner_text()
@@ -104,7 +104,7 @@ def test_a_month_with_every_cost_known_reads_as_sentences_only(page: Any, stack:
     page.wait_for_selector("#usage-sessions")
     # When the admin looks at a month long before the demo's calls (nothing in it, nothing waiting for a cost)
     page.locator("#usage-month").fill("2026-01")
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     page.wait_for_selector("#usage-lines:has-text('No sessions in this month')")
     text = page.locator("#view").inner_text()
     # Then the page has no waiting notice and no stray programming words
