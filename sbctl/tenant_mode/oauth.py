@@ -2,8 +2,9 @@
 RFC 8252 describes for native apps, against a Cognito user pool's managed login or the local run's stand-in.
 
 sbctl listens on 127.0.0.1 (`http://localhost:<port>/callback`: Cognito allows plain HTTP for localhost only) for the
-one request the browser makes when the sign-in is done, checks that it carries the `state` it sent, and swaps the
-code (with the PKCE verifier, which never left this process) for tokens at `{domain}/oauth2/token`. Later, an
+request the browser makes when the sign-in is done, takes only the one that carries the `state` it sent (any other
+page or program on this machine can reach the listener: what it sends is ignored, never the end of the wait), and
+swaps the code (with the PKCE verifier, which never left this process) for tokens at `{domain}/oauth2/token`. Later, an
 expired ID token is renewed there with the refresh token (`renew`). A Cognito app client only accepts callback URLs
 it lists exactly, ports included, so a deployed stage's client lists CALLBACK_PORTS and sbctl takes the first free
 one; the local run accepts any port.
@@ -100,14 +101,15 @@ def authorize_url(sign_in: SignIn, redirect_uri: str, state: str, challenge: str
 
 
 class Callback:
-    """The loopback listener: serves until the one request to the callback path arrives (a browser may ask for
-    /favicon.ico first: that gets a 404), then stops. Bound to 127.0.0.1 only, so nothing off this machine can
-    reach it."""
+    """The loopback listener: serves until the request to the callback path that carries this sign-in's `state`
+    arrives, then stops. Anything else gets an error page and changes nothing: a browser asking for /favicon.ico, or
+    a web page (or program) on this machine sending a planted code to the listener, which could otherwise end the
+    sign-in first. Bound to 127.0.0.1 only, so nothing off this machine can reach it."""
 
     def __init__(self, ports: tuple[int, ...]) -> None:
+        self.state = secrets.token_urlsafe(24)
         self.arrived = threading.Event()
         self.lock = threading.Lock()
-        self.taken = False  # a request to the callback path came (its page may still be on its way)
         self.params: dict[str, str] = {}
         self.server = _bind(ports, self)
         self.port = int(self.server.server_address[1])
@@ -118,15 +120,20 @@ class Callback:
     def redirect_uri(self) -> str:
         return sbctl_callback_url(self.port)
 
-    def wait(self, state: str, timeout_s: float = WAIT_S) -> str:
-        """The code the browser brought back; refused when it brings an error, or another sign-in's state."""
+    def take(self, path: str, params: dict[str, str]) -> bool:
+        """Keeps `params` if this is the first answer to this sign-in (the callback path and this state)."""
+        ours = path == SBCTL_CALLBACK_PATH and secrets.compare_digest(params.get("state", ""), self.state)
+        with self.lock:
+            if not ours or self.arrived.is_set():
+                return False
+            self.params = params
+            self.arrived.set()
+            return True
+
+    def wait(self, timeout_s: float = WAIT_S) -> str:
+        """The code the browser brought back; refused when the sign-in page sent back an error instead."""
         if not self.arrived.wait(timeout_s):
             raise UsageError(f"no sign-in came back within {timeout_s / 60:g} minutes: run `sbctl login` again")
-        if not secrets.compare_digest(self.params.get("state", ""), state):
-            raise UsageError(
-                "the answer that came back is not for this sign-in (its state differs): nothing was saved; "
-                "run `sbctl login` again"
-            )
         if "error" in self.params:
             error = self.params["error"]
             if error == "access_denied":
@@ -168,19 +175,13 @@ def _handler(callback: Callback) -> type[BaseHTTPRequestHandler]:
     class Answer(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            with callback.lock:  # the first answer to arrive is the one sbctl judges; later ones are ignored
-                first = parts.path == SBCTL_CALLBACK_PATH and not callback.taken
-                if first:
-                    callback.taken = True
-                    callback.params = {name: values[0] for name, values in parse_qs(parts.query).items()}
-            if not first:
-                self._page(404, "Nothing here", "This address only receives sbctl's sign-in.")
-                return
-            if "code" in callback.params:
+            params = {name: values[0] for name, values in parse_qs(parts.query).items()}
+            if not callback.take(parts.path, params):
+                self._page(404, "Nothing here", "This address only receives the sign-in sbctl is waiting for.")
+            elif "code" in params:
                 self._page(200, "Signed in", "You can close this tab and go back to the terminal.")
             else:
                 self._page(400, "Not signed in", "The sign-in did not finish. The terminal says what to do next.")
-            callback.arrived.set()
 
         def _page(self, status: int, title: str, text: str) -> None:
             body = (

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-import time
 from typing import Any
 
 import pytest
 
 from tests.browser.conftest import LocalStack, open_section, shot
 from tests.fixtures import tenants as demo
+from tests.fixtures.clock import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -199,15 +199,13 @@ def test_calls_page_plots_sessions_fallbacks_and_says_the_ab_result(page: Any, s
     status, before = stack.api("GET", "/calls/report?days=7")
     assert status == 200, before
     sessions = before["sessions"] + seed_calls(stack)
-    deadline = time.monotonic() + 60
-    report: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+
+    def recorded() -> dict[str, Any] | None:
         status, report = stack.api("GET", "/calls/report?days=7")
         assert status == 200, report
-        if report["sessions"] >= sessions and completed(report) >= completed(before) + 12:
-            break
-        time.sleep(1)
-    assert report["sessions"] >= sessions, report
+        return report if report["sessions"] >= sessions and completed(report) >= completed(before) + 12 else None
+
+    report = eventually(recorded, f"{sessions} sessions and 12 more completions in the report", every_s=1)
     sign_in(page)
     open_section(page, "Calls")
     # Then the page plots sessions per day by channel, widgets and fallbacks, and says the A/B result in words

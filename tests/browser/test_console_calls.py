@@ -5,7 +5,6 @@ the browser's clock zone (Playwright's `timezone_id`) is another than the tenant
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 from tests.browser.conftest import LocalStack, open_console_page, open_section, open_tab, shot
 from tests.fixtures import tenants as demo
+from tests.fixtures.clock import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -58,17 +58,6 @@ def open_console(chromium: str, stack: LocalStack, tmp_path: Path) -> Iterator[C
     assert problems == []
 
 
-def until(condition: Callable[[], Any], what: str, within_s: float = 60) -> Any:
-    """Waits for the local run's background delivery (decisions, then outcomes) to have recorded `what`."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not recorded within {within_s} s: {what}")
-
-
 def place_vip_call(stack: LocalStack) -> int:
     """Jane Doe (VIP) calls the clinic's number; ThunderPhone reports the call's end three minutes later."""
     call_id = random.randrange(10**9, 2 * 10**9)
@@ -90,7 +79,7 @@ def place_vip_call(stack: LocalStack) -> int:
         status, story = stack.api("GET", f"/calls/{call_id}")
         return status == 200 and story.get("outcome") is not None
 
-    until(has_outcome, f"call {call_id} and its outcome")
+    eventually(has_outcome, f"call {call_id} and its outcome", every_s=0.2)
     return call_id
 
 
@@ -144,7 +133,7 @@ def test_a_session_without_an_outcome_says_so_and_an_unknown_call_says_what_to_d
     call_id = random.randrange(2 * 10**9, 3 * 10**9)
     session = {"call_id": call_id, "from_number": "web", "to_number": ""}
     assert stack.webhook("pricing", "web.incoming", session)[0] == 200
-    until(lambda: stack.api("GET", f"/calls/{call_id}")[0] == 200, f"session {call_id}")
+    eventually(lambda: stack.api("GET", f"/calls/{call_id}")[0] == 200, f"session {call_id}", every_s=0.2)
     page = open_console(WIDTHS["desktop"])
     page.evaluate("location.hash = '#calls/list?widget=pricing&channel=web'")
     page.locator(f"li[data-call='{call_id}']").get_by_role("link").click()

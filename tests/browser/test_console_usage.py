@@ -4,7 +4,6 @@ the sessions still waiting for their cost, and a warning on every page once the 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LocalStack, shot
+from tests.fixtures.clock import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -50,11 +50,10 @@ def nearly_capped(stack: LocalStack) -> Iterator[dict[str, Any]]:
     }
     before = plan(stack)["billable_minutes"]
     assert stack.webhook("pricing", "web.complete", ended)[0] == 200
-    deadline = time.monotonic() + 60
-    while plan(stack)["billable_minutes"] < before + 4 and time.monotonic() < deadline:
-        time.sleep(0.5)  # the outcome recorder counts it in the background
-    used = plan(stack)["billable_minutes"]
-    assert used >= before + 4
+    # the outcome recorder counts it in the background
+    used = eventually(
+        lambda: (minutes := plan(stack)["billable_minutes"]) >= before + 4 and minutes, "4 minutes counted", every_s=0.5
+    )
     cap = math.ceil(used / 0.85)
     status, view = stack.request("PUT", "/admin/tenants/demo/plan", {"monthly_minutes": cap, "alert_percent": 80})
     assert status == 200 and not view["capped"], view

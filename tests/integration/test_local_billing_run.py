@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.clock import eventually
 from tests.fixtures.local_run import LocalRun, local_run, send_json
 from tests.integration.test_local_run import (
     admin_token,
@@ -20,7 +21,6 @@ from tests.integration.test_local_run import (
     printed_commands,
     run_curl,
     run_in_shell,
-    wait_until,
 )
 
 SECTION = "Caps and statements"
@@ -69,7 +69,7 @@ def test_the_printed_cap_is_reached_alerted_and_enforced_and_the_month_is_stated
         status, answer = run_curl(calls[4])
         return answer if status == 200 and answer.get("prompt") == OVER_LIMIT else None
 
-    assert wait_until(capped, timeout_s=30) is not None
+    eventually(capped, "the over-limit agent answering", every_s=0.25)
     shown = run.wait_for_output(lambda line: "capped (minutes cap) -> over-limit" in line)
     assert shown is not None, run.output[-10:]
 
@@ -79,8 +79,7 @@ def test_the_printed_cap_is_reached_alerted_and_enforced_and_the_month_is_stated
         rows = [row for row in csv.DictReader(io.StringIO(text)) if row["call_id"] in ("1101", "1102", "1103")]
         return rows if code == 0 and len(rows) == 3 else None
 
-    rows = wait_until(stated)
-    assert rows is not None
+    rows = eventually(stated, "the three sessions in the statement", every_s=0.25)
     by_call = {row["call_id"]: row for row in rows}
     assert (by_call["1101"]["billable_minutes"], by_call["1102"]["billable_minutes"]) == ("4", "2")
     assert by_call["1103"]["decision"] == "capped" and by_call["1103"]["status"] == "no cost yet"
@@ -90,4 +89,4 @@ def test_the_printed_cap_is_reached_alerted_and_enforced_and_the_month_is_stated
     assert {line["call_id"] for line in month["statement"]["lines"]} >= {1101, 1102, 1103}
     # And removing the plan, as printed, uncaps the demo
     assert run_in_shell([export, plan_remove], shell)[1][0] == 0
-    assert wait_until(lambda: "prompt" in run_curl(calls[4])[1] and run_curl(calls[4])[1]["prompt"] != OVER_LIMIT)
+    eventually(lambda: run_curl(calls[4])[1].get("prompt") not in (None, OVER_LIMIT), "the demo uncapped", every_s=0.25)

@@ -9,7 +9,6 @@ import shlex
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 
 from local.examples import DEFAULT_SIGNING_SECRET, curl_command, sample_body
+from tests.fixtures.clock import eventually
 from tests.fixtures.local_run import ROOT, LocalRun, local_environment, local_run, send_json
 from tests.fixtures.network import free_port
 
@@ -99,16 +99,6 @@ def admin_token(run: LocalRun) -> str:
     return f"Bearer {issued['token']}"
 
 
-def wait_until(check: Any, timeout_s: float = 60) -> Any:
-    """The first truthy result of `check()`, polled until the timeout (the recorders work in the background)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.25)
-
-
 def test_every_printed_example_works_as_printed(run: LocalRun, tmp_path: Path) -> None:
     commands = printed_commands(run.banner)
     kinds = [command.split()[0] for command in commands]
@@ -146,8 +136,8 @@ def test_every_printed_example_works_as_printed(run: LocalRun, tmp_path: Path) -
 
     # And the completion is recorded: the console's Calls page (the tenant API's report) counts its 2 minutes today
     token = admin_token(run)
-    today = wait_until(lambda: _today(run, token))
-    assert today is not None and today["sessions"] >= 2, today
+    today = eventually(lambda: _today(run, token), "the printed completion counted today", every_s=0.25)
+    assert today["sessions"] >= 2, today
     report = tenant_report(run, token)
     assert report["minutes"] >= 2 and report["cost_cents"] >= 18
 
@@ -158,7 +148,7 @@ def test_every_printed_example_works_as_printed(run: LocalRun, tmp_path: Path) -
         same = f"Sessions {shown['sessions']} " in text and f"minutes {shown['minutes']:g};" in text
         return text if code == 0 and same else None
 
-    assert wait_until(same_numbers) is not None
+    eventually(same_numbers, "sbctl calls report saying the console's numbers", every_s=0.25)
 
 
 def _today(run: LocalRun, token: str) -> dict[str, Any] | None:
@@ -171,7 +161,9 @@ def _today(run: LocalRun, token: str) -> dict[str, Any] | None:
 
 def test_a_fresh_demo_has_a_week_of_calls_to_show(run: LocalRun) -> None:
     token = admin_token(run)
-    report = wait_until(lambda: (r := tenant_report(run, token))["sessions"] >= 50 and r)
+    report = eventually(
+        lambda: (r := tenant_report(run, token))["sessions"] >= 50 and r, "a week of demo calls", every_s=0.25
+    )
     # Calls on most days of the week, by phone and web, with their minutes and costs
     assert sum(day["sessions"] > 0 for day in report["daily"]) >= 5
     assert report["by_channel"]["phone"] >= 20 and report["by_channel"]["web"] >= 10
@@ -321,8 +313,11 @@ def test_a_restart_keeps_urls_edits_history_and_sign_ins(tmp_path: Path) -> None
         token = admin_token(first)
         before = tenant_report(first, token)["sessions"]
         assert run_curl(saved_curls[0])[0] == 200  # a widget session: its decision goes to the calls table
-        history = wait_until(lambda: (report := tenant_report(first, token))["sessions"] > before and report)
-        assert history, "the widget session was never recorded"
+        history = eventually(
+            lambda: (report := tenant_report(first, token))["sessions"] > before and report,
+            "the widget session recorded",
+            every_s=0.25,
+        )
         status, settings = send_json(f"{first.base_url}/tenant/v1/settings", headers={"Authorization": token})
         variables = {**settings["variables"], "company_name": "Acme Dental Care"}
         headers = {"Authorization": token, "If-Match": f'"{settings["version"]}"'}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import secrets
 import sys
 
 from sbctl.arguments import SubParsers
@@ -151,16 +150,15 @@ def where_to_sign_in(ctx: TenantContext, url: str) -> session.SignIn:
 def browser_login(ctx: TenantContext, url: str) -> int:
     sign_in = where_to_sign_in(ctx, url)
     verifier, challenge = oauth.pkce_pair()
-    state = secrets.token_urlsafe(24)
     with oauth.Callback(sign_in.ports) as callback:
-        address = oauth.authorize_url(sign_in, callback.redirect_uri, state, challenge)
+        address = oauth.authorize_url(sign_in, callback.redirect_uri, callback.state, challenge)
         if ctx.args.no_browser:
             ctx.say(f"Open this address in a browser on this computer to sign in:\n\n  {address}\n")
         else:
             ctx.say(f"Signing in in your browser. If it does not open, go to:\n\n  {address}\n")
             ctx.open_browser(address)
         ctx.warn(f"waiting for the sign-in to finish (up to {oauth.WAIT_S / 60:g} minutes; Ctrl-C gives up) ...")
-        code = callback.wait(state)
+        code = callback.wait()
         redirect_uri = callback.redirect_uri
     try:
         tokens = oauth.exchange_code(ctx.transport, sign_in, code, redirect_uri, verifier)
