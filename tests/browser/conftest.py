@@ -158,15 +158,26 @@ def open_console_page(
     return context, page
 
 
+def settled(page: Any) -> None:
+    """Waits until the console has drawn the view of the address it is at (views load asynchronously, and a click
+    on a link changes the address a moment before the view starts to follow)."""
+    page.wait_for_function(
+        "() => { const view = document.getElementById('view');"
+        " return view.getAttribute('aria-busy') === 'false' && view.dataset.drawn === location.hash; }"
+    )
+
+
 def open_section(page: Any, name: str) -> None:
-    """Click a section in the console's navigation, by its exact name: a page's own links ("See every call",
-    "3 calls" bars) may say the same words and appear while the test looks."""
+    """Opens a section from the console's navigation, by its exact name (a page's own links, "See every call" or a
+    chart's "3 calls", may say the same words), once it has drawn."""
     page.get_by_role("navigation", name="Sections").get_by_role("link", name=name, exact=True).click()
+    settled(page)
 
 
 def open_tab(page: Any, tabs: str, name: str) -> None:
-    """Click the tab `name` in the tab list labelled `tabs` (e.g. "Calls pages"), by its exact name."""
+    """Opens the tab `name` of the tab list labelled `tabs` (e.g. "Calls pages"), once it has drawn."""
     page.get_by_role("navigation", name=tabs).get_by_role("link", name=name, exact=True).click()
+    settled(page)
 
 
 def shot(page: Any, name: str) -> Path:

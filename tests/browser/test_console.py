@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LocalStack, open_section, shot
+from tests.browser.conftest import LocalStack, open_section, settled, shot
 from tests.fixtures import tenants as demo
 from tests.fixtures.clock import eventually
 
@@ -18,11 +18,14 @@ def sign_in(page: Any, role: str = "admin") -> None:
     name = "Sign in as the demo admin" if role == "admin" else "Sign in as the demo viewer"
     page.get_by_role("button", name=name, exact=True).click()
     page.wait_for_selector("#nav:not([hidden])")
+    settled(page)
 
 
 def open_profile(page: Any, profile_id: str) -> None:
+    """Opens a profile from the list, once its editor has drawn (the view opens the first profile by itself: a
+    click while that loads must not act on the form it is about to replace)."""
     page.locator("ul[aria-label='Profiles']").get_by_role("button", name=profile_id, exact=True).click()
-    page.wait_for_selector(f"#profile-form h3:has-text('Profile {profile_id}')")
+    page.wait_for_selector(f"#profile-editor[aria-busy='false'] #profile-form h3:has-text('Profile {profile_id}')")
 
 
 def reset_draft(stack: LocalStack) -> None:

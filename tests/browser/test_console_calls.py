@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.browser.conftest import LocalStack, open_console_page, open_section, open_tab, shot
+from tests.browser.test_console import open_profile, sign_in
 from tests.fixtures import tenants as demo
 from tests.fixtures.clock import eventually
 
@@ -46,8 +47,7 @@ def open_console(chromium: str, stack: LocalStack, tmp_path: Path) -> Iterator[C
                 locale="en-US",
             )
             contexts.append(context)
-            page.get_by_role("button", name="Sign in as the demo admin", exact=True).click()
-            page.wait_for_selector("#nav:not([hidden])")
+            sign_in(page)
             return page
 
         try:
@@ -174,7 +174,7 @@ def test_times_are_the_tenants_with_the_zone_and_the_preview_starts_at_its_now(
 ) -> None:
     before = datetime.now(NEW_YORK).replace(second=0, microsecond=0)
     page = open_console(WIDTHS["desktop"])
-    page.locator("ul[aria-label='Profiles']").get_by_role("button", name="receptionist", exact=True).click()
+    open_profile(page, "receptionist")
     page.wait_for_selector("#preview-at")
     after = datetime.now(NEW_YORK).replace(second=0, microsecond=0)
     # The preview's time is now in New York, not the browser's Tokyo clock, and the field says which zone it is

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LocalStack, open_section, shot
-from tests.browser.test_console import reset_draft, sign_in
+from tests.browser.test_console import open_profile, reset_draft, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -116,8 +116,7 @@ def test_the_builder_edits_an_ab_rule_in_plain_words(page: Any, stack: LocalStac
 def test_delete_asks_first_and_a_profile_in_use_is_refused_in_words(page: Any, stack: LocalStack, width: int) -> None:
     reset_draft(stack)
     go(page, width, "Profiles")
-    page.locator("ul[aria-label='Profiles']").get_by_role("button", name="after-hours", exact=True).click()
-    page.wait_for_selector("#profile-form h3:has-text('Profile after-hours')")
+    open_profile(page, "after-hours")
     # When the manager deletes a profile a rule uses, the confirmation names the rule first
     page.get_by_role("button", name="Delete profile", exact=True).click()
     confirm = page.locator("#profile-delete-confirm [role='alertdialog']")
@@ -143,8 +142,7 @@ def test_delete_asks_first_and_a_profile_in_use_is_refused_in_words(page: Any, s
     page.wait_for_selector("#rules-message:has-text('after-hours deleted')")
     assert page.locator("li[data-rule='after-hours']").count() == 0
     open_section(page, "Profiles")
-    page.locator("ul[aria-label='Profiles']").get_by_role("button", name="after-hours", exact=True).click()
-    page.wait_for_selector("#profile-form h3:has-text('Profile after-hours')")
+    open_profile(page, "after-hours")
     page.get_by_role("button", name="Delete profile", exact=True).click()
     page.locator("#profile-delete-confirm [role='alertdialog']").wait_for()
     assert "No rule uses it" in page.locator("#profile-delete-confirm").inner_text()

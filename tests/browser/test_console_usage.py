@@ -11,17 +11,12 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LocalStack, shot
+from tests.browser.test_console import sign_in
 from tests.fixtures.clock import eventually
 
 pytestmark = pytest.mark.browser
 
 CALL_ENDED, CALL_WAITING = 7_701, 7_702
-
-
-def sign_in(page: Any, role: str = "admin") -> None:
-    name = "Sign in as the demo admin" if role == "admin" else "Sign in as the demo viewer"
-    page.get_by_role("button", name=name, exact=True).click()
-    page.wait_for_selector("#nav:not([hidden])")
 
 
 def plan(stack: LocalStack) -> dict[str, Any]:

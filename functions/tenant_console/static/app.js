@@ -55,11 +55,22 @@ async function render() {
   document.title = `${TITLES[view]} · Switchboard console`;
   // Each render gets its own element: a slower, older view that finishes late fills a detached one.
   const container = document.createElement("div");
+  // aria-busy until the latest view has drawn, then data-drawn names the address it drew: assistive technology
+  // and the browser tests wait for both.
   const ticket = ++rendering;
+  const address = window.location.hash;
+  $("view").setAttribute("aria-busy", "true");
   $("view").replaceChildren(container);
-  await loadTenantZone(); // every view shows times in the tenant's zone
-  await VIEWS[view](container, { me, ticket: () => ticket === rendering });
-  if (ticket === rendering) focusHeading(container);
+  try {
+    await loadTenantZone(); // every view shows times in the tenant's zone
+    await VIEWS[view](container, { me, ticket: () => ticket === rendering });
+  } finally {
+    if (ticket === rendering) {
+      $("view").setAttribute("aria-busy", "false");
+      $("view").dataset.drawn = address;
+      focusHeading(container);
+    }
+  }
 }
 
 async function start() {

@@ -54,7 +54,7 @@ export async function profilesView(container, { me }) {
     return;
   }
   const listBox = h("ul", { class: "list", "aria-label": "Profiles" });
-  const editorBox = h("div");
+  const editorBox = h("div", { id: "profile-editor", "aria-busy": "false" }); // busy while a profile loads
   container.append(h("div", { class: "grid" }, h("div", { class: "card" }, listBox), editorBox));
 
   function drawList() {
@@ -86,6 +86,7 @@ export async function profilesView(container, { me }) {
     const ticket = ++opening;
     selected = profileId;
     drawList();
+    editorBox.setAttribute("aria-busy", "true");
     try {
       const { data, etag } = await api("GET", `/profiles/${encode(profileId)}`);
       if (ticket !== opening) return;
@@ -95,6 +96,8 @@ export async function profilesView(container, { me }) {
       if (ticket !== opening) return;
       clear(editorBox);
       editorBox.append(h("p", { class: "error", role: "alert" }, error.message));
+    } finally {
+      if (ticket === opening) editorBox.setAttribute("aria-busy", "false");
     }
   }
 
@@ -102,6 +105,7 @@ export async function profilesView(container, { me }) {
     opening += 1;
     selected = null;
     drawList();
+    editorBox.setAttribute("aria-busy", "false");
     clear(editorBox);
     const item = { profile_id: "", prompt: "You are the assistant of {{ company_name }}.", voice: "en-US-Ava1", product: "spark", variables: {} };
     editor(editorBox, { item, etag: null, me, tenantVariables, customers, creating: true, onSaved });
