@@ -57,6 +57,29 @@ def test_change_opening_hours_closed_day_and_company_name(page: Any, stack: Loca
     reset_draft(stack)
 
 
+def test_open_until_midnight_and_all_day_are_kept_as_written(page: Any, stack: LocalStack) -> None:
+    reset_draft(stack)
+    open_settings(page, 1280)
+    # When the manager keeps Friday open until midnight and Saturday open all day (00:00 closes at midnight)
+    page.get_by_label("Friday closes at").fill("00:00")
+    page.get_by_label("Saturday opens at").fill("00:00")
+    page.get_by_label("Saturday closes at").fill("00:00")
+    page.get_by_role("button", name="Save settings to draft", exact=True).click()
+    page.wait_for_selector("#settings-save-message:has-text('Settings saved to the draft')")
+    # Then the draft holds the whole day, to its last minute
+    weekly = stack.api("GET", "/settings")[1]["business_hours"]["weekly"]
+    assert weekly["fri"] == ["09:00-24:00"] and weekly["sat"] == ["00:00-24:00"]
+    # And saving again from a fresh page, with nothing changed, changes nothing (midnight is not read as 23:59)
+    open_section(page, "Profiles")
+    open_section(page, "Settings")
+    assert page.get_by_label("Saturday closes at").input_value() == "00:00"
+    page.get_by_role("button", name="Save settings to draft", exact=True).click()
+    page.wait_for_selector("#settings-save-message:not([hidden])")
+    again = stack.api("GET", "/settings")[1]["business_hours"]["weekly"]
+    assert again == weekly
+    reset_draft(stack)
+
+
 def test_mistakes_are_explained_beside_the_field_and_nothing_is_saved(page: Any, stack: LocalStack) -> None:
     reset_draft(stack)
     _, before = stack.api("GET", "/settings")

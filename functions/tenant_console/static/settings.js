@@ -6,6 +6,7 @@ import { findPlaceholders } from "./placeholders.js";
 import { announce, append, clear, clearFieldErrors, field, h, showFieldErrors, showMessage } from "./ui.js";
 import { plural, refusal, sentence, VARIABLE_PATTERN } from "./words.js";
 
+const MIDNIGHT = "00:00"; // as a closing time: the end of the day
 const DAYS = [["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"], ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"]];
 
 function zones() {
@@ -94,12 +95,13 @@ export async function settingsView(container, { me }) {
   );
   const transcripts = h("input", { type: "checkbox", name: "keep_transcripts", id: "settings-transcripts", checked: settings.keep_transcripts, disabled: readOnly });
 
-  // Opening hours: per weekday, zero or more ranges (none: closed that day).
+  // Opening hours: per weekday, zero or more ranges (none: closed that day). A closing time of 00:00 is midnight at
+  // the end of that day, stored as "24:00" (a time field cannot show 24:00): open all day is 00:00 to 00:00.
   const hoursBody = h("tbody", { id: "hours" });
   const rangeRow = (cell, day, label, text) => {
     const [from, until] = (text || "09:00-17:00").split("-").map((s) => s.trim());
     const start = h("input", { type: "time", value: from, "aria-label": `${label} opens at`, "data-day": day, "data-part": "start", readonly: readOnly });
-    const end = h("input", { type: "time", value: until === "24:00" ? "23:59" : until, "aria-label": `${label} closes at`, "data-day": day, "data-part": "end", readonly: readOnly });
+    const end = h("input", { type: "time", value: until === "24:00" ? MIDNIGHT : until, "aria-label": `${label} closes at`, "data-day": day, "data-part": "end", readonly: readOnly });
     const line = h("div", { class: "range" }, start, h("span", {}, " to "), end);
     if (!readOnly) line.append(h("button", { type: "button", class: "secondary", "aria-label": `Remove these ${label} hours`, onclick: () => { line.remove(); dayState(cell, label); } }, "Remove"));
     cell.querySelector(".ranges").append(line);
@@ -165,7 +167,7 @@ export async function settingsView(container, { me }) {
     h("p", { class: "hint" }, zoneNow),
     zoneList,
     h("h3", {}, "Opening hours"),
-    h("p", { class: "hint" }, "Outside these hours, rules for \u201coutside opening hours\u201d answer (for example an after-hours greeting)."),
+    h("p", { class: "hint" }, "Outside these hours, rules for \u201coutside opening hours\u201d answer (for example an after-hours greeting). A closing time of 00:00 is midnight: 00:00 to 00:00 is open all day."),
     h("table", { class: "hours" }, hoursBody),
     h("h4", {}, "Closed days"),
     h("p", { class: "hint" }, "Holidays and other days the office is closed all day."),
@@ -194,7 +196,8 @@ export async function settingsView(container, { me }) {
         const start = line.querySelector('[data-part="start"]');
         const end = line.querySelector('[data-part="end"]');
         if (!start.value || !end.value) problems.push([start, `${label}: give both the opening and the closing time`]);
-        else if (end.value <= start.value) problems.push([end, `${label}: closing time ${end.value} is not after opening time ${start.value}; split hours that pass midnight over two days`]);
+        else if (end.value === MIDNIGHT) ranges.push(`${start.value}-24:00`);
+        else if (end.value <= start.value) problems.push([end, `${label}: closing time ${end.value} is not after opening time ${start.value}; split hours that pass midnight over two days (00:00 as the closing time is midnight)`]);
         else ranges.push(`${start.value}-${end.value}`);
       }
       if (ranges.length) weekly[key] = ranges;
