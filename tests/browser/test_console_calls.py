@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import LocalStack, open_console_page, open_section, open_tab, shot
+from tests.browser.conftest import LocalStack, open_console_page, open_section, open_tab, settled, shot
 from tests.browser.test_console import open_profile, sign_in
 from tests.fixtures import tenants as demo
 from tests.fixtures.clock import eventually
@@ -96,6 +96,7 @@ def test_a_manager_finds_a_call_by_its_filters_and_reads_its_story(
     page.select_option("#calls-channel", "phone")
     page.get_by_role("button", name="Today", exact=True).click()
     page.wait_for_function("location.hash.includes('channel=phone') && location.hash.includes('day=')")
+    settled(page)  # the list drawn again for the filters now in the address
     today = datetime.now(NEW_YORK).date().isoformat()
     assert page.locator("#calls-day").input_value() == today
     item = page.locator(f"li[data-call='{call_id}']")
@@ -123,6 +124,7 @@ def test_a_manager_finds_a_call_by_its_filters_and_reads_its_story(
     shot(page, f"call-story-{width}")
     # And back to the list, filters kept
     page.go_back()
+    settled(page)
     page.locator(f"li[data-call='{call_id}']").wait_for()
     assert page.locator("#calls-channel").input_value() == "phone"
 
@@ -160,6 +162,7 @@ def test_the_chart_links_each_day_to_that_days_calls(open_console: Callable[[int
     shot(page, "calls-overview")
     # When the manager clicks today's bar (today in New York)
     page.locator(f"svg a.bar[data-day='{today}']").click()
+    settled(page)
     page.wait_for_selector("#calls-list li")
     # Then the list shows that day's calls, as many as the chart counts
     assert page.locator("#calls-day").input_value() == today
