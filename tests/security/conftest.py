@@ -31,13 +31,18 @@ def body(event_type: str, **data: Any) -> bytes:
     return json.dumps({"type": event_type, "data": data}, separators=(",", ":"), sort_keys=True).encode()
 
 
+def rival(aws: dict[str, Any], tenant_id: str, display_name: str, prompt: str) -> str:
+    """Another tenant beside the demo, answering with `prompt`, and the path of its own key's webhook URL."""
+    tenant = Tenant(tenant_id=tenant_id, display_name=display_name, default_profile_id="main")
+    profile = AgentProfile(profile_id="main", prompt=prompt, voice="en-US-James1")
+    seed(aws["dynamodb"], TABLE_NAME, tenant_id, [profile, tenant])
+    return add_route(aws["dynamodb"], tenant_id)
+
+
 @pytest.fixture
 def mallory_url(demo_tenant: str, aws: dict[str, Any]) -> str:
     """Mallory's own tenant and the path of its own key's webhook URL."""
-    tenant = Tenant(tenant_id=MALLORY, display_name="Mallory Ltd", default_profile_id="main")
-    profile = AgentProfile(profile_id="main", prompt="You are Mallory's agent.", voice="en-US-James1")
-    seed(aws["dynamodb"], TABLE_NAME, MALLORY, [profile, tenant])
-    return add_route(aws["dynamodb"], MALLORY)
+    return rival(aws, MALLORY, "Mallory Ltd", "You are Mallory's agent.")
 
 
 @pytest.fixture

@@ -12,13 +12,12 @@ import pytest
 
 from functions.common import table
 from functions.common.clock import iso
-from functions.tenant_config.models import AgentProfile, Tenant
 from tests.fixtures import tenants as demo
-from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME, add_route, get_call, seed
+from tests.fixtures.aws import CALLS_TABLE_NAME, get_call
 from tests.fixtures.decisions import DecisionSubscription
 from tests.fixtures.outcomes import drain_outcomes
 from tests.fixtures.thunderphone import FakeThunderPhone
-from tests.security.conftest import MALLORY, VICTIM, Clock, Invoke, body, operator
+from tests.security.conftest import MALLORY, VICTIM, Clock, Invoke, body, operator, rival
 from tests.security.test_call_id_claims import counted, grade, outcome_of, waiting, web_complete, web_session
 
 ORG = f"/webhooks/{demo.ORG_TOKEN}"
@@ -31,10 +30,7 @@ pytestmark = pytest.mark.subscribed_decisions  # decisions reach the calls table
 @pytest.fixture
 def bob_url(demo_tenant: str, aws: dict[str, Any]) -> str:
     """A third tenant, whose own key URL claims call ids too."""
-    tenant = Tenant(tenant_id=BOB, display_name="Bob's Bakery", default_profile_id="main")
-    profile = AgentProfile(profile_id="main", prompt="You are Bob's agent.", voice="en-US-James1")
-    seed(aws["dynamodb"], TABLE_NAME, BOB, [profile, tenant])
-    return add_route(aws["dynamodb"], BOB)
+    return rival(aws, BOB, "Bob's Bakery", "You are Bob's agent.")
 
 
 def contest(invoke: Invoke, mallory_url: str, clock: Clock, call_id: int) -> None:
