@@ -72,13 +72,13 @@ def every_statement(
     month: str,
     *,
     calls: CallSource,
-    store: BillingStore,
+    billing: BillingStore,
     zone: ZoneInfo,
     final_days: int,
     now: datetime,
 ) -> AllStatements:
     statements = [
-        statement(tenant_id, month, calls=calls, billing=store, zone=zone, final_days=final_days, now=now)
+        statement(tenant_id, month, calls=calls, billing=billing, zone=zone, final_days=final_days, now=now)
         for tenant_id in sorted(set(tenant_ids))
     ]
     return AllStatements(month=month, timezone=zone.key, statements=statements)

@@ -152,7 +152,7 @@ def run_usage(ctx: Context) -> int:
         tenant_ids,
         month,
         calls=CallsReader(ctx.client(), calls_table(ctx)),
-        store=_store(ctx),
+        billing=_store(ctx),
         zone=settings.billing_zone,
         final_days=settings.STATEMENT_FINAL_DAYS,
         now=now,

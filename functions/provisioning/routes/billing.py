@@ -61,19 +61,20 @@ def get_plan(tenant_id: TenantIdPath) -> PlanView:
 def put_plan(tenant_id: TenantIdPath, body: Plan) -> PlanView:
     _existing(tenant_id)
     who = actor(router.current_event.raw_event)
-    now = utc_now()
-    _store().set_plan(tenant_id, body, actor=who, now=now, month=month_of(now, deps.settings.billing_zone))
+    store, now = _store(), utc_now()
+    store.set_plan(tenant_id, body, actor=who, now=now, month=month_of(now, deps.settings.billing_zone))
     logger.info("plan set", extra={"tenant_id": tenant_id, "actor": who, "capped": body.capped})
-    return plan_view(_store(), tenant_id, zone=deps.settings.billing_zone, now=utc_now())
+    return plan_view(store, tenant_id, zone=deps.settings.billing_zone, now=now)
 
 
 @router.delete("/admin/tenants/<tenant_id>/plan")
 def delete_plan(tenant_id: TenantIdPath) -> Response[PlanView]:
     _existing(tenant_id)
     who = actor(router.current_event.raw_event)
-    _store().remove_plan(tenant_id, actor=who, now=utc_now())
+    store, now = _store(), utc_now()
+    store.remove_plan(tenant_id, actor=who, now=now)
     logger.info("plan removed", extra={"tenant_id": tenant_id, "actor": who})
-    view = plan_view(_store(), tenant_id, zone=deps.settings.billing_zone, now=utc_now())
+    view = plan_view(store, tenant_id, zone=deps.settings.billing_zone, now=now)
     return Response(status_code=200, content_type="application/json", body=view)
 
 
@@ -100,7 +101,7 @@ def all_usage(month: Month = None) -> AllStatements:
         [tenant.tenant_id for tenant in listing.tenants],
         _month(month),
         calls=_calls(),
-        store=_store(),
+        billing=_store(),
         zone=settings.billing_zone,
         final_days=settings.STATEMENT_FINAL_DAYS,
         now=utc_now(),
