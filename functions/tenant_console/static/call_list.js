@@ -17,7 +17,12 @@ function filtersOfHash() {
   const out = {};
   for (const pair of query) {
     const [name, value = ""] = pair.split("=");
-    if (FILTERS.includes(name)) out[name] = decodeURIComponent(value);
+    if (!FILTERS.includes(name)) continue;
+    try {
+      out[name] = decodeURIComponent(value);
+    } catch {
+      // an address typed or pasted wrong ("%E0"): that filter is dropped, the list still shows
+    }
   }
   return out;
 }

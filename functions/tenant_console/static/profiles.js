@@ -395,13 +395,13 @@ function previewCard({ profileId, customers, dirty }) {
         {},
         result.outcome === "config"
           ? `Answered by profile ${result.profile_id}${result.rule_id ? ` (rule ${result.rule_id}${result.variant ? `, variant ${result.variant}` : ""})` : ""} at ${result.received_at ? clockInZone(result.received_at) : result.local_time || ""}.`
-          : `This call would fall back to ThunderPhone's static agent (${result.reason || result.outcome}).`,
+          : "This call would fall back to ThunderPhone's static agent. Why, and what to change, is below.",
       ),
       answer.prompt ? h("div", { class: "prompt-out", id: "preview-prompt" }, answer.prompt) : null,
       result.missing_variables && result.missing_variables.length
         ? h("p", { class: "warn", id: "preview-missing" }, `Rendered empty: ${result.missing_variables.join(", ")}`)
         : null,
-      h("details", {}, h("summary", {}, "Why"), h("ul", {}, (result.reasons || []).map((reason) => h("li", {}, reason)))),
+      h("details", { open: result.outcome !== "config" }, h("summary", {}, "Why"), h("ul", {}, (result.reasons || []).map((reason) => h("li", {}, reason)))),
     ]);
   });
   return form;

@@ -4,8 +4,6 @@
 import { append, clear, field, h, nextId } from "./ui.js";
 import { E164, ID_PATTERN, PREFIX } from "./words.js";
 
-const NO_WIDGET = "(none)"; // functions/calls/report.py NO_WIDGET: sessions without a widget
-
 const or = (items) => (items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`);
 
 // A rule in one sentence, as the router reads it (all conditions must hold; a list holds when any entry matches).

@@ -153,7 +153,7 @@ export async function usageView(container) {
     }
     clear(out);
     if (!month.value) month.value = usage.statement.month;
-    showUsageBanner(); // the banner above the page says when a limit is near or reached
+    showUsageBanner(usage.plan); // the banner above the page says when a limit is near or reached
     out.append(planCard(usage.plan), ...statementView(usage.statement));
   }
 
@@ -164,8 +164,9 @@ export async function usageView(container) {
   await load();
 }
 
-// The banner above every page: shown once this month is past the warning level, kept up to date on each page.
-export async function showUsageBanner() {
+// The banner above every page: shown once this month is past the warning level, kept up to date on each page
+// (from `plan`, this month's plan view, when the page already has it; else read).
+export async function showUsageBanner(plan = null) {
   const main = document.getElementById("main");
   let banner = document.getElementById("usage-banner");
   if (!whoAmI() || !main) {
@@ -174,7 +175,7 @@ export async function showUsageBanner() {
   }
   let warning = null;
   try {
-    warning = usageWarning((await api("GET", "/plan")).data);
+    warning = usageWarning(plan || (await api("GET", "/plan")).data);
   } catch {
     warning = null; // the page itself says what went wrong
   }
