@@ -3,21 +3,35 @@ contested calls, and the backfill's resumable cursors (pk SYNC#CALLS, sk CURSOR#
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from functions.call_sync.models import Cursor
-from functions.calls.repository import CallRepository
+from functions.calls.repository import CallRepository, UsageCounter
 from functions.common import dynamo, table
 from functions.common.aws import store_errors
-from functions.common.clock import iso
+from functions.common.clock import iso, utc_now
 from functions.outcomes.contested import ContestedCalls
 from functions.thunderphone.objects import ApiCall
 
 
 class DynamoOutcomeStore(CallRepository):
+    """`usage` is required here: the backfill fills a call only once, so a completion it stored uncounted (an
+    operator's `sbctl calls sync` without a meter) would never reach its tenant's month."""
+
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        usage: UsageCounter,
+        ttl_days: int = 90,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__(client, table_name, ttl_days=ttl_days, clock=clock, usage=usage)
+
     @cached_property
     def contested(self) -> ContestedCalls:
         return ContestedCalls(self.client, self.table_name, clock=self.clock, ttl_days=self.ttl_days)

@@ -185,7 +185,7 @@ class UsageCounter(Protocol):
     def count(self, tenant_id: str, outcome: Completion | Grade) -> None: ...
 
 
-class _NoUsage:
+class NoUsage:
     """Counts nothing: repositories that only read or record decisions."""
 
     def count(self, tenant_id: str, outcome: Completion | Grade) -> None:
@@ -206,7 +206,7 @@ class CallRepository:
         clock: Callable[[], datetime] = utc_now,
         usage: UsageCounter | None = None,
     ) -> None:
-        self._usage = usage or _NoUsage()
+        self._usage = usage or NoUsage()
         self._client = client
         self._table = table_name
         self._ttl_days = ttl_days

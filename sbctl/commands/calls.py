@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, ValidationError
 
@@ -24,6 +24,9 @@ from sbctl.commands import contested
 from sbctl.context import Context
 from sbctl.errors import UsageError
 from sbctl.exit_codes import EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from functions.billing.meter import UsageMeter
 
 
 class CallsCliSettings(FitSettings):
@@ -104,6 +107,23 @@ def cli_settings() -> CallsCliSettings:
     return load_settings(CallsCliSettings)
 
 
+def usage_meter(ctx: Context) -> UsageMeter:
+    """What the operator stores under a tenant (`sync`, `assign`) is counted into its month in the configuration
+    table, as the outcome recorder counts it (BILLING_TIMEZONE and BILLING_ALERTS_EVENT_BUS from the environment:
+    set them as the stage's functions have them, or alerts are only printed here)."""
+    from functions.billing.meter import build_meter
+    from functions.billing.settings import BillingSettings
+
+    client = ctx.client("dynamodb")
+    return build_meter(
+        client,
+        lambda: ctx.client("events"),
+        load_settings(BillingSettings),
+        config_table=ctx.table,
+        calls_table=calls_table(ctx),
+    )
+
+
 def calls_table(ctx: Context) -> str:
     name: str | None = ctx.args.calls_table or cli_settings().SWITCHBOARD_CALLS_TABLE
     if not name:
@@ -153,7 +173,6 @@ def run_sync(ctx: Context) -> int:
 
     args = ctx.args
     settings = cli_settings()
-    config_table = args.table or ctx.settings.SWITCHBOARD_TABLE
     secret_name = args.api_key_secret or settings.THUNDERPHONE_API_KEY_SECRET_NAME
     if not secret_name:
         raise UsageError("no API key secret given: pass --api-key-secret or set THUNDERPHONE_API_KEY_SECRET_NAME")
@@ -183,6 +202,7 @@ def run_sync(ctx: Context) -> int:
         store=DynamoOutcomeStore(
             ctx.client("dynamodb"),
             calls_table(ctx),
+            usage=usage_meter(ctx),
             ttl_days=settings.DECISION_TTL_DAYS,
             clock=lambda: datetime.now(UTC),
         ),
@@ -191,10 +211,8 @@ def run_sync(ctx: Context) -> int:
         clock=lambda: datetime.now(UTC),
         time_left_s=lambda: float("inf"),
         fit=settings.fit_window,
-        # The configuration table's number claims settle contested phone calls; without it they wait for `assign`.
-        owners=ConfigDirectory(ctx.client("dynamodb"), config_table, ttl_seconds=300, max_entries=1000)
-        if config_table
-        else None,
+        # The configuration table's number claims settle contested phone calls (the rest wait for `assign`).
+        owners=ConfigDirectory(ctx.client("dynamodb"), ctx.table, ttl_seconds=300, max_entries=1000),
     )
     summary = report_json(report)
     for window in summary["windows"]:

@@ -144,13 +144,10 @@ def _route(event: ContestedEvent) -> str:
 
 
 def run_assign(ctx: Context) -> int:
-    from functions.billing.meter import build_meter
-    from functions.billing.settings import BillingSettings
     from functions.calls.repository import CallRepository
-    from functions.common.settings import load_settings
     from functions.outcomes.contested import AlreadyAssigned, NotAClaimant, assign_call
     from functions.outcomes.directory import ConfigDirectory
-    from sbctl.commands.calls import calls_table, cli_settings
+    from sbctl.commands.calls import calls_table, cli_settings, usage_meter
 
     client = ctx.client("dynamodb")
     try:
@@ -160,14 +157,7 @@ def run_assign(ctx: Context) -> int:
                 client,
                 calls_table(ctx),
                 ttl_days=cli_settings().DECISION_TTL_DAYS,
-                # what is stored under the tenant is counted into its month, as the outcome recorder counts it
-                usage=build_meter(
-                    client,
-                    lambda: ctx.client("events"),
-                    load_settings(BillingSettings),
-                    config_table=ctx.table,
-                    calls_table=calls_table(ctx),
-                ),
+                usage=usage_meter(ctx),
             ),
             ConfigDirectory(client, ctx.table, ttl_seconds=CACHE_TTL_S, max_entries=16),
             ctx.args.call_id,

@@ -14,7 +14,7 @@ import pytest
 from functions.call_sync.adapters import DynamoOutcomeStore
 from functions.calls.read_model import CallsReader
 from functions.calls.records import InvalidCallEvent, completion_from_api, grade_from_api
-from functions.calls.repository import CallRepository
+from functions.calls.repository import CallRepository, NoUsage
 from functions.common import table
 from functions.common.errors import StoreUnavailable
 from functions.outcome_recorder.service import record
@@ -268,7 +268,7 @@ def _orders(count: int, size: int) -> list[list[int]]:
 def test_outcome_is_the_same_in_any_delivery_order(aws: dict[str, Any]) -> None:
     client = aws["dynamodb"]
     log = CallRepository(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
-    store = DynamoOutcomeStore(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW)
+    store = DynamoOutcomeStore(client, CALLS_TABLE_NAME, usage=NoUsage(), ttl_days=90, clock=lambda: NOW)
     deliveries = list(_deliveries(log, store).values())
     key = {table.PARTITION_KEY: {"S": table.tenant_pk("acme")}, table.SORT_KEY: {"S": table.call_sk(CALL_ID)}}
     for step in deliveries:

@@ -12,7 +12,7 @@ import pytest
 from functions.call_sync import handler, service
 from functions.call_sync.adapters import DynamoOutcomeStore
 from functions.call_sync.models import SyncReport, SyncRequest
-from functions.calls.repository import CallRepository
+from functions.calls.repository import CallRepository, NoUsage
 from functions.thunderphone.client import ThunderPhoneApi
 from functions.thunderphone.resources import ThunderPhoneCalls
 from functions.webhook.models import CallFacts, Decision
@@ -73,7 +73,7 @@ def parts(aws: dict[str, Any], fake_thunderphone: Any) -> dict[str, Any]:
         "fake": fake_thunderphone,
         "api": api,
         "log": CallRepository(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW),
-        "store": DynamoOutcomeStore(client, CALLS_TABLE_NAME, ttl_days=90, clock=lambda: NOW),
+        "store": DynamoOutcomeStore(client, CALLS_TABLE_NAME, usage=NoUsage(), ttl_days=90, clock=lambda: NOW),
         "client": client,
     }
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from functions.billing.store import BillingStore
 from functions.calls.repository import CallRepository
 from functions.tenant_config.models import Channel
 from functions.webhook.models import CallFacts, Decision
@@ -18,7 +19,7 @@ from sbctl.commands import calls
 from sbctl.context import Context
 from sbctl.settings import SbctlSettings
 from tests.fixtures.admin import API_KEY
-from tests.fixtures.aws import CALLS_TABLE_NAME
+from tests.fixtures.aws import CALLS_TABLE_NAME, TABLE_NAME
 from tests.fixtures.decisions import record_decision
 from tests.fixtures.outcomes import record_outcome
 from tests.integration.calls.conftest import NOW
@@ -148,6 +149,8 @@ def test_sync_command_runs_a_window_and_resumes_it(aws: dict[str, Any], fake_thu
             latency_ms=3,
         )
     argv = [
+        "--table",
+        TABLE_NAME,
         "calls",
         "--calls-table",
         CALLS_TABLE_NAME,
@@ -170,3 +173,6 @@ def test_sync_command_runs_a_window_and_resumes_it(aws: dict[str, Any], fake_thu
 
     assert failed[0] == 1 and "refused the API key" in failed[2] and API_KEY not in failed[2]
     assert code == 0 and "3 calls seen (from offset 0), 3 ours, 3 outcomes" in out
+    # and the outcomes it filled count in the tenant's month, as the backfill Lambda's do
+    used = BillingStore(aws["dynamodb"], TABLE_NAME).read("acme").used("2026-05")
+    assert (used.calls, used.minutes, used.cents) == (3, 3.0, 27.0)
