@@ -8,7 +8,9 @@ shows in its terminal.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 from functions.common.aws import is_aws_error
@@ -54,9 +56,15 @@ class LoggedAlerts:
 
 
 class EventBridgeAlerts:
-    def __init__(self, client: Any, bus: str) -> None:
-        self._client = client
+    """`events` makes the EventBridge client on the first alert: alerts are rare, cold starts are not."""
+
+    def __init__(self, events: Callable[[], Any], bus: str) -> None:
+        self._events = events
         self._bus = bus
+
+    @cached_property
+    def _client(self) -> Any:
+        return self._events()
 
     def send(self, alert: UsageAlert) -> None:
         LoggedAlerts().send(alert)

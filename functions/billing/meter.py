@@ -174,7 +174,7 @@ def build_meter(
 ) -> UsageMeter:
     """The meter a function's composition root builds: alerts to the event bus when one is configured, else logged."""
     bus = settings.BILLING_ALERTS_EVENT_BUS
-    alerts: AlertSink = EventBridgeAlerts(events(), bus) if bus else LoggedAlerts()
+    alerts: AlertSink = EventBridgeAlerts(events, bus) if bus else LoggedAlerts()
     return UsageMeter(
         dynamodb,
         config_table=config_table,

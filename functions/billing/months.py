@@ -6,8 +6,10 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-_MONTH = re.compile(MONTH_PATTERN)
+from functions.common.clock import aware
+
+# Years 1900-2999: every month here and the one after it are dates Python can hold ("9999-12" has no next month).
+_MONTH = re.compile(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")
 
 
 class BadMonth(ValueError):
@@ -16,8 +18,7 @@ class BadMonth(ValueError):
 
 def month_of(at: datetime, zone: ZoneInfo) -> str:
     """The billing month an instant falls in (a naive time is UTC)."""
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone(zone).strftime("%Y-%m")
+    return aware(at).astimezone(zone).strftime("%Y-%m")
 
 
 def parse_month(text: str) -> tuple[int, int]:

@@ -25,7 +25,7 @@ def test_a_month_starts_at_midnight_in_the_billing_time_zone() -> None:
     assert next_month("2026-12") == "2027-01"
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-1", "26-01", "2026/01", "", "2026-01-01"])
+@pytest.mark.parametrize("text", ["2026-13", "2026-1", "26-01", "2026/01", "", "2026-01-01", "9999-12", "0000-01"])
 def test_a_month_is_written_yyyy_mm(text: str) -> None:
     with pytest.raises(BadMonth, match="YYYY-MM"):
         bounds(text, NEW_YORK)
