@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -124,8 +123,3 @@ def state_of(item: Mapping[str, Any] | None) -> BillingState:
 def plan_text(plan: Plan) -> str:
     """The plan as stored: JSON text, so DynamoDB never turns its numbers into Decimals."""
     return json.dumps(plan.model_dump(mode="json", exclude_none=True), separators=(",", ":"), sort_keys=True)
-
-
-def alerted_at(state: BillingState, month: str, threshold: Threshold) -> datetime | None:
-    sent = state.alerted.get(f"{month}#{threshold.name}")
-    return datetime.fromisoformat(sent.replace("Z", "+00:00")) if sent else None

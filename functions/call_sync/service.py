@@ -208,9 +208,6 @@ class Attribution:
         tenant = None if verdict in (REFUSED, table.UNASSIGNED_TENANT) else verdict
         return Placed(tenant, {tenant_id: decisions[tenant_id] for tenant_id in claimants}, start)
 
-    def tenant_of(self, call: ApiCall, records: list[CallRecord]) -> str | None:
-        return self.place(call, records).tenant
-
     def _owner(self, number: str) -> str | None:
         return self.owners.tenant_for_number(number) if self.owners is not None else None
 

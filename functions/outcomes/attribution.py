@@ -116,11 +116,6 @@ def settle(named: str | None, claimants: Collection[str], call_owner: str | None
     return call_owner if named in (None, call_owner) else REFUSED
 
 
-def may_assign(named: str | None, claimants: Collection[str], tenant_id: str) -> bool:
-    """Whether the operator may store a contested event under `tenant_id`: a claimant the route agrees with."""
-    return tenant_id in claimants and named in (None, tenant_id)
-
-
 def follow_assignment(named: str | None, claimants: Collection[str], assigned: str) -> str:
     """A contested event of a call the operator assigned: refused when its route names another tenant (no key
     URL reports another tenant's call), stored under the assigned tenant when its decision fits this event,

@@ -208,10 +208,6 @@ class ContestedCalls:
                 found.assignments[int(item["call_id"])] = _assignment(item)
         return found
 
-    def events(self, call_id: int | None = None) -> list[ContestedEvent]:
-        """The events set aside, for one call or all (in sort-key order)."""
-        return self.waiting(call_id).events
-
     def assign(self, call_id: int, tenant_id: str, *, actor: str) -> None:
         """Record the operator's choice (which later events of the call and the backfill follow). Once made it
         stays: AlreadyAssigned for another tenant; the same tenant again changes nothing."""

@@ -20,7 +20,6 @@ from functions.outcomes.attribution import (
     REFUSED,
     FitWindow,
     attribute,
-    may_assign,
     number_called,
     settle,
 )
@@ -82,12 +81,6 @@ def test_thunderphones_record_settles_a_contest_only_for_a_claimant(
     named: str | None, owner: str | None, expected: str
 ) -> None:
     assert settle(named, {"a", "b"}, owner) == expected
-
-
-def test_the_operator_may_assign_only_a_claimant_the_route_agrees_with() -> None:
-    assert may_assign(None, {"a", "b"}, "b") and may_assign("b", {"a", "b"}, "b")
-    assert not may_assign("a", {"a", "b"}, "b")  # an event on a's key URL is never b's
-    assert not may_assign(None, {"a", "b"}, "c")
 
 
 @pytest.mark.parametrize(
