@@ -231,3 +231,8 @@ def grade_key(grade: Grade) -> str:
     }
     graded = iso(grade.graded_at) if grade.graded_at else ""
     return f"{grade.rank}#{graded}#{_digest(facts)}"
+
+
+def precedence_key(outcome: Completion | Grade) -> str:
+    """The key a stored outcome must be outranked by to be replaced (completion_key or grade_key)."""
+    return completion_key(outcome) if isinstance(outcome, Completion) else grade_key(outcome)

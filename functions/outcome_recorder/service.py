@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from functions.calls.records import Completion, Grade, InvalidCallEvent, unstorable_fields
+from functions.calls.records import Completion, Grade, InvalidCallEvent, precedence_key, unstorable_fields
 from functions.common import table
 from functions.common.clock import aware
 from functions.outcome_recorder.models import Recorded
@@ -109,7 +109,7 @@ def record(
     verdict, confirmed = found.tenant, found.confirmed
     if verdict == CONTESTED:
         claims = {tenant: decisions[tenant] for tenant in claimants}
-        new = contested.set_aside(message, outcome.call_id, named, claims, start)
+        new = contested.set_aside(message, outcome.call_id, named, claims, start, precedence_key(outcome))
         claimed_by = f"claimed by {', '.join(sorted(claimants))}"
         return Recorded("contested" if new else "duplicate", event_type, outcome.call_id, problem=claimed_by)
 

@@ -24,7 +24,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from functions.calls.records import completion_from_api, grade_from_api
 from functions.common import dynamo, table
@@ -116,10 +116,14 @@ class ContestedCalls:
         named: str | None,
         claims: Mapping[str, datetime],
         start: datetime | None,
+        rank: str,
     ) -> bool:
-        """Keep the event for the operator; False when it (or, from a key URL, one of its type) already is."""
-        if message.route_kind == "key":
-            # A key URL's events can only ever be its tenant's: one item per event type, the latest replacing.
+        """Keep the event for the operator; False when it (or, from a key URL, one of its type that `rank`, its
+        precedence key, does not outrank) already is."""
+        key_url = message.route_kind == "key"
+        if key_url:
+            # A key URL's events can only ever be its tenant's: one item per event type, replaced only by an event
+            # that outranks it (as a stored outcome is), so a late, lower-ranked delivery never displaces a better one.
             slot = f"KEY#{message.tenant_id}#{message.event_type}"
         else:  # ThunderPhone's own body: each kept whole, a redelivery the same item
             arrival = f"{message.route_kind}\n{message.tenant_id or ''}\n{message.body}"
@@ -132,11 +136,12 @@ class ContestedCalls:
             "widget_id": message.widget_id,
             "received_at": iso(message.received_at),
             "named": named,
+            "rank": rank,
             **self._claims_attributes(claims, start),
             "body_gz": gzip.compress(message.body.encode(), mtime=0),  # up to 240 KiB of JSON: a fraction of that
         }
         sort_key = table.contested_event_sk(call_id, slot)
-        return self._write(sort_key, item, replace=message.route_kind == "key")
+        return self._write(sort_key, item, when="outranked" if key_url else "absent")
 
     def set_aside_backfilled(self, call: ApiCall, claims: Mapping[str, datetime], start: datetime | None) -> bool:
         """Keep ThunderPhone's record of a call the backfill found contested (refreshed by each run); False when
@@ -146,7 +151,7 @@ class ContestedCalls:
             **self._claims_attributes(claims, start),
             "call_gz": gzip.compress(call.model_dump_json().encode(), mtime=0),
         }
-        return self._write(table.contested_backfill_sk(call.call_id), item, replace=True)
+        return self._write(table.contested_backfill_sk(call.call_id), item, when="always")
 
     def _claims_attributes(self, claims: Mapping[str, datetime], start: datetime | None) -> dict[str, Any]:
         now = self._clock()
@@ -159,7 +164,9 @@ class ContestedCalls:
             table.TTL_ATTRIBUTE: expires,
         }
 
-    def _write(self, sort_key: str, item: dict[str, Any], *, replace: bool) -> bool:
+    def _write(self, sort_key: str, item: dict[str, Any], *, when: Literal["absent", "outranked", "always"]) -> bool:
+        """Writes `item` when nothing is there ("absent"), when the stored one's rank is lower ("outranked"), or
+        in any case ("always"); True when nothing was there before."""
         values = {name: value for name, value in item.items() if value is not None}
         absent = [name for name in _OPTIONAL if name in item and item[name] is None]
         names = list(values) + absent
@@ -177,13 +184,16 @@ class ContestedCalls:
             },
             "ReturnValues": "ALL_OLD",
         }
-        if not replace:
+        if when == "absent":
             request["ConditionExpression"] = "attribute_not_exists(#a0)"
+        elif when == "outranked":
+            rank = f"{list(values).index('rank')}"
+            request["ConditionExpression"] = f"attribute_not_exists(#a{rank}) OR #a{rank} < :v{rank}"
         try:
             with store_errors("set aside contested outcome"):
                 response = self._client.update_item(**request)
         except ConditionFailed:
-            return False  # a redelivery of an event already set aside
+            return False  # a redelivery of an event already set aside, or one it outranks
         return "call_id" not in response.get("Attributes", {})  # nothing was there before
 
     def assignment(self, call_id: int) -> Assignment | None:

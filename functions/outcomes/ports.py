@@ -67,9 +67,11 @@ class ContestedLog(Protocol):
         named: str | None,
         claims: Mapping[str, datetime],
         start: datetime | None,
+        rank: str,
     ) -> bool:
         """Keep the event for the operator with each claimant's decision time and the call's start they were
-        weighed against (False when it, or from a key URL one of its type, already waits)."""
+        weighed against (False when it, or from a key URL one of its type that `rank` does not outrank, already
+        waits)."""
         ...
 
     def assigned_tenant(self, call_id: int) -> str | None:

@@ -5,6 +5,8 @@ finds contested waits for the operator as visibly as the recorder's contested ev
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -202,3 +204,26 @@ def test_a_flood_of_bodies_from_ones_own_key_url_keeps_one_item_per_event_type_a
     assert kept == {("key", "call.graded"), ("key", "web.complete"), ("org", "web.complete")}
     assert counted(capsys.readouterr().out, "OutcomeContested") == 3
     assert thunderphone_api.count("GET", f"/v1/calls/{call_id}") == 1
+
+
+def test_a_late_lower_ranked_event_from_a_key_url_never_displaces_the_better_one_waiting(
+    mallory_url: str,
+    invoke: Invoke,
+    aws: dict[str, Any],
+    decisions: DecisionSubscription,
+    clock: Clock,
+    thunderphone_api: FakeThunderPhone,
+) -> None:
+    start, call_id = clock.at, 63_005
+    contest(invoke, mallory_url, clock, call_id)
+    decisions.flush()
+    thunderphone_api.add_call(call_id=call_id, direction="widget", start_time=iso(start))
+    clock.at = start + timedelta(minutes=5)
+    # The full grade (with its report) arrives, then the fast one, late (queues reorder)
+    invoke(mallory_url, grade(call_id, score=91, report={"outcome_label": "booked"}))
+    invoke(mallory_url, grade(call_id, score=40))
+    assert drain_outcomes(aws["sqs"]).failed == []
+
+    [kept] = [item for item in waiting(aws, call_id) if item["event_type"]["S"] == "call.graded"]
+    body = json.loads(gzip.decompress(kept["body_gz"]["B"]))
+    assert body["data"]["grade"]["score"] == 91 and body["data"]["report"] == {"outcome_label": "booked"}

@@ -137,6 +137,7 @@ class FakeContested:
         named: str | None,
         claims: Mapping[str, datetime],
         start: datetime | None,
+        rank: str,
     ) -> bool:
         new = message.body not in self.aside
         self.aside[message.body] = (call_id, named, tuple(sorted(claims)))
