@@ -196,6 +196,8 @@ class Attribution:
         start = aware(call.start_time) if call.start_time is not None else None
         decisions = decision_times(records)
         claimants = self.fit.claimants(decisions, start)
+        if not claimants:  # no decision of ours fits: nobody's, whoever owns the number (so no lookup of its owner)
+            return Placed(None, {}, start)
         called = number_called(call)
         verdict = whose_call(
             "org",
