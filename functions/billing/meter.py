@@ -74,7 +74,7 @@ class UsageMeter:
                 return
             month = marker.get("usage_month")
             if not isinstance(month, str):
-                month = month_of(aware(outcome.start_time) if outcome.start_time else self._clock(), self._zone)
+                month = month_of(self._when(outcome, marker), self._zone)
             minutes, cents = _decimal(outcome.billable_minutes), _decimal(outcome.billing_total_cents)
             added_minutes = minutes - Decimal(str(marker.get("usage_minutes") or 0))
             added_cents = cents - Decimal(str(marker.get("usage_cents") or 0))
@@ -91,13 +91,21 @@ class UsageMeter:
             return
         raise StoreUnavailable(f"call {outcome.call_id}: its usage marker kept changing; counted on the retry")
 
+    def _when(self, outcome: Completion, marker: dict[str, Any]) -> datetime:
+        """The instant whose month a call is counted in: its start, else its decision (the time the cap was checked
+        at), and only for a call with neither the time it is counted (a late count must not move it a month)."""
+        if outcome.start_time is not None:
+            return aware(outcome.start_time)
+        decided = marker.get("decided_at")
+        return datetime.fromisoformat(decided.replace("Z", "+00:00")) if isinstance(decided, str) else self._clock()
+
     def _marker(self, tenant_id: str, call_id: int) -> dict[str, Any]:
         with store_errors("read usage marker"):
             item = self._client.get_item(
                 TableName=self._calls,
                 Key=dynamo.key(table.tenant_pk(tenant_id), table.call_sk(call_id)),
                 ConsistentRead=True,
-                ProjectionExpression="usage_key, usage_minutes, usage_cents, usage_month, completion_key",
+                ProjectionExpression="usage_key, usage_minutes, usage_cents, usage_month, completion_key, decided_at",
             ).get("Item")
         return dynamo.from_attributes(item) if item else {}
 

@@ -5,6 +5,7 @@ zone's, and the operator hears once per tenant, month and threshold."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -165,6 +166,40 @@ def test_a_month_is_the_billing_time_zones(tables: dict[str, Any], calls: CallRe
     assert state.used("2026-11").minutes == 3.0 and state.used("2026-12").minutes == 1.0
     assert [line.call_id for line in month_statement(tables, "acme", "2026-11").lines] == [9]
     assert [line.call_id for line in month_statement(tables, "acme", "2026-12").lines] == [10]
+
+
+def test_a_completion_without_its_start_counts_in_the_month_the_call_was_answered(
+    tables: dict[str, Any], calls: CallRepository
+) -> None:
+    from functions.calls.decisions import DecisionRecord
+
+    # Given a call answered at 22:00 on 30 November in New York, counted on 10 December (retries, an assignment)
+    answered = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    calls.record_decision(
+        DecisionRecord(
+            tenant_id="acme",
+            call_id=13,
+            event_type="web.incoming",
+            channel="web",
+            widget_id="pricing",
+            to_number=None,
+            decision="config",
+            reason="rule",
+            rule_id="r",
+            variant=None,
+            profile_id="p",
+            profile_version=1,
+            customer_known=False,
+            latency_ms=3.0,
+            decided_at=answered,
+        )
+    )
+    late = replace(completion(13, 4.0, 48), start_time=None, end_time=None)
+    calls.record_completion("acme", late, keep_transcripts=False)
+    # Then it is November's, as its cap was checked, in the counters and in November's statement
+    state = billing(tables).read("acme")
+    assert state.used("2026-11").minutes == 4.0 and state.used("2026-12").minutes == 0
+    assert [line.call_id for line in month_statement(tables, "acme", "2026-11").lines] == [13]
 
 
 def test_a_closed_month_once_final_never_changes(tables: dict[str, Any], calls: CallRepository) -> None:
